@@ -1,0 +1,27 @@
+package config
+
+// Topics are the full names of the engine's topics, prefix included.
+type Topics struct {
+	Pings, Profiles, Transactions, Needs, Outcomes string
+	Suggestions, Alerts, DeadLetter                string
+}
+
+// Topics returns the full topic names.
+func (c *Config) Topics() Topics {
+	p := c.Topic.Prefix
+	return Topics{
+		Pings: p + c.Topic.Pings, Profiles: p + c.Topic.Profiles, Transactions: p + c.Topic.Transactions,
+		Needs: p + c.Topic.Needs, Outcomes: p + c.Topic.Outcomes, Suggestions: p + c.Topic.Suggestions,
+		Alerts: p + c.Topic.Alerts, DeadLetter: p + c.Topic.DeadLetter,
+	}
+}
+
+// Inputs are the topics the engine consumes.
+func (t Topics) Inputs() []string {
+	return []string{t.Pings, t.Profiles, t.Transactions, t.Needs, t.Outcomes}
+}
+
+// All are every topic the engine reads or writes, for the dev broker.
+func (t Topics) All() []string {
+	return append(t.Inputs(), t.Suggestions, t.Alerts, t.DeadLetter)
+}

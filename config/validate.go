@@ -1,0 +1,138 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Validate checks every setting and reports all bad ones at once, each
+// naming its key and what is allowed.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if len(c.Kafka.Brokers) == 0 {
+		bad("kafka.brokers", "must list at least one host:port")
+	}
+	for _, b := range c.Kafka.Brokers {
+		if !isHostPort(b) {
+			bad("kafka.brokers", "%q is not host:port", b)
+		}
+	}
+	if c.Kafka.Group == "" {
+		bad("kafka.group", "must not be empty")
+	}
+	if c.Kafka.StartOffset != "earliest" && c.Kafka.StartOffset != "latest" {
+		bad("kafka.start_offset", "is %q; allowed: earliest, latest", c.Kafka.StartOffset)
+	}
+	positive(bad, "kafka.fetch_min_bytes", c.Kafka.FetchMinBytes)
+	positive(bad, "kafka.fetch_max_bytes", c.Kafka.FetchMaxBytes)
+	if c.Kafka.FetchMinBytes > c.Kafka.FetchMaxBytes {
+		bad("kafka.fetch_min_bytes", "must not exceed kafka.fetch_max_bytes (%d)", c.Kafka.FetchMaxBytes)
+	}
+	within(bad, "kafka.fetch_max_wait", c.Kafka.FetchMaxWait, time.Millisecond, time.Minute)
+	positive(bad, "kafka.write_batch_size", c.Kafka.WriteBatchSize)
+	within(bad, "kafka.write_batch_timeout", c.Kafka.WriteBatchTimeout, 0, 10*time.Second)
+	within(bad, "kafka.session_timeout", c.Kafka.SessionTimeout, time.Second, 10*time.Minute)
+	within(bad, "kafka.rebalance_timeout", c.Kafka.RebalanceTimeout, time.Second, 10*time.Minute)
+
+	if c.Topic.Partitions < 1 || c.Topic.Partitions > 1024 {
+		bad("topic.partitions", "is %d; allowed: 1 to 1024", c.Topic.Partitions)
+	}
+	if strings.ContainsAny(c.Topic.Prefix, " /\\") {
+		bad("topic.prefix", "%q holds a space or slash; allowed: letters, digits, '.', '_', '-'", c.Topic.Prefix)
+	}
+	seen := map[string]string{}
+	for key, name := range c.Topic.names() {
+		if name == "" || !validTopic(c.Topic.Prefix+name) {
+			bad(key, "%q is not a topic name; allowed: 1 to 249 of letters, digits, '.', '_', '-'", name)
+		}
+		if other, dup := seen[name]; dup {
+			bad(key, "%q is also the name of %s; each topic needs its own name", name, other)
+		}
+		seen[name] = key
+	}
+
+	if !isHostPort(c.ClickHouse.Addr) {
+		bad("clickhouse.addr", "%q is not host:port", c.ClickHouse.Addr)
+	}
+	if !validIdent(c.ClickHouse.Database) {
+		bad("clickhouse.database", "%q is not a database name; allowed: letters, digits and '_', not starting with a digit", c.ClickHouse.Database)
+	}
+	within(bad, "clickhouse.dial_timeout", c.ClickHouse.DialTimeout, 100*time.Millisecond, time.Minute)
+	if c.ClickHouse.FlushRows < 1 || c.ClickHouse.FlushRows > 1_000_000 {
+		bad("clickhouse.flush_rows", "is %d; allowed: 1 to 1000000", c.ClickHouse.FlushRows)
+	}
+	within(bad, "clickhouse.flush_interval", c.ClickHouse.FlushInterval, 10*time.Millisecond, 5*time.Minute)
+	within(bad, "clickhouse.retry_backoff", c.ClickHouse.RetryBackoff, time.Millisecond, time.Minute)
+	within(bad, "clickhouse.max_backoff", c.ClickHouse.MaxBackoff, c.ClickHouse.RetryBackoff, 10*time.Minute)
+
+	if !isHostPort(c.HTTP.Addr) {
+		bad("http.addr", "%q is not host:port", c.HTTP.Addr)
+	}
+
+	if len(c.Engine.BaseCurrency) != 3 || strings.ToUpper(c.Engine.BaseCurrency) != c.Engine.BaseCurrency {
+		bad("engine.base_currency", "%q is not an ISO 4217 code; allowed: three upper-case letters such as CNY, USD, EUR", c.Engine.BaseCurrency)
+	}
+	within(bad, "engine.seal_interval", c.Engine.SealInterval, time.Millisecond, time.Minute)
+	positive(bad, "engine.seal_events", c.Engine.SealEvents)
+	within(bad, "engine.shutdown_timeout", c.Engine.ShutdownTimeout, 100*time.Millisecond, 10*time.Minute)
+
+	if c.Aggregate.H3Resolution < 0 || c.Aggregate.H3Resolution > 15 {
+		bad("aggregate.h3_resolution", "is %d; allowed: 0 to 15", c.Aggregate.H3Resolution)
+	}
+	return errors.Join(errs...)
+}
+
+func (t Topic) names() map[string]string {
+	return map[string]string{
+		"topic.pings": t.Pings, "topic.profiles": t.Profiles, "topic.transactions": t.Transactions,
+		"topic.needs": t.Needs, "topic.outcomes": t.Outcomes, "topic.suggestions": t.Suggestions,
+		"topic.alerts": t.Alerts, "topic.deadletter": t.DeadLetter,
+	}
+}
+
+func positive(bad func(string, string, ...any), key string, n int) {
+	if n < 1 {
+		bad(key, "is %d; allowed: a positive integer", n)
+	}
+}
+
+func within(bad func(string, string, ...any), key string, d, lo, hi time.Duration) {
+	if d < lo || d > hi {
+		bad(key, "is %s; allowed: %s to %s (a duration such as 250ms or 2s)", d, lo, hi)
+	}
+}
+
+func isHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	return err == nil && host != "" && port != ""
+}
+
+func validTopic(s string) bool {
+	if len(s) == 0 || len(s) > 249 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '.' || r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func validIdent(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs (when missing), starts and stops a local ClickHouse server as a
+# plain process with the project's own config: loopback only, data under
+# .run/clickhouse (git ignores .run/). Every action is idempotent.
+#
+#   dev/clickhouse.sh install|start|stop|status
+#
+# Ports: CLICKHOUSE_TCP_PORT (default 9000), CLICKHOUSE_HTTP_PORT (8123),
+# CLICKHOUSE_INTERSERVER_PORT (9009). Data: CLICKHOUSE_DIR.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=${CLICKHOUSE_DIR:-$top/.run/clickhouse}
+tcp=${CLICKHOUSE_TCP_PORT:-9000}
+http=${CLICKHOUSE_HTTP_PORT:-8123}
+inter=${CLICKHOUSE_INTERSERVER_PORT:-9009}
+pidfile=$dir/clickhouse.pid
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install() {
+  if command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null; then
+    return 0
+  fi
+  echo "installing clickhouse-server and clickhouse-client (Debian packages)" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null
+}
+
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+answers() { clickhouse-client --port "$tcp" --query "SELECT 1" >/dev/null 2>&1; }
+
+start() {
+  install
+  if running && answers; then
+    echo "clickhouse already running on 127.0.0.1:$tcp (pid $(cat "$pidfile"))" >&2
+    return 0
+  fi
+  mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log,etc}
+  sed -e "s#@DIR@#$dir#g" -e "s#@TCP_PORT@#$tcp#g" -e "s#@HTTP_PORT@#$http#g" \
+      -e "s#@INTERSERVER_PORT@#$inter#g" "$top/dev/clickhouse/config.xml.in" >"$dir/etc/config.xml"
+  cp "$top/dev/clickhouse/users.xml" "$dir/etc/users.xml"
+  # setsid detaches the server from the caller's session so that it outlives
+  # make; the inner shell records its own pid and then becomes the server.
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; exec clickhouse-server --config-file="$2/etc/config.xml"' \
+      _ "$pidfile" "$dir" >"$dir/log/stdout.log" 2>&1 </dev/null &
+  for _ in $(seq 1 150); do
+    if answers; then
+      echo "clickhouse up on 127.0.0.1:$tcp (data in $dir)" >&2
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "clickhouse did not answer on 127.0.0.1:$tcp within 30 s; see $dir/log/" >&2
+  tail -n 20 "$dir/log/error.log" "$dir/log/stdout.log" >&2 2>/dev/null || true
+  return 1
+}
+
+stop() {
+  if ! running; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "clickhouse stopped" >&2; return 0; }
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) if running && answers; then echo "running (pid $(cat "$pidfile"), port $tcp)"; else echo "not running"; exit 1; fi ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac

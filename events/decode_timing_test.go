@@ -1,0 +1,60 @@
+package events
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+var benchTxn = []byte(`{"txn_id":"t918273","user_id":"u4242","ts":1764000000500,"amount":128800,"currency":"CNY","kind":"purchase","counterparty_id":"m17","counterparty_kind":"merchant","lat":30.27,"lng":120.15}`)
+var benchPing = []byte(`{"user_id":"u4242","ts":1764000000123,"lat":30.2741,"lng":120.1551,"accuracy_m":12.5,"available":true}`)
+
+func BenchmarkDecodePing(b *testing.B) {
+	d := NewDecoder("CNY")
+	var p Ping
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchPing)))
+	for b.Loop() {
+		if err := d.Ping(benchPing, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeTransaction(b *testing.B) {
+	d := NewDecoder("CNY")
+	var t Transaction
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchTxn)))
+	for b.Loop() {
+		if err := d.Transaction(benchTxn, &t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// stdTxn is what encoding/json needs to decode the same message; the
+// benchmark below is the baseline the fastjson decoder was chosen against.
+type stdTxn struct {
+	TxnID            string   `json:"txn_id"`
+	UserID           string   `json:"user_id"`
+	TS               int64    `json:"ts"`
+	Amount           int64    `json:"amount"`
+	Currency         string   `json:"currency"`
+	Kind             string   `json:"kind"`
+	CounterpartyID   string   `json:"counterparty_id"`
+	CounterpartyKind string   `json:"counterparty_kind"`
+	Lat              *float64 `json:"lat"`
+	Lng              *float64 `json:"lng"`
+}
+
+func BenchmarkDecodeTransactionStdlib(b *testing.B) {
+	var t stdTxn
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchTxn)))
+	for b.Loop() {
+		t = stdTxn{}
+		if err := json.Unmarshal(benchTxn, &t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
