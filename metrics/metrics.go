@@ -1,0 +1,140 @@
+// Package metrics defines the engine's Prometheus metrics in one place, so
+// names, units and label sets stay consistent and every labelled series can
+// be created at start (a series that appears only after its first event
+// breaks rate() and alerting on absence).
+package metrics
+
+import (
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Results of an input event.
+const (
+	ResultOK       = "ok"
+	ResultRejected = "rejected"
+)
+
+// Metrics holds the engine's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	EventsIn       *prometheus.CounterVec   // topic, result
+	Rejections     *prometheus.CounterVec   // topic, field
+	DeadLetters    *prometheus.CounterVec   // topic
+	Skipped        *prometheus.CounterVec   // table
+	SinkRows       *prometheus.HistogramVec // sink
+	SinkSeconds    *prometheus.HistogramVec // sink
+	SinkErrors     *prometheus.CounterVec   // sink
+	Commits        *prometheus.CounterVec   // topic
+	Lag            *prometheus.GaugeVec     // topic, partition
+	Partitions     prometheus.Gauge
+	Ready          prometheus.Gauge
+	ProcessSeconds *prometheus.HistogramVec // topic
+}
+
+// Fields a rejection can name: the label values of Rejections. Anything
+// else is counted as "other", which keeps the label set bounded.
+var Fields = []string{"message", "user_id", "ts", "lat", "lng", "accuracy_m", "available", "registered_at",
+	"skills", "credit_score", "txn_id", "amount", "currency", "kind", "counterparty_id", "counterparty_kind",
+	"need_id", "category", "radius_m", "reward", "expires_at", "status", "helper_id", "outcome", "rating", "other"}
+
+// New registers every metric; topics and sinks pre-create their series.
+func New(version string, topics, sinks []string) *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: r,
+		EventsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_events_in_total", Help: "Input messages processed, by topic and result (ok or rejected).",
+		}, []string{"topic", "result"}),
+		Rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_rejections_total", Help: "Rejected input messages by topic and the field at fault (message: not a JSON object).",
+		}, []string{"topic", "field"}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_deadletters_total", Help: "Messages written to the dead-letter topic, by source topic.",
+		}, []string{"topic"}),
+		Skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_replay_skipped_total", Help: "Messages read again after a restart whose rows a table already held, by table.",
+		}, []string{"table"}),
+		SinkRows: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "everywhere_sink_batch_rows", Help: "Rows per write, by sink (ClickHouse table or Kafka topic).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
+		}, []string{"sink"}),
+		SinkSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "everywhere_sink_write_seconds", Help: "Duration of one successful write, by sink.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+		}, []string{"sink"}),
+		SinkErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_sink_errors_total", Help: "Failed writes (each retried), by sink.",
+		}, []string{"sink"}),
+		Commits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_offset_commits_total", Help: "Offset commits after durable writes, by topic.",
+		}, []string{"topic"}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "everywhere_consumer_lag_messages", Help: "Messages between the reader's position and the end of the partition.",
+		}, []string{"topic", "partition"}),
+		Partitions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "everywhere_assigned_partitions", Help: "Input partitions this instance owns.",
+		}),
+		Ready: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "everywhere_ready", Help: "1 when Kafka and ClickHouse answer and writes succeed, else 0.",
+		}),
+		ProcessSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "everywhere_seal_seconds", Help: "Time to process a sealed run of messages, by topic.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 3, 10),
+		}, []string{"topic"}),
+	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "everywhere_build_info", Help: "Build of the running engine; always 1.",
+	}, []string{"version", "goversion"})
+	gover := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		gover = bi.GoVersion
+	}
+	build.WithLabelValues(version, gover).Set(1)
+	r.MustRegister(m.EventsIn, m.Rejections, m.DeadLetters, m.Skipped, m.SinkRows, m.SinkSeconds,
+		m.SinkErrors, m.Commits, m.Lag, m.Partitions, m.Ready, m.ProcessSeconds, build)
+	for _, t := range topics {
+		m.EventsIn.WithLabelValues(t, ResultOK)
+		m.EventsIn.WithLabelValues(t, ResultRejected)
+		m.DeadLetters.WithLabelValues(t)
+		m.Commits.WithLabelValues(t)
+		m.ProcessSeconds.WithLabelValues(t)
+		for _, f := range Fields {
+			m.Rejections.WithLabelValues(t, f)
+		}
+	}
+	for _, s := range sinks {
+		m.SinkRows.WithLabelValues(s)
+		m.SinkSeconds.WithLabelValues(s)
+		m.SinkErrors.WithLabelValues(s)
+		m.Skipped.WithLabelValues(s)
+	}
+	return m
+}
+
+// Field maps a rejected field to its bounded label value.
+func Field(name string) string {
+	if name == "" {
+		return "message"
+	}
+	for _, f := range Fields {
+		if f == name {
+			return f
+		}
+	}
+	return "other"
+}
+
+// Wrote implements batcher.Observer.
+func (m *Metrics) Wrote(sink string, rows int, took time.Duration) {
+	m.SinkRows.WithLabelValues(sink).Observe(float64(rows))
+	m.SinkSeconds.WithLabelValues(sink).Observe(took.Seconds())
+}
+
+// Failed implements batcher.Observer.
+func (m *Metrics) Failed(sink string, _ error) { m.SinkErrors.WithLabelValues(sink).Inc() }

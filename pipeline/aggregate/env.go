@@ -1,0 +1,51 @@
+package aggregate
+
+import (
+	"context"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"everywhere/events"
+	"everywhere/metrics"
+	"everywhere/pipeline/ack"
+	"everywhere/pipeline/batcher"
+	"everywhere/pipeline/sink"
+	"everywhere/warehouse"
+)
+
+// Sinks are the table batchers the handlers write to.
+type Sinks struct {
+	PingCells, PingUsers, NeedCells, TxnCells, UserSpend, Outcomes *batcher.Batcher[*sink.Rows]
+}
+
+// Env is what every handler shares.
+type Env struct {
+	Sinks        Sinks
+	Conn         driver.Conn // to read watermarks on assignment
+	Resolution   int         // H3 resolution of the cell aggregates
+	BaseCurrency string
+	Metrics      *metrics.Metrics
+}
+
+func (e *Env) watermark(ctx context.Context, table string, partition int) (int64, error) {
+	w, err := warehouse.Watermarks(ctx, e.Conn, table, []int{partition})
+	if err != nil {
+		return 0, err
+	}
+	return w[partition], nil
+}
+
+func (e *Env) skipped(table string) prometheus.Counter {
+	return e.Metrics.Skipped.WithLabelValues(table)
+}
+
+// add hands rows to a batcher under ticket t; empty rows are not sent.
+func add(ctx context.Context, b *batcher.Batcher[*sink.Rows], t *ack.Ticket, rows *sink.Rows) error {
+	if rows.N == 0 {
+		return nil
+	}
+	return b.Add(ctx, batcher.Chunk[*sink.Rows]{Data: rows, Rows: rows.N, Ticket: t})
+}
+
+func newDecoder(e *Env) *events.Decoder { return events.NewDecoder(e.BaseCurrency) }

@@ -1,0 +1,33 @@
+// Package aggregate turns input events into the ClickHouse aggregates: per
+// H3 cell and minute, and per user and day. Each partition worker owns one
+// handler per topic and sums in plain maps; a seal turns the maps into
+// columnar chunks, so the per-event cost is a decode, a cell lookup and a
+// map update, with no locks.
+package aggregate
+
+import "time"
+
+// cellMinute keys the per-cell, per-minute tables.
+type cellMinute struct {
+	cell   uint64
+	minute int64 // Unix minutes
+}
+
+func minuteOf(ts int64) int64 { return ts / 60_000 }
+
+func minuteTime(m int64) time.Time { return time.Unix(m*60, 0).UTC() }
+
+func dayOf(ts int64) int64 { return ts / 86_400_000 }
+
+func dayTime(d int64) time.Time { return time.Unix(d*86_400, 0).UTC() }
+
+// userHash is FNV-1a of a user id: deterministic across processes and
+// restarts, which the distinct-user aggregates rely on.
+func userHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

@@ -1,0 +1,84 @@
+package aggregate
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/events"
+	"everywhere/geo"
+	"everywhere/pipeline/ack"
+)
+
+type needKey struct {
+	cellMinute
+	category events.Category
+	status   events.NeedStatus
+}
+
+type needCount struct{ needs, reward uint64 }
+
+// Needs aggregates one partition of the needs topic. Status updates that
+// carry no place have no cell and are not part of the cell aggregate.
+type Needs struct {
+	env       *Env
+	dec       *events.Decoder
+	ev        events.Need
+	partition int
+	watermark int64
+	skipped   prometheus.Counter
+	counts    map[needKey]needCount
+}
+
+// NewNeeds restores the partition's watermark and returns its handler.
+func NewNeeds(ctx context.Context, env *Env, partition int) (*Needs, error) {
+	wm, err := env.watermark(ctx, NeedCellMinute.Name, partition)
+	if err != nil {
+		return nil, err
+	}
+	return &Needs{env: env, dec: newDecoder(env), partition: partition, watermark: wm,
+		skipped: env.skipped(NeedCellMinute.Name), counts: map[needKey]needCount{}}, nil
+}
+
+// Handle decodes a need and counts it.
+func (h *Needs) Handle(m *kafka.Message) error {
+	if err := h.dec.Need(m.Value, &h.ev); err != nil {
+		return err
+	}
+	if !h.ev.HasPlace || h.ev.Category == events.CategoryNone {
+		return nil
+	}
+	if m.Offset <= h.watermark {
+		h.skipped.Inc()
+		return nil
+	}
+	k := needKey{cellMinute{geo.Cell(h.ev.Lat, h.ev.Lng, h.env.Resolution), minuteOf(h.ev.TS)}, h.ev.Category, h.ev.Status}
+	c := h.counts[k]
+	c.needs++
+	c.reward += uint64(h.ev.Reward)
+	h.counts[k] = c
+	return nil
+}
+
+// Seal sends the counts.
+func (h *Needs) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
+	n := len(h.counts)
+	cells, minutes := make([]uint64, 0, n), make([]time.Time, 0, n)
+	cats, statuses := make([]string, 0, n), make([]string, 0, n)
+	parts, offs := make([]uint16, 0, n), make([]uint64, 0, n)
+	needs, rewards := make([]uint64, 0, n), make([]uint64, 0, n)
+	for k, c := range h.counts {
+		cells = append(cells, k.cell)
+		minutes = append(minutes, minuteTime(k.minute))
+		cats = append(cats, k.category.String())
+		statuses = append(statuses, k.status.String())
+		parts = append(parts, uint16(h.partition))
+		offs = append(offs, uint64(last))
+		needs = append(needs, c.needs)
+		rewards = append(rewards, c.reward)
+	}
+	clear(h.counts)
+	return add(ctx, h.env.Sinks.NeedCells, t, rowsOf(n, cells, minutes, cats, statuses, parts, offs, needs, rewards))
+}

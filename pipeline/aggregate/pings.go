@@ -1,0 +1,98 @@
+package aggregate
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/events"
+	"everywhere/geo"
+	"everywhere/pipeline/ack"
+)
+
+type pingCount struct{ pings, available uint64 }
+
+type cellUser struct {
+	cellMinute
+	user uint64
+}
+
+// Pings aggregates one partition of the pings topic.
+type Pings struct {
+	env       *Env
+	dec       *events.Decoder
+	ev        events.Ping
+	partition int
+	watermark int64
+	skipped   prometheus.Counter
+	counts    map[cellMinute]pingCount
+	users     map[cellUser]uint8
+}
+
+// NewPings restores the partition's watermark and returns its handler.
+func NewPings(ctx context.Context, env *Env, partition int) (*Pings, error) {
+	wm, err := env.watermark(ctx, PingCellMinute.Name, partition)
+	if err != nil {
+		return nil, err
+	}
+	return &Pings{env: env, dec: newDecoder(env), partition: partition, watermark: wm,
+		skipped: env.skipped(PingCellMinute.Name),
+		counts:  map[cellMinute]pingCount{}, users: map[cellUser]uint8{}}, nil
+}
+
+// Handle decodes a ping and counts it.
+func (h *Pings) Handle(m *kafka.Message) error {
+	if err := h.dec.Ping(m.Value, &h.ev); err != nil {
+		return err
+	}
+	k := cellMinute{geo.Cell(h.ev.Lat, h.ev.Lng, h.env.Resolution), minuteOf(h.ev.TS)}
+	var avail uint8
+	if h.ev.Available {
+		avail = 1
+	}
+	// Distinct users are a set: a replayed ping adds nothing, so no watermark.
+	uk := cellUser{k, userHash(h.ev.UserID)}
+	h.users[uk] |= avail
+	if m.Offset <= h.watermark {
+		h.skipped.Inc()
+		return nil
+	}
+	c := h.counts[k]
+	c.pings++
+	c.available += uint64(avail)
+	h.counts[k] = c
+	return nil
+}
+
+// Seal sends the counts and the distinct users.
+func (h *Pings) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
+	n := len(h.counts)
+	cells, minutes := make([]uint64, 0, n), make([]time.Time, 0, n)
+	parts, offs := make([]uint16, 0, n), make([]uint64, 0, n)
+	pings, avail := make([]uint64, 0, n), make([]uint64, 0, n)
+	for k, c := range h.counts {
+		cells = append(cells, k.cell)
+		minutes = append(minutes, minuteTime(k.minute))
+		parts = append(parts, uint16(h.partition))
+		offs = append(offs, uint64(last))
+		pings = append(pings, c.pings)
+		avail = append(avail, c.available)
+	}
+	clear(h.counts)
+	if err := add(ctx, h.env.Sinks.PingCells, t, rowsOf(n, cells, minutes, parts, offs, pings, avail)); err != nil {
+		return err
+	}
+	n = len(h.users)
+	ucells, umins := make([]uint64, 0, n), make([]time.Time, 0, n)
+	users, uavail := make([]uint64, 0, n), make([]uint8, 0, n)
+	for k, a := range h.users {
+		ucells = append(ucells, k.cell)
+		umins = append(umins, minuteTime(k.minute))
+		users = append(users, k.user)
+		uavail = append(uavail, a)
+	}
+	clear(h.users)
+	return add(ctx, h.env.Sinks.PingUsers, t, rowsOf(n, ucells, umins, users, uavail))
+}

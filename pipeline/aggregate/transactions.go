@@ -1,0 +1,144 @@
+package aggregate
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/events"
+	"everywhere/geo"
+	"everywhere/pipeline/ack"
+)
+
+type txnKey struct {
+	cellMinute
+	kind events.TxnKind
+}
+
+type txnCount struct{ txns, total, max uint64 }
+
+type spendKey struct {
+	day  int64
+	user string
+	cell uint64
+}
+
+type spend struct{ purchases, purchaseTotal, refunds, refundTotal uint64 }
+
+// Transactions aggregates one partition of the transactions topic into the
+// per-cell table and the per-user spend board. A transaction without a
+// location is counted in cell 0, so the cell table's totals are the
+// topic's totals.
+type Transactions struct {
+	env       *Env
+	dec       *events.Decoder
+	ev        events.Transaction
+	partition int
+	wmCells   int64
+	wmSpend   int64
+	skipCells prometheus.Counter
+	skipSpend prometheus.Counter
+	counts    map[txnKey]txnCount
+	spends    map[spendKey]spend
+}
+
+// NewTransactions restores the partition's watermarks and returns its handler.
+func NewTransactions(ctx context.Context, env *Env, partition int) (*Transactions, error) {
+	wc, err := env.watermark(ctx, TxnCellMinute.Name, partition)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := env.watermark(ctx, UserSpendDay.Name, partition)
+	if err != nil {
+		return nil, err
+	}
+	return &Transactions{env: env, dec: newDecoder(env), partition: partition, wmCells: wc, wmSpend: ws,
+		skipCells: env.skipped(TxnCellMinute.Name), skipSpend: env.skipped(UserSpendDay.Name),
+		counts: map[txnKey]txnCount{}, spends: map[spendKey]spend{}}, nil
+}
+
+// Handle decodes a transaction and counts it.
+func (h *Transactions) Handle(m *kafka.Message) error {
+	ev := &h.ev
+	if err := h.dec.Transaction(m.Value, ev); err != nil {
+		return err
+	}
+	var cell uint64
+	if ev.HasLocation {
+		cell = geo.Cell(ev.Lat, ev.Lng, h.env.Resolution)
+	}
+	amount := uint64(ev.Amount)
+	if m.Offset > h.wmCells {
+		k := txnKey{cellMinute{cell, minuteOf(ev.TS)}, ev.Kind}
+		c := h.counts[k]
+		c.txns++
+		c.total += amount
+		c.max = max(c.max, amount)
+		h.counts[k] = c
+	} else {
+		h.skipCells.Inc()
+	}
+	if ev.Kind != events.Purchase && ev.Kind != events.Refund {
+		return nil
+	}
+	if m.Offset <= h.wmSpend {
+		h.skipSpend.Inc()
+		return nil
+	}
+	k := spendKey{dayOf(ev.TS), ev.UserID, cell}
+	s, ok := h.spends[k]
+	if !ok {
+		k.user = strings.Clone(k.user) // the decoded id is a view into the fetch buffer
+	}
+	if ev.Kind == events.Purchase {
+		s.purchases++
+		s.purchaseTotal += amount
+	} else {
+		s.refunds++
+		s.refundTotal += amount
+	}
+	h.spends[k] = s
+	return nil
+}
+
+// Seal sends both aggregates.
+func (h *Transactions) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
+	n := len(h.counts)
+	cells, minutes, kinds := make([]uint64, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
+	parts, offs := make([]uint16, 0, n), make([]uint64, 0, n)
+	txns, totals, maxes := make([]uint64, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
+	for k, c := range h.counts {
+		cells = append(cells, k.cell)
+		minutes = append(minutes, minuteTime(k.minute))
+		kinds = append(kinds, k.kind.String())
+		parts = append(parts, uint16(h.partition))
+		offs = append(offs, uint64(last))
+		txns = append(txns, c.txns)
+		totals = append(totals, c.total)
+		maxes = append(maxes, c.max)
+	}
+	clear(h.counts)
+	if err := add(ctx, h.env.Sinks.TxnCells, t, rowsOf(n, cells, minutes, kinds, parts, offs, txns, totals, maxes)); err != nil {
+		return err
+	}
+	n = len(h.spends)
+	days, users, scells := make([]time.Time, 0, n), make([]string, 0, n), make([]uint64, 0, n)
+	sparts, soffs := make([]uint16, 0, n), make([]uint64, 0, n)
+	pc, pt, rc, rt := make([]uint64, 0, n), make([]uint64, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
+	for k, s := range h.spends {
+		days = append(days, dayTime(k.day))
+		users = append(users, k.user)
+		scells = append(scells, k.cell)
+		sparts = append(sparts, uint16(h.partition))
+		soffs = append(soffs, uint64(last))
+		pc = append(pc, s.purchases)
+		pt = append(pt, s.purchaseTotal)
+		rc = append(rc, s.refunds)
+		rt = append(rt, s.refundTotal)
+	}
+	clear(h.spends)
+	return add(ctx, h.env.Sinks.UserSpend, t, rowsOf(n, days, users, scells, sparts, soffs, pc, pt, rc, rt))
+}

@@ -1,0 +1,219 @@
+// Package batcher turns many small chunks of output into few large writes.
+//
+// Partition workers hand chunks to a Batcher; it writes them in one call
+// when it holds MaxRows rows or its oldest chunk is MaxWait old, and releases
+// each chunk's ticket only after the write succeeded. A failed write is
+// retried with backoff, in order, and while it is retried the queue fills and
+// Add blocks: a slow or absent sink slows the workers down (backpressure,
+// bounded memory) instead of failing them or losing data.
+package batcher
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"everywhere/pipeline/ack"
+)
+
+// Chunk is a piece of output for one write: Data with Rows rows, whose
+// Ticket is released once it is durable.
+type Chunk[T any] struct {
+	Data   T
+	Rows   int
+	Ticket *ack.Ticket
+}
+
+// Config tunes a Batcher.
+type Config struct {
+	Name       string        // the sink, in logs and metrics
+	MaxRows    int           // write when this many rows are held
+	MaxWait    time.Duration // write when the oldest chunk is this old
+	Queue      int           // chunks waiting beyond the current batch
+	Backoff    time.Duration // first pause after a failed write
+	MaxBackoff time.Duration // longest pause
+}
+
+// Observer receives what a Batcher does, for metrics.
+type Observer interface {
+	Wrote(sink string, rows int, took time.Duration)
+	Failed(sink string, err error)
+}
+
+// WriteFunc writes a batch; it must either write all of it or fail.
+type WriteFunc[T any] func(ctx context.Context, batch []T) error
+
+// ErrStopped is returned by Add after Stop.
+var ErrStopped = errors.New("batcher stopped")
+
+// Batcher batches chunks for one sink. Start it with Start and end it with
+// Stop; Add may be called from many goroutines.
+type Batcher[T any] struct {
+	cfg     Config
+	write   WriteFunc[T]
+	obs     Observer
+	in      chan Chunk[T]
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	healthy atomic.Bool
+	stopped atomic.Bool
+	hard    context.CancelFunc
+	hardCtx context.Context
+}
+
+// New returns a batcher; call Start before Add.
+func New[T any](cfg Config, write WriteFunc[T], obs Observer) *Batcher[T] {
+	b := &Batcher[T]{cfg: cfg, write: write, obs: obs, in: make(chan Chunk[T], cfg.Queue), stop: make(chan struct{})}
+	b.hardCtx, b.hard = context.WithCancel(context.Background())
+	b.healthy.Store(true)
+	return b
+}
+
+// Start runs the writer loop.
+func (b *Batcher[T]) Start() {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		b.loop()
+	}()
+}
+
+// Add queues a chunk, blocking while the queue is full. It fails only when
+// ctx ends or the batcher is stopped; the chunk's ticket is then never
+// released, so its offsets are not committed and will be read again.
+func (b *Batcher[T]) Add(ctx context.Context, c Chunk[T]) error {
+	if b.stopped.Load() {
+		return ErrStopped
+	}
+	if c.Ticket != nil {
+		c.Ticket.Add()
+	}
+	select {
+	case b.in <- c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.stop:
+		return ErrStopped
+	}
+}
+
+// Healthy reports whether the last write succeeded.
+func (b *Batcher[T]) Healthy() bool { return b.healthy.Load() }
+
+// Stop writes what is queued, retrying failed writes until timeout, then
+// gives up on the rest (their tickets stay pending) and returns.
+func (b *Batcher[T]) Stop(timeout time.Duration) {
+	if b.stopped.Swap(true) {
+		return
+	}
+	close(b.stop)
+	timer := time.AfterFunc(timeout, b.hard)
+	defer timer.Stop()
+	b.wg.Wait()
+	b.hard()
+}
+
+func (b *Batcher[T]) loop() {
+	var (
+		batch   []T
+		tickets []*ack.Ticket
+		rows    int
+		timer   = time.NewTimer(time.Hour)
+		armed   bool
+	)
+	timer.Stop()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if b.flush(batch, rows) {
+			for _, t := range tickets {
+				if t != nil {
+					t.Done()
+				}
+			}
+		}
+		clear(batch)
+		batch, tickets, rows = batch[:0], tickets[:0], 0
+		if armed {
+			timer.Stop()
+			armed = false
+		}
+	}
+	take := func(c Chunk[T]) {
+		batch = append(batch, c.Data)
+		tickets = append(tickets, c.Ticket)
+		rows += c.Rows
+		if !armed {
+			timer.Reset(b.cfg.MaxWait)
+			armed = true
+		}
+		if rows >= b.cfg.MaxRows {
+			flush()
+		}
+	}
+	for {
+		select {
+		case c := <-b.in:
+			take(c)
+		case <-timer.C:
+			armed = false
+			flush()
+		case <-b.stop:
+			for {
+				select {
+				case c := <-b.in:
+					take(c)
+					continue
+				default:
+				}
+				break
+			}
+			flush()
+			return
+		}
+	}
+}
+
+// flush writes until it succeeds or the batcher is stopped hard; it reports
+// whether the batch was written.
+func (b *Batcher[T]) flush(batch []T, rows int) bool {
+	backoff := b.cfg.Backoff
+	var lastLog time.Time
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		err := b.write(b.hardCtx, batch)
+		if err == nil {
+			b.healthy.Store(true)
+			if b.obs != nil {
+				b.obs.Wrote(b.cfg.Name, rows, time.Since(start))
+			}
+			if attempt > 0 {
+				slog.Info("write recovered", "sink", b.cfg.Name, "attempts", attempt+1)
+			}
+			return true
+		}
+		b.healthy.Store(false)
+		if b.obs != nil {
+			b.obs.Failed(b.cfg.Name, err)
+		}
+		if b.hardCtx.Err() != nil {
+			slog.Error("write abandoned at shutdown; its offsets stay uncommitted and will be read again", "sink", b.cfg.Name, "rows", rows, "err", err)
+			return false
+		}
+		// Throttled: a sink that is down for a minute logs a few lines, not thousands.
+		if time.Since(lastLog) > 10*time.Second {
+			slog.Warn("write failed, retrying", "sink", b.cfg.Name, "rows", rows, "attempt", attempt+1, "backoff", backoff, "err", err)
+			lastLog = time.Now()
+		}
+		select {
+		case <-time.After(backoff):
+		case <-b.hardCtx.Done():
+		}
+		backoff = min(backoff*2, b.cfg.MaxBackoff)
+	}
+}
