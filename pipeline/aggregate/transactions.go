@@ -42,7 +42,7 @@ type Transactions struct {
 	skipCells prometheus.Counter
 	skipSpend prometheus.Counter
 	counts    map[txnKey]txnCount
-	spends    map[spendKey]spend
+	spends    map[spendKey]*spend
 }
 
 // NewTransactions restores the partition's watermarks and returns its handler.
@@ -57,7 +57,7 @@ func NewTransactions(ctx context.Context, env *Env, partition int) (*Transaction
 	}
 	return &Transactions{env: env, dec: newDecoder(env), partition: partition, wmCells: wc, wmSpend: ws,
 		skipCells: env.skipped(TxnCellMinute.Name), skipSpend: env.skipped(UserSpendDay.Name),
-		counts: map[txnKey]txnCount{}, spends: map[spendKey]spend{}}, nil
+		counts: map[txnKey]txnCount{}, spends: map[spendKey]*spend{}}, nil
 }
 
 // Handle decodes a transaction and counts it.
@@ -88,10 +88,15 @@ func (h *Transactions) Handle(m *kafka.Message) error {
 		h.skipSpend.Inc()
 		return nil
 	}
+	// The decoded id is a view into the fetch buffer: it may be used to look
+	// up, never stored. Updates go through the pointer, because assigning
+	// to an existing string key replaces the stored key with the view.
 	k := spendKey{dayOf(ev.TS), ev.UserID, cell}
-	s, ok := h.spends[k]
-	if !ok {
-		k.user = strings.Clone(k.user) // the decoded id is a view into the fetch buffer
+	s := h.spends[k]
+	if s == nil {
+		k.user = strings.Clone(k.user)
+		s = &spend{}
+		h.spends[k] = s
 	}
 	if ev.Kind == events.Purchase {
 		s.purchases++
@@ -100,7 +105,6 @@ func (h *Transactions) Handle(m *kafka.Message) error {
 		s.refunds++
 		s.refundTotal += amount
 	}
-	h.spends[k] = s
 	return nil
 }
 
