@@ -70,17 +70,39 @@ func (w *worker) run(ctx context.Context) {
 	events := w.g.m.EventsIn.WithLabelValues(w.topic, metrics.ResultOK)
 	rejected := w.g.m.EventsIn.WithLabelValues(w.topic, metrics.ResultRejected)
 	sealTime := w.g.m.ProcessSeconds.WithLabelValues(w.topic)
+	// Seals must not be abandoned because the generation ended: a seal hands
+	// over work already taken out of the handler. They may wait on a full
+	// sink (that is the backpressure) until DrainTimeout after the end.
+	sealCtx, cancelSeals := context.WithCancel(context.Background())
+	defer cancelSeals()
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+			return
+		}
+		select {
+		case <-time.After(w.g.cfg.DrainTimeout):
+			cancelSeals()
+		case <-stopped:
+		}
+	}()
+
 	var (
 		n    int
 		last int64 = -1
+		ok         = true // false once a seal failed: nothing after it may be committed
 	)
-	for ctx.Err() == nil {
+	for ok && ctx.Err() == nil {
 		start := time.Now()
 		fctx, cancel := context.WithDeadline(ctx, start.Add(w.g.cfg.SealInterval))
 		for n < w.g.cfg.SealEvents {
 			m, err := r.FetchMessage(fctx)
 			if err != nil {
-				if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+				if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+					!errors.Is(err, io.EOF) && !errors.Is(err, kafka.ErrGenerationEnded) {
 					log.Warn("fetch failed", "err", err)
 				}
 				break
@@ -90,26 +112,22 @@ func (w *worker) run(ctx context.Context) {
 			last = m.Offset
 		}
 		cancel()
-		if n > 0 {
-			if !w.seal(ctx, last, log) {
-				break
-			}
+		if n > 0 && ctx.Err() == nil {
+			ok = w.seal(sealCtx, last, log)
 			sealTime.Observe(time.Since(start).Seconds())
-			events.Add(w.okCount)
-			rejected.Add(w.badCount)
-			w.okCount, w.badCount = 0, 0
 			n = 0
 		}
+		events.Add(w.okCount)
+		rejected.Add(w.badCount)
+		w.okCount, w.badCount = 0, 0
 		lag.Set(float64(r.Lag()))
 	}
 	// The generation ended (rebalance or shutdown): seal what was handled,
 	// then give the writes DrainTimeout to land and be committed. What does
 	// not land in time stays uncommitted and is read again by the next owner.
 	close(w.drain)
-	if n > 0 {
-		dctx, cancel := context.WithTimeout(context.Background(), w.g.cfg.DrainTimeout)
-		w.seal(dctx, last, log)
-		cancel()
+	if ok && n > 0 {
+		w.seal(sealCtx, last, log)
 	}
 	close(w.tickets)
 	select {

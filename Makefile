@@ -1,0 +1,84 @@
+# everywhere: the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+BIN := bin/everywhere
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+GO_BUILD := go build -ldflags "-X main.version=$(VERSION)"
+BROKER_ADDR ?= 127.0.0.1:9092
+HTTP_ADDR ?= 127.0.0.1:9464
+DEMO_USERS ?= 5000
+DEMO_SECONDS ?= 60
+
+.PHONY: all build deps clickhouse clickhouse-stop broker engine migrate demo report stop \
+	test test-unit check fmt vet bench clean
+
+all: build
+
+build:
+	$(GO_BUILD) -o $(BIN) ./cmd/everywhere
+
+deps:
+	@dev/deps.sh
+
+clickhouse: deps
+	@dev/clickhouse.sh start
+
+clickhouse-stop:
+	@dev/clickhouse.sh stop
+
+broker: build
+	@dev/proc.sh start broker $(BIN) broker --addr $(BROKER_ADDR) --data-dir .run/broker-data
+	@dev/proc.sh wait-port $(BROKER_ADDR) 30
+
+migrate: build clickhouse
+	$(BIN) migrate
+
+engine: build broker migrate
+	@dev/proc.sh start engine $(BIN) run --http-addr $(HTTP_ADDR)
+	@dev/proc.sh wait-port $(HTTP_ADDR) 30
+
+# The whole engine on real parts: dev broker, local ClickHouse, the engine
+# and a simulated day of the city compressed into about a minute, then a
+# report read back from ClickHouse and Kafka. Everything stays up until
+# `make stop`.
+demo: deps engine
+	$(BIN) simulate --users $(DEMO_USERS) --duration 24h --speed $$((86400 / $(DEMO_SECONDS))) --labels .run/labels.jsonl
+	@echo "waiting for the engine to catch up..."
+	@for i in $$(seq 1 60); do \
+		lag=$$($(BIN) report 2>/dev/null | awk '/^group .* lag/ {print $$NF}'); \
+		[ "$$lag" = "0" ] && break; sleep 1; done; sleep 2
+	@$(BIN) report
+	@echo
+	@echo "metrics:   http://$(HTTP_ADDR)/metrics   (ready: http://$(HTTP_ADDR)/readyz)"
+	@echo "labels:    .run/labels.jsonl   logs: .run/engine.log .run/broker.log"
+	@echo "stop with: make stop"
+
+report: build
+	@$(BIN) report
+
+stop:
+	@dev/proc.sh stop engine
+	@dev/proc.sh stop broker
+	@dev/clickhouse.sh stop
+
+# vet, then every test with the race detector, unit and integration, against
+# the in-process dev broker over TCP and the local ClickHouse.
+test: deps clickhouse check
+	go test -race -count=1 -timeout 15m ./...
+
+test-unit:
+	go test -race -count=1 -short ./...
+
+check: vet
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+
+vet:
+	go vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+bench: deps clickhouse
+	go test -run '^$$' -bench . -benchmem -count 1 ./...
+
+clean: stop
+	rm -rf bin .run

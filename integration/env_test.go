@@ -1,0 +1,261 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"everywhere/config"
+	"everywhere/devbroker"
+	"everywhere/kafkaadmin"
+	"everywhere/sql"
+	"everywhere/warehouse"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "everywhere-it")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "everywhere")
+	build := exec.Command("go", "build", "-race", "-o", binary, "../cmd/everywhere")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build engine:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is one test's world: its own broker, topic prefix and database.
+type env struct {
+	t       *testing.T
+	brokers []string
+	prefix  string
+	topics  config.Topics
+	ch      config.ClickHouse
+	conn    driver.Conn
+}
+
+func clickhouseAddr() string {
+	port := os.Getenv("CLICKHOUSE_TCP_PORT")
+	if port == "" {
+		port = "9000"
+	}
+	return "127.0.0.1:" + port
+}
+
+func newEnv(t *testing.T, partitions int) *env {
+	t.Helper()
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, prefix: "it" + strconv.Itoa(rand.IntN(1e6)) + "."}
+	cfg.Topic.Prefix = e.prefix
+	e.topics = cfg.Topics()
+	b, err := devbroker.Start("127.0.0.1:0", partitions, e.topics.All(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	e.brokers = b.Addrs()
+
+	e.ch = cfg.ClickHouse
+	e.ch.Addr = clickhouseAddr()
+	name := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "_"))
+	e.ch.Database = fmt.Sprintf("it_%s_%d", name, rand.IntN(1e6))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := warehouse.Migrate(ctx, e.ch, sql.Migrations); err != nil {
+		t.Fatalf("ClickHouse at %s is needed (make clickhouse starts one): %v", e.ch.Addr, err)
+	}
+	e.conn, err = warehouse.Open(ctx, e.ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// A fresh database per test, dropped after: never TRUNCATE, whose
+		// rows come back after a ClickHouse restart.
+		_ = e.conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+e.ch.Database)
+		e.conn.Close()
+	})
+	return e
+}
+
+// engine is the engine binary running as its own process.
+type engine struct {
+	cmd  *exec.Cmd
+	http string
+	logs *bytes.Buffer
+	done chan error
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startEngine runs `everywhere run` configured through the environment, the
+// way a deployment configures it.
+func (e *env) startEngine(extra ...string) *engine {
+	e.t.Helper()
+	en := &engine{http: freeAddr(e.t), logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	en.cmd = exec.Command(binary, "run")
+	en.cmd.Env = append(os.Environ(),
+		"EVERYWHERE_KAFKA_BROKERS="+strings.Join(e.brokers, ","),
+		"EVERYWHERE_TOPIC_PREFIX="+e.prefix,
+		"EVERYWHERE_CLICKHOUSE_ADDR="+e.ch.Addr,
+		"EVERYWHERE_CLICKHOUSE_DATABASE="+e.ch.Database,
+		"EVERYWHERE_HTTP_ADDR="+en.http,
+		"EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=200ms",
+		"EVERYWHERE_KAFKA_SESSION_TIMEOUT=6s",
+	)
+	en.cmd.Env = append(en.cmd.Env, extra...)
+	en.cmd.Stdout, en.cmd.Stderr = en.logs, en.logs
+	if err := en.cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { en.done <- en.cmd.Wait() }()
+	e.t.Cleanup(func() {
+		if en.cmd.ProcessState == nil {
+			en.cmd.Process.Kill()
+			<-en.done
+		}
+		if e.t.Failed() {
+			e.t.Logf("engine log:\n%s", tail(en.logs.String(), 4000))
+		}
+	})
+	return en
+}
+
+// stop sends SIGTERM and returns how long the engine took to exit and its
+// exit error.
+func (en *engine) stop() (time.Duration, error) {
+	start := time.Now()
+	en.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-en.done:
+		return time.Since(start), err
+	case <-time.After(30 * time.Second):
+		en.cmd.Process.Kill()
+		return time.Since(start), fmt.Errorf("engine did not exit within 30 s of SIGTERM")
+	}
+}
+
+func (en *engine) metrics(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get("http://" + en.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// metric returns the value of one series line, e.g.
+// `everywhere_deadletters_total{topic="x"}`.
+func metric(text, series string) float64 {
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, series+" ") {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(line[len(series):]), 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// kcatProduce publishes key<TAB>value lines to topic with kcat.
+func (e *env) kcatProduce(topic string, lines []string) {
+	e.t.Helper()
+	cmd := exec.Command("kcat", "-P", "-b", strings.Join(e.brokers, ","), "-t", topic, "-K", "\t", "-X", "acks=all")
+	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("kcat produce to %s: %v\n%s", topic, err, out)
+	}
+}
+
+// kcatConsume reads every message of topic with kcat, payloads only.
+func (e *env) kcatConsume(topic string) []string {
+	e.t.Helper()
+	cmd := exec.Command("kcat", "-C", "-b", strings.Join(e.brokers, ","), "-t", topic, "-e", "-q", "-f", "%s\n")
+	out, err := cmd.Output()
+	if err != nil {
+		e.t.Fatalf("kcat consume %s: %v", topic, err)
+	}
+	var msgs []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l != "" {
+			msgs = append(msgs, l)
+		}
+	}
+	return msgs
+}
+
+// lag is how far the engine's group is behind on the input topics.
+func (e *env) lag() int64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", e.topics.Inputs())
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func (e *env) queryUint(q string) uint64 {
+	e.t.Helper()
+	var n uint64
+	if err := e.conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+		e.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// wait polls cond until it holds or d passes.
+func wait(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
