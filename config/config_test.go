@@ -1,0 +1,90 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsLoadAndValidate(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kafka.Brokers[0] != "127.0.0.1:9092" || c.Topic.Partitions != 8 || c.Aggregate.H3Resolution != 8 ||
+		c.ClickHouse.FlushInterval != time.Second || c.Engine.BaseCurrency != "CNY" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if got := c.Topics().Pings; got != "everywhere.pings" {
+		t.Fatalf("pings topic %q", got)
+	}
+}
+
+func TestLayersOverrideInOrder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("kafka:\n  group: fromfile\nclickhouse:\n  database: fromfile\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EVERYWHERE_KAFKA_BROKERS", "a:1,b:2")
+	t.Setenv("EVERYWHERE_CLICKHOUSE_DATABASE", "fromenv")
+	t.Setenv("EVERYWHERE_TOPIC_PREFIX", "city1.")
+	t.Setenv("EVERYWHERE_HTTP_ADDR", "0.0.0.0:9999")
+	t.Setenv("EVERYWHERE_CLICKHOUSE_ADDR", "ch:9000")
+	c, err := Load(file, map[string]string{"clickhouse.database": "fromflag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kafka.Group != "fromfile" {
+		t.Errorf("file layer: group %q", c.Kafka.Group)
+	}
+	if strings.Join(c.Kafka.Brokers, ",") != "a:1,b:2" || c.HTTP.Addr != "0.0.0.0:9999" || c.ClickHouse.Addr != "ch:9000" {
+		t.Errorf("env layer: %v %s %s", c.Kafka.Brokers, c.HTTP.Addr, c.ClickHouse.Addr)
+	}
+	if c.Topics().Alerts != "city1.alerts" {
+		t.Errorf("prefix: %s", c.Topics().Alerts)
+	}
+	if c.ClickHouse.Database != "fromflag" {
+		t.Errorf("flag layer: database %q", c.ClickHouse.Database)
+	}
+}
+
+func TestErrorsNameTheKeyAndTheAllowedValues(t *testing.T) {
+	f := func(over map[string]string, env, file string, want ...string) {
+		t.Helper()
+		path := ""
+		if file != "" {
+			path = filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if env != "" {
+			k, v, _ := strings.Cut(env, "=")
+			t.Setenv(k, v)
+		}
+		_, err := Load(path, over)
+		if err == nil {
+			t.Fatalf("accepted %v %q %q", over, env, file)
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Fatalf("error %q does not contain %q", err, w)
+			}
+		}
+	}
+	f(map[string]string{"kafka.start_offset": "middle"}, "", "", "kafka.start_offset", "earliest, latest")
+	f(map[string]string{"aggregate.h3_resolution": "16"}, "", "", "aggregate.h3_resolution", "0 to 15")
+	f(map[string]string{"clickhouse.flush_interval": "0s"}, "", "", "clickhouse.flush_interval", "10ms to 5m0s")
+	f(map[string]string{"engine.base_currency": "yuan"}, "", "", "engine.base_currency", "ISO 4217")
+	f(map[string]string{"kafka.grup": "x"}, "", "", `"kafka.grup"`, "kafka.group")
+	f(nil, "", "kafka:\n  brokerz: [x]\n", `"kafka.brokerz"`, "kafka.brokers")
+	f(nil, "", "nosuch:\n  a: 1\n", `"nosuch.a"`, "known sections")
+	f(map[string]string{"topic.alerts": "a b"}, "", "", "topic.alerts")
+	f(map[string]string{"topic.alerts": "pings"}, "", "", "each topic needs its own name")
+	f(map[string]string{"kafka.fetch_max_wait": "soon"}, "", "", "fetch_max_wait")
+	// Last: t.Setenv lasts until the test ends.
+	f(nil, "EVERYWHERE_KAFKA_BROKER=x:1", "", "EVERYWHERE_KAFKA_BROKER")
+}
