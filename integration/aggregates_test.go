@@ -16,13 +16,13 @@ import (
 // expected holds the aggregates computed straight from the input, with
 // h3-go and plain maps: an independent answer to compare ClickHouse with.
 type expected struct {
-	pings     map[[2]int64][2]uint64          // cell, minute -> pings, available
-	users     map[[2]int64]map[string]bool    // cell, minute -> user -> available
-	txns      map[[3]int64][3]uint64          // cell, minute, kind -> count, total, max
-	spend     map[string][4]uint64            // day|user -> purchases, total, refunds, refund total
-	needs     map[[4]int64]uint64             // cell, minute, category, status -> count
-	outcomes  map[string]bool                 // need|helper|ts|outcome
-	byTopic   map[simulator.Topic][]string    // kcat lines
+	pings     map[[2]int64][2]uint64       // cell, minute -> pings, available
+	users     map[[2]int64]map[string]bool // cell, minute -> user -> available
+	txns      map[[3]int64][3]uint64       // cell, minute, kind -> count, total, max
+	spend     map[string][4]uint64         // day|user -> purchases, total, refunds, refund total
+	needs     map[[4]int64]uint64          // cell, minute, category, status -> count
+	outcomes  map[string]bool              // need|helper|ts|outcome
+	byTopic   map[simulator.Topic][]string // kcat lines
 	published map[simulator.Topic]int
 }
 
