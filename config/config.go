@@ -18,6 +18,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"everywhere/models/fraud"
 )
 
 //go:embed everywhere.yaml
@@ -32,66 +34,74 @@ const EnvPrefix = "EVERYWHERE"
 
 // Config is the whole typed configuration.
 type Config struct {
-	Kafka      Kafka      `mapstructure:"kafka"`
-	Topic      Topic      `mapstructure:"topic"`
-	ClickHouse ClickHouse `mapstructure:"clickhouse"`
-	HTTP       HTTP       `mapstructure:"http"`
-	Engine     Engine     `mapstructure:"engine"`
-	Aggregate  Aggregate  `mapstructure:"aggregate"`
+	Kafka      Kafka      `mapstructure:"kafka" yaml:"kafka"`
+	Topic      Topic      `mapstructure:"topic" yaml:"topic"`
+	ClickHouse ClickHouse `mapstructure:"clickhouse" yaml:"clickhouse"`
+	HTTP       HTTP       `mapstructure:"http" yaml:"http"`
+	Engine     Engine     `mapstructure:"engine" yaml:"engine"`
+	Aggregate  Aggregate  `mapstructure:"aggregate" yaml:"aggregate"`
+	Fraud      Fraud      `mapstructure:"fraud" yaml:"fraud"`
+}
+
+// Fraud holds the detector's rules and where to reload them from.
+type Fraud struct {
+	RulesFile      string        `mapstructure:"rules_file" yaml:"rules_file"`
+	ReloadInterval time.Duration `mapstructure:"reload_interval" yaml:"reload_interval"`
+	Rules          fraud.Rules   `mapstructure:"rules" yaml:"rules"`
 }
 
 // Kafka holds the client settings shared by consumers and producers.
 type Kafka struct {
-	Brokers           []string      `mapstructure:"brokers"`
-	Group             string        `mapstructure:"group"`
-	StartOffset       string        `mapstructure:"start_offset"`
-	FetchMinBytes     int           `mapstructure:"fetch_min_bytes"`
-	FetchMaxBytes     int           `mapstructure:"fetch_max_bytes"`
-	FetchMaxWait      time.Duration `mapstructure:"fetch_max_wait"`
-	WriteBatchSize    int           `mapstructure:"write_batch_size"`
-	WriteBatchTimeout time.Duration `mapstructure:"write_batch_timeout"`
-	SessionTimeout    time.Duration `mapstructure:"session_timeout"`
-	RebalanceTimeout  time.Duration `mapstructure:"rebalance_timeout"`
+	Brokers           []string      `mapstructure:"brokers" yaml:"brokers"`
+	Group             string        `mapstructure:"group" yaml:"group"`
+	StartOffset       string        `mapstructure:"start_offset" yaml:"start_offset"`
+	FetchMinBytes     int           `mapstructure:"fetch_min_bytes" yaml:"fetch_min_bytes"`
+	FetchMaxBytes     int           `mapstructure:"fetch_max_bytes" yaml:"fetch_max_bytes"`
+	FetchMaxWait      time.Duration `mapstructure:"fetch_max_wait" yaml:"fetch_max_wait"`
+	WriteBatchSize    int           `mapstructure:"write_batch_size" yaml:"write_batch_size"`
+	WriteBatchTimeout time.Duration `mapstructure:"write_batch_timeout" yaml:"write_batch_timeout"`
+	SessionTimeout    time.Duration `mapstructure:"session_timeout" yaml:"session_timeout"`
+	RebalanceTimeout  time.Duration `mapstructure:"rebalance_timeout" yaml:"rebalance_timeout"`
 }
 
 // Topic names the topics; each full name is Prefix + the name.
 type Topic struct {
-	Prefix       string `mapstructure:"prefix"`
-	Partitions   int    `mapstructure:"partitions"`
-	Pings        string `mapstructure:"pings"`
-	Profiles     string `mapstructure:"profiles"`
-	Transactions string `mapstructure:"transactions"`
-	Needs        string `mapstructure:"needs"`
-	Outcomes     string `mapstructure:"outcomes"`
-	Suggestions  string `mapstructure:"suggestions"`
-	Alerts       string `mapstructure:"alerts"`
-	DeadLetter   string `mapstructure:"deadletter"`
+	Prefix       string `mapstructure:"prefix" yaml:"prefix"`
+	Partitions   int    `mapstructure:"partitions" yaml:"partitions"`
+	Pings        string `mapstructure:"pings" yaml:"pings"`
+	Profiles     string `mapstructure:"profiles" yaml:"profiles"`
+	Transactions string `mapstructure:"transactions" yaml:"transactions"`
+	Needs        string `mapstructure:"needs" yaml:"needs"`
+	Outcomes     string `mapstructure:"outcomes" yaml:"outcomes"`
+	Suggestions  string `mapstructure:"suggestions" yaml:"suggestions"`
+	Alerts       string `mapstructure:"alerts" yaml:"alerts"`
+	DeadLetter   string `mapstructure:"deadletter" yaml:"deadletter"`
 }
 
 // ClickHouse holds the warehouse connection and write batching.
 type ClickHouse struct {
-	Addr          string        `mapstructure:"addr"`
-	Database      string        `mapstructure:"database"`
-	Username      string        `mapstructure:"username"`
-	Password      string        `mapstructure:"password"`
-	DialTimeout   time.Duration `mapstructure:"dial_timeout"`
-	FlushRows     int           `mapstructure:"flush_rows"`
-	FlushInterval time.Duration `mapstructure:"flush_interval"`
-	RetryBackoff  time.Duration `mapstructure:"retry_backoff"`
-	MaxBackoff    time.Duration `mapstructure:"max_backoff"`
+	Addr          string        `mapstructure:"addr" yaml:"addr"`
+	Database      string        `mapstructure:"database" yaml:"database"`
+	Username      string        `mapstructure:"username" yaml:"username"`
+	Password      string        `mapstructure:"password" yaml:"password"`
+	DialTimeout   time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout"`
+	FlushRows     int           `mapstructure:"flush_rows" yaml:"flush_rows"`
+	FlushInterval time.Duration `mapstructure:"flush_interval" yaml:"flush_interval"`
+	RetryBackoff  time.Duration `mapstructure:"retry_backoff" yaml:"retry_backoff"`
+	MaxBackoff    time.Duration `mapstructure:"max_backoff" yaml:"max_backoff"`
 }
 
 // HTTP is the metrics and health listener.
 type HTTP struct {
-	Addr string `mapstructure:"addr"`
+	Addr string `mapstructure:"addr" yaml:"addr"`
 }
 
 // Engine holds processing settings.
 type Engine struct {
-	BaseCurrency    string        `mapstructure:"base_currency"`
-	SealInterval    time.Duration `mapstructure:"seal_interval"`
-	SealEvents      int           `mapstructure:"seal_events"`
-	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	BaseCurrency    string        `mapstructure:"base_currency" yaml:"base_currency"`
+	SealInterval    time.Duration `mapstructure:"seal_interval" yaml:"seal_interval"`
+	SealEvents      int           `mapstructure:"seal_events" yaml:"seal_events"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout"`
 }
 
 // Aggregate holds the ClickHouse aggregate settings.

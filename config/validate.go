@@ -85,6 +85,13 @@ func (c *Config) Validate() error {
 	if c.Aggregate.H3Resolution < 0 || c.Aggregate.H3Resolution > 15 {
 		bad("aggregate.h3_resolution", "is %d; allowed: 0 to 15", c.Aggregate.H3Resolution)
 	}
+	within(bad, "fraud.reload_interval", c.Fraud.ReloadInterval, 100*time.Millisecond, time.Hour)
+	if err := c.Fraud.Rules.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Fraud.Rules.Version == "" {
+		c.Fraud.Rules.Version = c.Fraud.Rules.Fingerprint()
+	}
 	return errors.Join(errs...)
 }
 

@@ -33,6 +33,8 @@ func (s *Sim) act(it item) {
 	case kindNeed:
 		s.postNeed(u, t)
 		s.push(s.next(t, 4*day), kindNeed, it.user)
+	case kindSpike:
+		s.amountSpikeNow(t)
 	}
 }
 
@@ -113,6 +115,7 @@ func (s *Sim) dailySpend(u *user, t int64) {
 	}
 	switch x := s.r.Float64(); {
 	case x < 0.9:
+		u.purchases++
 		m, _ := s.txn(u, t, events.Purchase, s.spendAmount(u), s.merchant(), events.Merchant, lat, lng, true)
 		s.out = append(s.out, m)
 	case x < 0.96:

@@ -81,9 +81,25 @@ func (s *Sim) purchaseAt(u *user, t, amount int64, merchant string) string {
 	return id
 }
 
-// amountSpike: a taken-over account buys far above its owner's habit.
-func (s *Sim) amountSpike() {
-	u, t := s.cast(), s.when()
+// amountSpike schedules an account takeover; the victim is chosen when it
+// happens, among users with a history of their own: a takeover is of an
+// account someone uses.
+func (s *Sim) amountSpike() { s.push(s.when(), kindSpike, 0) }
+
+// amountSpikeNow: the taken-over account buys far above its owner's habit.
+func (s *Sim) amountSpikeNow(t int64) {
+	var u *user
+	for range 10_000 {
+		c := &s.users[s.r.IntN(s.cfg.Users)]
+		if !c.reserved && !c.rich && c.purchases >= 3 {
+			u = c
+			break
+		}
+	}
+	if u == nil {
+		return // nobody has a history yet: no takeover to speak of
+	}
+	u.reserved = true
 	var ids []string
 	n := 2 + s.r.IntN(2)
 	for i := range n {
@@ -239,11 +255,20 @@ func (s *Sim) friendsPayingBack() {
 	s.label(b, RoundTrip, false, "friends_paying_back", t, m2.TS, []string{id2})
 }
 
-// oneRefund: one large purchase returned, once.
+// oneRefund: a big spender returns one large purchase, once.
 func (s *Sim) oneRefund() {
-	u, t := s.cast(), s.when()
+	var u *user
+	for {
+		c := &s.users[s.r.IntN(s.cfg.Users)]
+		if c.rich && !c.reserved {
+			u = c
+			break
+		}
+	}
+	u.reserved = true
+	t := s.when()
 	merchant := s.merchant()
-	amount := int64(100_000+s.r.IntN(400_000)) / 100 * 100
+	amount := max(s.spendAmount(u), 200_000)
 	id := s.purchaseAt(u, t, amount, merchant)
 	lat, lng := s.place(u, t)
 	m, rid := s.txn(u, t+20*minute, events.Refund, amount, merchant, events.Merchant, lat, lng, true)

@@ -8,6 +8,7 @@ const (
 	kindTransfer
 	kindNeed
 	kindMessage // a prepared message, published as is
+	kindSpike   // an account takeover, cast when it happens
 )
 
 type item struct {

@@ -70,6 +70,7 @@ type user struct {
 	friends            [4]int32
 	away               *away
 	reserved           bool // already cast in an episode
+	purchases          int  // made so far
 	lastLat, lastLng   float64
 	lastAvailabilityTS int64
 }

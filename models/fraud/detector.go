@@ -1,0 +1,258 @@
+package fraud
+
+import (
+	"math"
+	"strings"
+
+	"everywhere/events"
+	"everywhere/geo"
+)
+
+// Detector holds the state of the users it sees and runs every rule on
+// each event. It is owned by one goroutine (a partition worker); rules are
+// swapped between events with SetRules.
+//
+// round_trip needs state across users. Transactions are keyed by payer, so
+// the hops of a ring A->B->C->A land on three partitions. The detector
+// makes the hops meet by forwarding: a large transfer X->Y emits a Path
+// keyed by Y (through a Kafka topic in the engine, directly in a
+// backtest); Y's detector extends it with Y's own large transfers and
+// forwards it to the next payee, and the detector that receives a path
+// whose origin it pays closes the ring. Each detector keeps the paths that
+// reached its users and their recent large transfers, so a path and the
+// transfer that extends it meet whichever arrives first: the result does
+// not depend on arrival order, and any number of instances give the same
+// alerts as one.
+type Detector struct {
+	rules *Rules
+	users map[string]*user
+	wash  map[string]*washState
+	flows map[string]*flowState
+	// EmitPath is called with each path to forward; nil drops them (a
+	// detector that sees every user can deliver them to itself).
+	EmitPath func(p *Path)
+	late     int
+}
+
+// New returns a detector with rules r (already validated).
+func New(r *Rules) *Detector {
+	return &Detector{rules: r, users: map[string]*user{}, wash: map[string]*washState{}, flows: map[string]*flowState{}}
+}
+
+// SetRules swaps the rules; later events use them.
+func (d *Detector) SetRules(r *Rules) { d.rules = r }
+
+// Rules returns the rules in force.
+func (d *Detector) Rules() *Rules { return d.rules }
+
+// Users is the number of users with state.
+func (d *Detector) Users() int { return len(d.users) }
+
+// Late is how many events came later than the lateness allowed and were
+// skipped.
+func (d *Detector) Late() int { return d.late }
+
+// get returns the state of id (a view string is fine: it is cloned when a
+// user is first seen), resetting a user idle longer than idle_evict so that
+// eviction and a late return give the same answer however often Evict runs.
+func (d *Detector) get(id string, ms int64) (*user, bool) {
+	u := d.users[id]
+	if u == nil {
+		u = &user{lastMS: ms}
+		d.users[strings.Clone(id)] = u
+		return u, true
+	}
+	if ms > u.lastMS+d.rules.IdleEvict.Milliseconds() {
+		reg := u.registeredMS
+		*u = user{lastMS: ms, registeredMS: reg}
+	}
+	if ms < u.lastMS-d.rules.Lateness.Milliseconds() {
+		d.late++
+		return u, false
+	}
+	u.lastMS = max(u.lastMS, ms)
+	return u, true
+}
+
+// Evict drops users idle (in event time) since before nowMS - idle_evict.
+func (d *Detector) Evict(nowMS int64) int {
+	cut := nowMS - d.rules.IdleEvict.Milliseconds()
+	n := 0
+	for id, u := range d.users {
+		if u.lastMS < cut {
+			delete(d.users, id)
+			delete(d.wash, id)
+			delete(d.flows, id)
+			n++
+		}
+	}
+	return n
+}
+
+// Ping updates the user's last known place.
+func (d *Detector) Ping(p *events.Ping) {
+	u, ok := d.get(p.UserID, p.TS)
+	if !ok || p.TS < u.placeMS {
+		return
+	}
+	u.placeMS, u.lat, u.lng = p.TS, float32(p.Lat), float32(p.Lng)
+}
+
+// Profile records when the account was registered.
+func (d *Detector) Profile(p *events.Profile) {
+	if p.RegisteredAt == 0 {
+		return
+	}
+	u, _ := d.get(p.UserID, p.TS)
+	u.registeredMS = p.RegisteredAt
+}
+
+// Transaction runs every rule on a payment and appends the alerts to out.
+func (d *Detector) Transaction(t *events.Transaction, out []Alert) []Alert {
+	u, ok := d.get(t.UserID, t.TS)
+	if !ok {
+		return out
+	}
+	r := d.rules
+	sec := uint32(t.TS / 1000)
+	if t.HasLocation {
+		out = d.travel(u, t, out)
+	}
+	switch t.Kind {
+	case events.Purchase:
+		out = d.amountSpike(u, t, out)
+		u.addPurchase(t.Amount)
+		if t.Amount >= r.WashRefund.MinAmount && t.CounterpartyID != "" {
+			d.washFor(t.UserID).add(t)
+		}
+	case events.Refund:
+		out = d.washRefund(u, t, sec, out)
+	case events.Transfer:
+		out = d.structuring(u, t, sec, out)
+		if t.CounterpartyKind == events.User && t.Amount >= r.RoundTrip.MinAmount && t.CounterpartyID != t.UserID {
+			out = d.transferOut(t, out)
+		}
+	}
+	if t.Kind == events.Purchase || t.Kind == events.Transfer || t.Kind == events.Reward {
+		out = d.velocity(u, t, sec, out)
+		out = d.newAccount(u, t, out)
+	}
+	return out
+}
+
+func (d *Detector) alert(rule string, t *events.Transaction, score float64, cap Severity, ev ...Field) Alert {
+	a := Alert{UserID: strings.Clone(t.UserID), TS: t.TS, Rule: rule, Score: score,
+		Severity: severityOf(score, cap), TxnIDs: []string{strings.Clone(t.TxnID)}, Evidence: ev}
+	a.finish(d.rules.Version)
+	return a
+}
+
+// amountSpike compares a purchase with the user's own baseline: the 90th
+// percentile of their recent purchases, pulled towards a prior while the
+// history is short. A user who always spends big has a big baseline.
+func (d *Detector) amountSpike(u *user, t *events.Transaction, out []Alert) []Alert {
+	r := &d.rules.AmountSpike
+	p90, n := u.p90()
+	// A thin history is pulled up towards the prior, never below what the
+	// user has been seen to spend: the prior can only spare a user an
+	// alert, and a user who always spends big has a big baseline.
+	baseline := float64(r.PriorP90)
+	if n > 0 {
+		w := float64(r.PriorCount)
+		blend := math.Exp((w*math.Log(float64(r.PriorP90)) + float64(n)*math.Log(float64(max(p90, 1)))) / (w + float64(n)))
+		baseline = math.Max(float64(p90), blend)
+	}
+	threshold := math.Max(float64(r.MinAmount), r.Ratio*baseline)
+	if float64(t.Amount) < threshold {
+		return out
+	}
+	// Confidence follows history: with almost none, a big purchase is only
+	// worth a look; the user's own record is what makes it an anomaly.
+	cap := High
+	switch {
+	case n < 2:
+		cap = Low
+	case n < r.MinHistory:
+		cap = Medium
+	}
+	return append(out, d.alert(RuleAmountSpike, t, scoreOver(float64(t.Amount)/threshold), cap,
+		num("amount", float64(t.Amount)), num("baseline_p90", math.Round(baseline)), num("ratio", r.Ratio),
+		num("threshold", math.Round(threshold)), num("history", float64(n))))
+}
+
+// velocity counts payments in a sliding window ending at this one, exact
+// at each event; it alerts when the count or the total crosses its limit.
+func (d *Detector) velocity(u *user, t *events.Transaction, sec uint32, out []Alert) []Alert {
+	r := &d.rules.Velocity
+	win, twin := uint32(r.Window.Seconds()), uint32(r.TotalWindow.Seconds())
+	_, before := u.window(sec, twin)
+	u.addPayment(sec, t.Amount)
+	n, _ := u.window(sec, win)
+	_, total := u.window(sec, twin)
+	switch {
+	case n == r.MaxCount+1:
+		return append(out, d.alert(RuleVelocity, t, scoreOver(float64(n)/float64(r.MaxCount)), High,
+			num("payments", float64(n)), num("window_s", float64(win)), num("max_count", float64(r.MaxCount))))
+	case before < r.MaxTotal && total >= r.MaxTotal:
+		return append(out, d.alert(RuleVelocity, t, scoreOver(float64(total)/float64(r.MaxTotal)), High,
+			num("total", float64(total)), num("window_s", float64(twin)), num("max_total", float64(r.MaxTotal))))
+	}
+	return out
+}
+
+// travel compares where a payment was made with the user's last known
+// place: farther than min_distance_km at more than max_speed_kmh is not a
+// journey anyone makes. A flight between cities is slower than that.
+func (d *Detector) travel(u *user, t *events.Transaction, out []Alert) []Alert {
+	r := &d.rules.ImpossibleTravel
+	if u.placeMS != 0 && t.TS >= u.placeMS {
+		km := geo.DistanceM(float64(u.lat), float64(u.lng), t.Lat, t.Lng) / 1000
+		hours := float64(t.TS-u.placeMS) / 3_600_000
+		speed := km / math.Max(hours, 1.0/3600)
+		if km >= r.MinDistanceKm && speed > r.MaxSpeedKmh {
+			out = append(out, d.alert(RuleImpossibleTravel, t, scoreOver(speed/r.MaxSpeedKmh), High,
+				num("distance_km", math.Round(km*10)/10), num("minutes", math.Round(hours*600)/10),
+				num("speed_kmh", math.Round(speed)), num("max_speed_kmh", r.MaxSpeedKmh),
+				num("from_lat", float64(u.lat)), num("from_lng", float64(u.lng)), num("to_lat", t.Lat), num("to_lng", t.Lng)))
+		}
+	}
+	if t.TS >= u.placeMS {
+		u.placeMS, u.lat, u.lng = t.TS, float32(t.Lat), float32(t.Lng)
+	}
+	return out
+}
+
+// structuring counts transfers just under the reporting threshold.
+func (d *Detector) structuring(u *user, t *events.Transaction, sec uint32, out []Alert) []Alert {
+	r := &d.rules.Structuring
+	lo := int64(float64(r.Threshold) * (1 - r.Band))
+	if t.Amount < lo || t.Amount >= r.Threshold {
+		return out
+	}
+	n := pushSmall(&u.nearSec, &u.nNear, sec, uint32(r.Window.Seconds()))
+	if n < r.MinCount {
+		return out
+	}
+	return append(out, d.alert(RuleStructuring, t, scoreOver(float64(n)/float64(r.MinCount)), High,
+		num("transfers_below_threshold", float64(n)), num("threshold", float64(r.Threshold)),
+		num("band_from", float64(lo)), num("amount", float64(t.Amount)), num("window_h", r.Window.Hours())))
+}
+
+// newAccount watches the spend of an account younger than account_age; it
+// alerts when the total crosses max_total, and again at each doubling.
+func (d *Detector) newAccount(u *user, t *events.Transaction, out []Alert) []Alert {
+	r := &d.rules.NewAccountBurst
+	if u.registeredMS == 0 || t.TS < u.registeredMS || t.TS-u.registeredMS > r.AccountAge.Milliseconds() {
+		return out
+	}
+	before := u.firstSpend
+	u.firstSpend += t.Amount
+	for level := r.MaxTotal; level <= u.firstSpend && level > 0; level *= 2 {
+		if before < level {
+			return append(out, d.alert(RuleNewAccountBurst, t, scoreOver(float64(u.firstSpend)/float64(r.MaxTotal)), High,
+				num("total", float64(u.firstSpend)), num("max_total", float64(r.MaxTotal)),
+				num("account_age_h", math.Round(float64(t.TS-u.registeredMS)/360_000)/10)))
+		}
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package fraud
+
+import (
+	"math"
+	"slices"
+)
+
+// Sizes of the per-user rings: what bounds a user's state (see
+// TestUserStateSize for the bytes).
+const (
+	historySize  = 16 // recent purchase amounts, for the personal baseline
+	ringSize     = 32 // recent payments, for velocity
+	smallSize    = 8  // near-threshold transfers, refunded purchases
+	maxPathUsers = 6
+)
+
+// payment is one outgoing payment in the velocity ring.
+type payment struct {
+	sec    uint32 // Unix seconds
+	amount uint32 // minor units, saturated at 2^32-1
+}
+
+// user is everything kept per user. It stays near 600 bytes, whatever the
+// user does: rings overwrite their oldest entry. Rarer pattern state
+// (pending refunds, money paths) lives in side maps, only for users who
+// have any.
+type user struct {
+	lastMS int64 // latest event time seen
+
+	// Personal baseline: the last purchase amounts and how many there
+	// were in all. A percentile of a window is robust to a single outlier
+	// and follows a user whose habits change.
+	history [historySize]uint32
+	nHist   uint32
+
+	// Velocity: the last payments, in event-time order.
+	ring  [ringSize]payment
+	nRing uint8
+	head  uint8 // index of the oldest entry
+
+	// Last known place, from pings and located payments.
+	placeMS  int64
+	lat, lng float32
+
+	// Account age and spend since registration.
+	registeredMS int64
+	firstSpend   int64
+
+	// Structuring: recent transfers just under the threshold (seconds).
+	nearSec [smallSize]uint32
+	nNear   uint8
+
+	// Wash refunds: recent large purchases refunded soon after (seconds).
+	washSec [smallSize]uint32
+	nWash   uint8
+}
+
+func sat32(v int64) uint32 {
+	if v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	if v < 0 {
+		return 0
+	}
+	return uint32(v)
+}
+
+// addPurchase records an amount in the baseline window.
+func (u *user) addPurchase(amount int64) {
+	u.history[u.nHist%historySize] = sat32(amount)
+	u.nHist++
+}
+
+// p90 returns the 90th percentile of the baseline window and how many
+// purchases it holds.
+func (u *user) p90() (int64, int) {
+	n := min(int(u.nHist), historySize)
+	if n == 0 {
+		return 0, 0
+	}
+	var buf [historySize]uint32
+	s := buf[:n]
+	copy(s, u.history[:n])
+	slices.Sort(s)
+	return int64(s[(9*n+9)/10-1]), n // the ceil(0.9 n)-th smallest
+}
+
+// addPayment inserts a payment into the velocity ring in event-time order
+// (a late event lands where it belongs), dropping the oldest when full.
+func (u *user) addPayment(sec uint32, amount int64) {
+	p := payment{sec: sec, amount: sat32(amount)}
+	if u.nRing < ringSize {
+		u.nRing++
+	} else {
+		u.head = (u.head + 1) % ringSize
+	}
+	// Shift newer entries right until p fits.
+	i := int(u.nRing) - 1
+	for i > 0 {
+		prev := u.at(i - 1)
+		if prev.sec <= p.sec {
+			break
+		}
+		u.set(i, prev)
+		i--
+	}
+	u.set(i, p)
+}
+
+func (u *user) at(i int) payment     { return u.ring[(int(u.head)+i)%ringSize] }
+func (u *user) set(i int, p payment) { u.ring[(int(u.head)+i)%ringSize] = p }
+
+// window counts the payments in (sec-span, sec] and sums their amounts.
+func (u *user) window(sec, span uint32) (n int, total int64) {
+	for i := int(u.nRing) - 1; i >= 0; i-- {
+		p := u.at(i)
+		if p.sec > sec {
+			continue
+		}
+		if sec-p.sec >= span {
+			break
+		}
+		n++
+		total += int64(p.amount)
+	}
+	return n, total
+}
+
+// pushSmall records sec in a small ring and returns how many entries lie
+// within span of sec.
+func pushSmall(ring *[smallSize]uint32, n *uint8, sec, span uint32) int {
+	ring[*n%smallSize] = sec
+	*n++
+	c := 0
+	for i := 0; i < min(int(*n), smallSize); i++ {
+		if ring[i] <= sec && sec-ring[i] < span {
+			c++
+		}
+	}
+	return c
+}
