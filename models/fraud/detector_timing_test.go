@@ -1,0 +1,37 @@
+package fraud
+
+import (
+	"strconv"
+	"testing"
+
+	"everywhere/events"
+)
+
+// BenchmarkTransaction is the detection cost per payment across a
+// population, every rule run, state warm.
+func BenchmarkTransaction(b *testing.B) {
+	for _, users := range []int{1_000, 100_000, 1_000_000} {
+		b.Run("users="+strconv.Itoa(users), func(b *testing.B) {
+			d := New(rules(b))
+			txs := make([]events.Transaction, 4096)
+			for i := range txs {
+				u := "u" + strconv.Itoa((i*7919)%users)
+				txs[i] = events.Transaction{TxnID: "t" + strconv.Itoa(i), UserID: u, Amount: int64(1000 + i%5000), Currency: "CNY",
+					Kind: events.Purchase, CounterpartyID: "m" + strconv.Itoa(i%100), CounterpartyKind: events.Merchant, Lat: 30.27, Lng: 120.15, HasLocation: true}
+			}
+			for i := range users {
+				d.Ping(&events.Ping{UserID: "u" + strconv.Itoa(i), TS: t0, Lat: 30.27, Lng: 120.15})
+			}
+			var out []Alert
+			ts := t0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				tx := &txs[i%len(txs)]
+				ts += 1000
+				tx.TS = ts
+				out = d.Transaction(tx, out[:0])
+			}
+		})
+	}
+}
