@@ -175,7 +175,9 @@ func (d *Detector) amountSpike(u *user, t *events.Transaction, out []Alert) []Al
 	case n < r.MinHistory:
 		cap = Medium
 	}
-	return append(out, d.alert(RuleAmountSpike, t, scoreOver(float64(t.Amount)/threshold), cap,
+	// The score measures the surprise against the user's own baseline;
+	// min_amount only decides whether a sum is large enough to matter.
+	return append(out, d.alert(RuleAmountSpike, t, scoreOver(float64(t.Amount)/(r.Ratio*baseline)), cap,
 		num("amount", float64(t.Amount)), num("baseline_p90", math.Round(baseline)), num("ratio", r.Ratio),
 		num("threshold", math.Round(threshold)), num("history", float64(n))))
 }

@@ -80,7 +80,7 @@ func TestAmountSpikeIsPersonal(t *testing.T) {
 	}
 	s.out = nil
 	s.pay("small", t0+7*60*minute, events.Purchase, 300_000, "m2")
-	a := s.fired(RuleAmountSpike, High)
+	a := s.fired(RuleAmountSpike, Medium)
 	if len(a) != 1 || a[0].UserID != "small" {
 		t.Fatalf("spike of a small spender: %+v", s.out)
 	}
