@@ -54,6 +54,7 @@ type Fraud struct {
 type Kafka struct {
 	Brokers           []string      `mapstructure:"brokers" yaml:"brokers"`
 	Group             string        `mapstructure:"group" yaml:"group"`
+	Partitioner       string        `mapstructure:"partitioner" yaml:"partitioner"`
 	StartOffset       string        `mapstructure:"start_offset" yaml:"start_offset"`
 	FetchMinBytes     int           `mapstructure:"fetch_min_bytes" yaml:"fetch_min_bytes"`
 	FetchMaxBytes     int           `mapstructure:"fetch_max_bytes" yaml:"fetch_max_bytes"`
@@ -76,6 +77,7 @@ type Topic struct {
 	Suggestions  string `mapstructure:"suggestions" yaml:"suggestions"`
 	Alerts       string `mapstructure:"alerts" yaml:"alerts"`
 	DeadLetter   string `mapstructure:"deadletter" yaml:"deadletter"`
+	Paths        string `mapstructure:"paths" yaml:"paths"`
 }
 
 // ClickHouse holds the warehouse connection and write batching.

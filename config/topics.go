@@ -4,6 +4,7 @@ package config
 type Topics struct {
 	Pings, Profiles, Transactions, Needs, Outcomes string
 	Suggestions, Alerts, DeadLetter                string
+	Paths                                          string // internal
 }
 
 // Topics returns the full topic names.
@@ -12,7 +13,7 @@ func (c *Config) Topics() Topics {
 	return Topics{
 		Pings: p + c.Topic.Pings, Profiles: p + c.Topic.Profiles, Transactions: p + c.Topic.Transactions,
 		Needs: p + c.Topic.Needs, Outcomes: p + c.Topic.Outcomes, Suggestions: p + c.Topic.Suggestions,
-		Alerts: p + c.Topic.Alerts, DeadLetter: p + c.Topic.DeadLetter,
+		Alerts: p + c.Topic.Alerts, DeadLetter: p + c.Topic.DeadLetter, Paths: p + c.Topic.Paths,
 	}
 }
 
@@ -23,5 +24,5 @@ func (t Topics) Inputs() []string {
 
 // All are every topic the engine reads or writes, for the dev broker.
 func (t Topics) All() []string {
-	return append(t.Inputs(), t.Suggestions, t.Alerts, t.DeadLetter)
+	return append(t.Inputs(), t.Suggestions, t.Alerts, t.DeadLetter, t.Paths)
 }

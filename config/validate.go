@@ -26,6 +26,11 @@ func (c *Config) Validate() error {
 	if c.Kafka.Group == "" {
 		bad("kafka.group", "must not be empty")
 	}
+	switch c.Kafka.Partitioner {
+	case "murmur2", "crc32", "fnv1a":
+	default:
+		bad("kafka.partitioner", "is %q; allowed: murmur2, crc32, fnv1a", c.Kafka.Partitioner)
+	}
 	if c.Kafka.StartOffset != "earliest" && c.Kafka.StartOffset != "latest" {
 		bad("kafka.start_offset", "is %q; allowed: earliest, latest", c.Kafka.StartOffset)
 	}
@@ -99,7 +104,7 @@ func (t Topic) names() map[string]string {
 	return map[string]string{
 		"topic.pings": t.Pings, "topic.profiles": t.Profiles, "topic.transactions": t.Transactions,
 		"topic.needs": t.Needs, "topic.outcomes": t.Outcomes, "topic.suggestions": t.Suggestions,
-		"topic.alerts": t.Alerts, "topic.deadletter": t.DeadLetter,
+		"topic.alerts": t.Alerts, "topic.deadletter": t.DeadLetter, "topic.paths": t.Paths,
 	}
 }
 

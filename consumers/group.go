@@ -32,25 +32,34 @@ type Config struct {
 // Group runs the consumer group until its context ends.
 type Group struct {
 	cfg         Config
-	factories   map[string]Factory
+	sets        []*Set
 	deadLetters []*batcher.Batcher[[]DeadLetter]
 	m           *metrics.Metrics
 }
 
-// NewGroup returns a group that makes each partition's handler with the
-// factory of its topic and sends rejections to every dead-letter sink.
-func NewGroup(cfg Config, factories map[string]Factory, deadLetters []*batcher.Batcher[[]DeadLetter], m *metrics.Metrics) *Group {
-	return &Group{cfg: cfg, factories: factories, deadLetters: deadLetters, m: m}
+// NewGroup returns a group that consumes every topic of the sets, makes the
+// handlers with each set's factory and sends rejections to every
+// dead-letter sink.
+func NewGroup(cfg Config, sets []*Set, deadLetters []*batcher.Batcher[[]DeadLetter], m *metrics.Metrics) *Group {
+	g := &Group{cfg: cfg, sets: sets, deadLetters: deadLetters, m: m}
+	for _, s := range sets {
+		g.cfg.Topics = append(g.cfg.Topics, s.Topics...)
+	}
+	return g
 }
 
 // Run joins the group and processes assigned partitions until ctx ends; it
 // returns after every worker has sealed, drained and committed what it could.
 func (g *Group) Run(ctx context.Context) error {
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID:                     g.cfg.Group,
-		Brokers:                g.cfg.Brokers,
-		Topics:                 g.cfg.Topics,
-		StartOffset:            g.cfg.StartOffset,
+		ID:          g.cfg.Group,
+		Brokers:     g.cfg.Brokers,
+		Topics:      g.cfg.Topics,
+		StartOffset: g.cfg.StartOffset,
+		// Range assignment gives one member the same partition numbers of
+		// every topic with the same partition count: what co-partitioned
+		// sets need.
+		GroupBalancers:         []kafka.GroupBalancer{kafka.RangeGroupBalancer{}},
 		SessionTimeout:         g.cfg.SessionTimeout,
 		RebalanceTimeout:       g.cfg.RebalanceTimeout,
 		HeartbeatInterval:      g.cfg.SessionTimeout / 4,
@@ -89,10 +98,20 @@ func (g *Group) Run(ctx context.Context) error {
 			continue
 		}
 		n := 0
-		for topic, parts := range gen.Assignments {
-			for _, pa := range parts {
-				n++
-				w := &worker{g: g, gen: gen, topic: topic, partition: pa.ID, offset: pa.Offset}
+		for _, set := range g.sets {
+			byPartition := map[int][]*input{}
+			for _, topic := range set.Topics {
+				for _, pa := range gen.Assignments[topic] {
+					byPartition[pa.ID] = append(byPartition[pa.ID], &input{topic: topic, offset: pa.Offset})
+					n++
+				}
+			}
+			for p, inputs := range byPartition {
+				if len(inputs) != len(set.Topics) {
+					slog.Warn("partition assigned for only some topics of a co-partitioned set; are their partition counts equal?",
+						"partition", p, "topics", set.Topics, "assigned", len(inputs))
+				}
+				w := &worker{g: g, gen: gen, set: set, partition: p, inputs: inputs}
 				gen.Start(w.run)
 			}
 		}

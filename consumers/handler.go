@@ -1,7 +1,8 @@
 // Package consumers reads the input topics: one consumer group, one
-// goroutine per assigned partition, decoding and validation by a Handler,
-// rejected messages to the dead-letter sinks, and offsets committed only
-// after everything derived from the messages is durable.
+// goroutine per assigned partition (or per partition number of a set of
+// co-partitioned topics), decoding and validation by a Handler, rejected
+// messages to the dead-letter sinks, and offsets committed only after
+// everything derived from the messages is durable.
 package consumers
 
 import (
@@ -16,13 +17,29 @@ import (
 // worker owns its handler, so a handler needs no locks.
 type Handler interface {
 	// Handle processes one message; an error rejects it to the dead-letter
-	// topic with the error's text as the reason.
-	Handle(m *kafka.Message) error
+	// topic with the error's text as the reason. Output made at once (an
+	// alert) is handed to its sink holding t, the ticket of the open run.
+	Handle(m *kafka.Message, t *ack.Ticket) error
 	// Seal hands everything derived since the last seal to the sinks, each
 	// chunk holding t. last is the offset of the last message handled.
 	Seal(ctx context.Context, t *ack.Ticket, last int64) error
 }
 
-// Factory makes the handler of a partition when it is assigned; this is
-// where a handler restores what it needs (watermarks, state).
-type Factory func(ctx context.Context, topic string, partition int) (Handler, error)
+// Factory makes the handlers of one partition number when it is assigned,
+// one per topic of its set; this is where handlers restore what they need
+// (watermarks, state) and share what they must (a detector per user
+// partition).
+type Factory func(ctx context.Context, partition int, topics []string) (map[string]Handler, error)
+
+// Set is a group of topics processed together: one worker per partition
+// number reads that partition of every topic in the set and hands their
+// messages to the handlers in event-time order. Topics in a set must be
+// co-partitioned (same partition count, same key, same partitioner).
+type Set struct {
+	Topics  []string
+	Factory Factory
+}
+
+// Closer is a handler that must let go of something when its partition
+// goes: the worker calls Close after its last seal, from its own goroutine.
+type Closer interface{ Close() }

@@ -16,62 +16,91 @@ import (
 	"everywhere/pipeline/batcher"
 )
 
-// worker processes one assigned partition for one generation: it fetches,
-// hands each message to the handler, and every SealInterval (or SealEvents
-// messages) seals the run: the handler's output and the dead letters go to
-// the sinks under one ticket, and a commit loop commits the run's end offset
-// once the ticket is done. Tickets are committed in order, so a commit never
-// covers a message whose output is not durable.
+// worker processes one partition number of a topic set for one
+// generation. A fetch goroutine per input fills a small channel; the
+// worker hands the messages to the handlers in event-time order, waiting
+// for an input only while that input has messages it has not fetched yet
+// (so a replay, which has them all, always gives the same order). Every
+// SealInterval, or SealEvents messages, it seals the run: the handlers'
+// output and the dead letters go to the sinks under the run's ticket, and
+// the commit loop commits the run's end offsets once the ticket is done.
+// Runs are committed in order, so a commit never covers a message whose
+// output is not durable.
 type worker struct {
 	g         *Group
 	gen       *kafka.Generation
-	topic     string
+	set       *Set
 	partition int
-	offset    int64
+	inputs    []*input
+	wake      chan struct{}
 
-	h         Handler
-	dead      []DeadLetter
-	okCount   float64
-	badCount  float64
-	tickets   chan *ack.Ticket
-	committed chan struct{}
-	drain     chan struct{} // closed when the worker stops: waits are bounded from then on
+	dead    []DeadLetter
+	commits chan commit
+	done    chan struct{}
+	drain   chan struct{} // closed when the worker stops: waits are bounded from then on
+	timer   *time.Timer
+}
+
+type input struct {
+	topic  string
+	offset int64 // where reading starts
+	h      Handler
+	r      *kafka.Reader
+	ch     chan kafka.Message
+	head   kafka.Message
+	headTS int64
+	has    bool
+	closed bool
+	last   int64 // last offset handled, -1 for none
+	sealed int64 // last offset sealed, -1 for none
+
+	ok, bad float64
+	lag     interface{ Set(float64) }
+}
+
+type commit struct {
+	t       *ack.Ticket
+	offsets map[string]map[int]int64
 }
 
 func (w *worker) run(ctx context.Context) {
-	log := slog.With("topic", w.topic, "partition", w.partition)
-	factory := w.g.factories[w.topic]
-	h, err := w.restore(ctx, factory, log)
+	log := slog.With("partition", w.partition, "topics", len(w.inputs))
+	topics := make([]string, len(w.inputs))
+	for i, in := range w.inputs {
+		topics[i] = in.topic
+	}
+	handlers, err := w.restore(ctx, topics, log)
 	if err != nil {
 		return
 	}
-	w.h = h
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:       w.g.cfg.Brokers,
-		Topic:         w.topic,
-		Partition:     w.partition,
-		MinBytes:      w.g.cfg.MinBytes,
-		MaxBytes:      w.g.cfg.MaxBytes,
-		MaxWait:       w.g.cfg.MaxWait,
-		QueueCapacity: 4096,
-		ErrorLogger:   kafka.LoggerFunc(throttledKafkaLog()),
-	})
-	defer r.Close()
-	if err := r.SetOffset(w.offset); err != nil {
-		log.Error("cannot position reader", "offset", w.offset, "err", err)
-		return
+	w.wake = make(chan struct{}, 1)
+	fctx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	for _, in := range w.inputs {
+		in.h = handlers[in.topic]
+		in.last, in.sealed = -1, -1
+		in.ch = make(chan kafka.Message, 256)
+		in.lag = w.g.m.Lag.WithLabelValues(in.topic, strconv.Itoa(w.partition))
+		in.r = kafka.NewReader(kafka.ReaderConfig{
+			Brokers: w.g.cfg.Brokers, Topic: in.topic, Partition: w.partition,
+			MinBytes: w.g.cfg.MinBytes, MaxBytes: w.g.cfg.MaxBytes, MaxWait: w.g.cfg.MaxWait,
+			QueueCapacity: 1024, ErrorLogger: kafka.LoggerFunc(throttledKafkaLog()),
+		})
+		defer in.r.Close()
+		if err := in.r.SetOffset(in.offset); err != nil {
+			log.Error("cannot position reader", "topic", in.topic, "offset", in.offset, "err", err)
+			return
+		}
+		go w.fetch(fctx, in, log)
 	}
-	w.tickets = make(chan *ack.Ticket, 8)
-	w.committed = make(chan struct{})
+	w.commits = make(chan commit, 8)
+	w.done = make(chan struct{})
 	w.drain = make(chan struct{})
+	w.timer = time.NewTimer(time.Hour)
 	go w.commitLoop(log)
 
-	lag := w.g.m.Lag.WithLabelValues(w.topic, strconv.Itoa(w.partition))
-	events := w.g.m.EventsIn.WithLabelValues(w.topic, metrics.ResultOK)
-	rejected := w.g.m.EventsIn.WithLabelValues(w.topic, metrics.ResultRejected)
-	sealTime := w.g.m.ProcessSeconds.WithLabelValues(w.topic)
 	// Seals must not be abandoned because the generation ended: a seal hands
-	// over work already taken out of the handler. They may wait on a full
+	// over work already taken out of the handlers. They may wait on a full
 	// sink (that is the backpressure) until DrainTimeout after the end.
 	sealCtx, cancelSeals := context.WithCancel(context.Background())
 	defer cancelSeals()
@@ -90,62 +119,245 @@ func (w *worker) run(ctx context.Context) {
 		}
 	}()
 
-	var (
-		n    int
-		last int64 = -1
-		ok         = true // false once a seal failed: nothing after it may be committed
-	)
+	sealTime := w.g.m.ProcessSeconds.WithLabelValues(w.inputs[0].topic)
+	t := ack.New(0)
+	n := 0
+	ok := true // false once a seal failed: nothing after it may be committed
 	for ok && ctx.Err() == nil {
 		start := time.Now()
-		fctx, cancel := context.WithDeadline(ctx, start.Add(w.g.cfg.SealInterval))
+		deadline := start.Add(w.g.cfg.SealInterval)
 		for n < w.g.cfg.SealEvents {
-			m, err := r.FetchMessage(fctx)
-			if err != nil {
-				if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
-					!errors.Is(err, io.EOF) && !errors.Is(err, kafka.ErrGenerationEnded) {
-					log.Warn("fetch failed", "err", err)
-				}
+			in := w.next(ctx, deadline)
+			if in == nil {
 				break
 			}
-			w.handle(&m)
+			w.handle(in, t)
 			n++
-			last = m.Offset
 		}
-		cancel()
 		if n > 0 && ctx.Err() == nil {
-			ok = w.seal(sealCtx, last, log)
+			ok = w.seal(sealCtx, t, log)
+			t = ack.New(0)
 			sealTime.Observe(time.Since(start).Seconds())
 			n = 0
 		}
-		events.Add(w.okCount)
-		rejected.Add(w.badCount)
-		w.okCount, w.badCount = 0, 0
-		lag.Set(float64(r.Lag()))
+		w.flushCounts()
 	}
 	// The generation ended (rebalance or shutdown): seal what was handled,
 	// then give the writes DrainTimeout to land and be committed. What does
 	// not land in time stays uncommitted and is read again by the next owner.
+	stopFetch()
 	close(w.drain)
 	if ok && n > 0 {
-		w.seal(sealCtx, last, log)
+		w.seal(sealCtx, t, log)
 	}
-	close(w.tickets)
+	w.flushCounts()
+	for _, in := range w.inputs {
+		if c, ok := in.h.(Closer); ok {
+			c.Close()
+		}
+	}
+	close(w.commits)
 	select {
-	case <-w.committed:
+	case <-w.done:
 	case <-time.After(w.g.cfg.DrainTimeout):
 		log.Warn("stopped before every write was committed; uncommitted messages will be read again")
 	}
 }
 
-// restore makes the handler, retrying while its sinks do not answer: a
-// partition must not be processed before its watermarks are known.
-func (w *worker) restore(ctx context.Context, factory Factory, log *slog.Logger) (Handler, error) {
+// fetch feeds one input's channel and wakes the worker.
+func (w *worker) fetch(ctx context.Context, in *input, log *slog.Logger) {
+	defer close(in.ch)
+	for {
+		m, err := in.r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, io.EOF) && !errors.Is(err, kafka.ErrGenerationEnded) {
+				log.Warn("fetch failed", "topic", in.topic, "err", err)
+			}
+			return
+		}
+		select {
+		case in.ch <- m:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// next returns the input whose next message comes first in event time, or
+// nil at the deadline or when ctx ends. It waits for an input that has no
+// message at hand only while that input is behind the end of its partition.
+func (w *worker) next(ctx context.Context, deadline time.Time) *input {
+	var waitedSince time.Time
+	for {
+		var best *input
+		waiting := false
+		for _, in := range w.inputs {
+			if !in.has && !in.closed {
+				select {
+				case m, open := <-in.ch:
+					if !open {
+						in.closed = true
+						break
+					}
+					in.head, in.headTS, in.has = m, eventTime(m.Value), true
+				default:
+				}
+			}
+			if in.has {
+				if best == nil || in.headTS < best.headTS {
+					best = in
+				}
+			} else if !in.closed && in.r.Lag() > 0 {
+				waiting = true
+			}
+		}
+		now := time.Now()
+		if best != nil {
+			// A partition that reports lag but sends nothing (a stale lag,
+			// a slow broker) must not stall the others for long.
+			if !waiting || (!waitedSince.IsZero() && now.Sub(waitedSince) > w.g.cfg.MaxWait) {
+				return best
+			}
+			if waitedSince.IsZero() {
+				waitedSince = now
+			}
+		}
+		if !now.Before(deadline) || ctx.Err() != nil {
+			return best
+		}
+		wait := deadline.Sub(now)
+		if best != nil {
+			wait = min(wait, w.g.cfg.MaxWait)
+		}
+		w.timer.Reset(wait)
+		select {
+		case <-w.wake:
+		case <-w.timer.C:
+		case <-ctx.Done():
+		}
+		if !w.timer.Stop() {
+			select {
+			case <-w.timer.C:
+			default:
+			}
+		}
+	}
+}
+
+func (w *worker) handle(in *input, t *ack.Ticket) {
+	m := &in.head
+	in.has = false
+	in.last = m.Offset
+	err := in.h.Handle(m, t)
+	if err == nil {
+		in.ok++
+		return
+	}
+	in.bad++
+	field := ""
+	var ee *events.Error
+	if errors.As(err, &ee) {
+		field = ee.Field
+	}
+	w.g.m.Rejections.WithLabelValues(in.topic, metrics.Field(field)).Inc()
+	w.dead = append(w.dead, DeadLetter{
+		Topic: in.topic, Partition: w.partition, Offset: m.Offset,
+		Key: append([]byte(nil), m.Key...), Error: err.Error(), Payload: append([]byte(nil), m.Value...),
+		SeenAt: time.Now().UTC(),
+	})
+}
+
+func (w *worker) flushCounts() {
+	for _, in := range w.inputs {
+		if in.ok > 0 {
+			w.g.m.EventsIn.WithLabelValues(in.topic, metrics.ResultOK).Add(in.ok)
+		}
+		if in.bad > 0 {
+			w.g.m.EventsIn.WithLabelValues(in.topic, metrics.ResultRejected).Add(in.bad)
+		}
+		in.ok, in.bad = 0, 0
+		in.lag.Set(float64(max(in.r.Lag(), 0)))
+	}
+}
+
+// seal hands the run to the sinks and queues its commit. It reports false
+// when the sinks cannot take it (shutdown).
+func (w *worker) seal(ctx context.Context, t *ack.Ticket, log *slog.Logger) bool {
+	offsets := map[string]map[int]int64{}
+	for _, in := range w.inputs {
+		if in.last == in.sealed {
+			continue
+		}
+		if err := in.h.Seal(ctx, t, in.last); err != nil {
+			log.Warn("seal abandoned", "topic", in.topic, "err", err)
+			return false
+		}
+		offsets[in.topic] = map[int]int64{w.partition: in.last + 1}
+		in.sealed = in.last
+	}
+	if len(w.dead) > 0 {
+		for _, b := range w.g.deadLetters {
+			if err := b.Add(ctx, batcher.Chunk[[]DeadLetter]{Data: w.dead, Rows: len(w.dead), Ticket: t}); err != nil {
+				log.Warn("seal abandoned", "err", err)
+				return false
+			}
+		}
+		for _, d := range w.dead {
+			w.g.m.DeadLetters.WithLabelValues(d.Topic).Inc()
+		}
+		w.dead = nil // the sinks own the slice now
+	}
+	t.Arm()
+	select {
+	case w.commits <- commit{t: t, offsets: offsets}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// commitLoop commits each run's offsets, in order, once its ticket is done.
+func (w *worker) commitLoop(log *slog.Logger) {
+	defer close(w.done)
+	for c := range w.commits {
+		select {
+		case <-c.t.Wait():
+		case <-w.drain:
+			// Stopping: wait for this run only as long as the drain allows.
+			select {
+			case <-c.t.Wait():
+			case <-time.After(w.g.cfg.DrainTimeout):
+				return
+			}
+		}
+		if len(c.offsets) == 0 {
+			continue
+		}
+		if err := w.gen.CommitOffsets(c.offsets); err != nil {
+			// A later commit covers this one; a lost commit only means
+			// re-reading, which the sinks absorb.
+			log.Warn("offset commit failed", "err", err)
+			continue
+		}
+		for topic := range c.offsets {
+			w.g.m.Commits.WithLabelValues(topic).Inc()
+		}
+	}
+}
+
+// restore makes the handlers, retrying while their sinks do not answer: a
+// partition must not be processed before its watermarks and state are known.
+func (w *worker) restore(ctx context.Context, topics []string, log *slog.Logger) (map[string]Handler, error) {
 	backoff := 200 * time.Millisecond
 	var lastLog time.Time
 	for {
-		h, err := factory(ctx, w.topic, w.partition)
+		hs, err := w.set.Factory(ctx, w.partition, topics)
 		if err == nil {
-			return h, nil
+			return hs, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -160,77 +372,5 @@ func (w *worker) restore(ctx context.Context, factory Factory, log *slog.Logger)
 			return nil, ctx.Err()
 		}
 		backoff = min(2*backoff, 10*time.Second)
-	}
-}
-
-func (w *worker) handle(m *kafka.Message) {
-	err := w.h.Handle(m)
-	if err == nil {
-		w.okCount++
-		return
-	}
-	w.badCount++
-	field := ""
-	var ee *events.Error
-	if errors.As(err, &ee) {
-		field = ee.Field
-	}
-	w.g.m.Rejections.WithLabelValues(w.topic, metrics.Field(field)).Inc()
-	w.dead = append(w.dead, DeadLetter{
-		Topic: w.topic, Partition: w.partition, Offset: m.Offset,
-		Key: append([]byte(nil), m.Key...), Error: err.Error(), Payload: append([]byte(nil), m.Value...),
-		SeenAt: time.Now().UTC(),
-	})
-}
-
-// seal hands the run to the sinks and queues its ticket for commit. It
-// reports false when the sinks cannot take it (shutdown).
-func (w *worker) seal(ctx context.Context, last int64, log *slog.Logger) bool {
-	t := ack.New(last + 1)
-	if err := w.h.Seal(ctx, t, last); err != nil {
-		log.Warn("seal abandoned", "err", err)
-		return false
-	}
-	if len(w.dead) > 0 {
-		for _, b := range w.g.deadLetters {
-			if err := b.Add(ctx, batcher.Chunk[[]DeadLetter]{Data: w.dead, Rows: len(w.dead), Ticket: t}); err != nil {
-				log.Warn("seal abandoned", "err", err)
-				return false
-			}
-		}
-		w.g.m.DeadLetters.WithLabelValues(w.topic).Add(float64(len(w.dead)))
-		w.dead = nil // the sinks own the slice now
-	}
-	t.Arm()
-	select {
-	case w.tickets <- t:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// commitLoop commits each ticket's offset, in order, once it is done.
-func (w *worker) commitLoop(log *slog.Logger) {
-	defer close(w.committed)
-	commits := w.g.m.Commits.WithLabelValues(w.topic)
-	for t := range w.tickets {
-		select {
-		case <-t.Wait():
-		case <-w.drain:
-			// Stopping: wait for this ticket only as long as the drain allows.
-			select {
-			case <-t.Wait():
-			case <-time.After(w.g.cfg.DrainTimeout):
-				return
-			}
-		}
-		if err := w.gen.CommitOffsets(map[string]map[int]int64{w.topic: {w.partition: t.Offset}}); err != nil {
-			// A later commit covers this one; a lost commit only means
-			// re-reading, which the sinks absorb.
-			log.Warn("offset commit failed", "offset", t.Offset, "err", err)
-			continue
-		}
-		commits.Inc()
 	}
 }

@@ -196,7 +196,7 @@ func metric(text, series string) float64 {
 // kcatProduce publishes key<TAB>value lines to topic with kcat.
 func (e *env) kcatProduce(topic string, lines []string) {
 	e.t.Helper()
-	cmd := exec.Command("kcat", "-P", "-b", strings.Join(e.brokers, ","), "-t", topic, "-K", "\t", "-X", "acks=all")
+	cmd := exec.Command("kcat", "-P", "-b", strings.Join(e.brokers, ","), "-t", topic, "-K", "\t", "-X", "acks=all", "-X", "partitioner=murmur2_random")
 	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -34,7 +34,17 @@ type Metrics struct {
 	Partitions     prometheus.Gauge
 	Ready          prometheus.Gauge
 	ProcessSeconds *prometheus.HistogramVec // topic
+	Alerts         *prometheus.CounterVec   // rule, severity
+	LateEvents     prometheus.Counter
+	FraudUsers     prometheus.Gauge
+	RulesReloads   *prometheus.CounterVec // result
 }
+
+// AlertRules and AlertSeverities are the label values of Alerts.
+var (
+	AlertRules      = []string{"amount_spike", "velocity", "impossible_travel", "structuring", "new_account_burst", "round_trip", "wash_refund"}
+	AlertSeverities = []string{"low", "medium", "high"}
+)
 
 // Fields a rejection can name: the label values of Rejections. Anything
 // else is counted as "other", which keeps the label set bounded.
@@ -88,6 +98,26 @@ func New(version string, topics, sinks []string) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 3, 10),
 		}, []string{"topic"}),
 	}
+	m.Alerts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "everywhere_alerts_total", Help: "Fraud alerts published, by rule and severity.",
+	}, []string{"rule", "severity"})
+	m.LateEvents = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "everywhere_fraud_late_events_total", Help: "Events later than fraud.rules.lateness behind their user's latest, not scored.",
+	})
+	m.FraudUsers = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "everywhere_fraud_users", Help: "Users with fraud state in this instance.",
+	})
+	m.RulesReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "everywhere_fraud_rules_reloads_total", Help: "Changes of the fraud rules file, by result (applied or rejected).",
+	}, []string{"result"})
+	for _, r := range AlertRules {
+		for _, s := range AlertSeverities {
+			m.Alerts.WithLabelValues(r, s)
+		}
+	}
+	m.RulesReloads.WithLabelValues("applied")
+	m.RulesReloads.WithLabelValues("rejected")
+	r.MustRegister(m.Alerts, m.LateEvents, m.FraudUsers, m.RulesReloads)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "everywhere_build_info", Help: "Build of the running engine; always 1.",
 	}, []string{"version", "goversion"})

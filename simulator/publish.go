@@ -13,6 +13,9 @@ import (
 type PublishConfig struct {
 	Brokers []string
 	Topics  [NumTopics]string // full topic names, by Topic
+	// Balancer maps keys to partitions; it must be the engine's
+	// kafka.partitioner (nil: murmur2, the Java client's default).
+	Balancer kafka.Balancer
 	// Speed is simulated seconds per wall-clock second; 0 is as fast as
 	// the broker takes it.
 	Speed float64
@@ -41,9 +44,12 @@ func (s Stats) Total() int {
 // all in-sync replicas; batches are flushed every 5 ms.
 func Publish(ctx context.Context, s *Sim, c PublishConfig) (Stats, error) {
 	var writers [NumTopics]*kafka.Writer
+	if c.Balancer == nil {
+		c.Balancer = kafka.Murmur2Balancer{Consistent: true}
+	}
 	for t := range NumTopics {
 		writers[t] = &kafka.Writer{
-			Addr: kafka.TCP(c.Brokers...), Topic: c.Topics[t], Balancer: &kafka.Hash{},
+			Addr: kafka.TCP(c.Brokers...), Topic: c.Topics[t], Balancer: c.Balancer,
 			RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchBytes: 8 << 20, BatchTimeout: 5 * time.Millisecond,
 		}
 	}

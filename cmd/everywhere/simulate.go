@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"everywhere/pipeline/sink"
 	"everywhere/simulator"
 )
 
@@ -43,7 +44,7 @@ func cmdSimulate(args []string) error {
 		return fmt.Errorf("--speed is %g; allowed: 0 (as fast as possible) or more", *speed)
 	}
 	t := cfg.Topics()
-	pc := simulator.PublishConfig{Brokers: cfg.Kafka.Brokers, Speed: *speed, Progress: os.Stderr}
+	pc := simulator.PublishConfig{Brokers: cfg.Kafka.Brokers, Speed: *speed, Progress: os.Stderr, Balancer: sink.Balancer(cfg.Kafka.Partitioner)}
 	pc.Topics[simulator.Pings], pc.Topics[simulator.Profiles] = t.Pings, t.Profiles
 	pc.Topics[simulator.Transactions], pc.Topics[simulator.Needs], pc.Topics[simulator.Outcomes] = t.Transactions, t.Needs, t.Outcomes
 

@@ -43,7 +43,7 @@ func NewNeeds(ctx context.Context, env *Env, partition int) (*Needs, error) {
 }
 
 // Handle decodes a need and counts it.
-func (h *Needs) Handle(m *kafka.Message) error {
+func (h *Needs) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Need(m.Value, &h.ev); err != nil {
 		return err
 	}

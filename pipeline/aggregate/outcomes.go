@@ -31,7 +31,7 @@ func NewOutcomes(_ context.Context, env *Env, _ int) (*Outcomes, error) {
 }
 
 // Handle decodes an outcome and queues its row.
-func (h *Outcomes) Handle(m *kafka.Message) error {
+func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Outcome(m.Value, &h.ev); err != nil {
 		return err
 	}
@@ -56,6 +56,9 @@ func (h *Outcomes) Seal(ctx context.Context, t *ack.Ticket, _ int64) error {
 type Profiles struct {
 	dec *events.Decoder
 	ev  events.Profile
+	// OnEvent, when set, receives each valid profile (a view, valid only
+	// during the call) and the open run's ticket.
+	OnEvent func(p *events.Profile, t *ack.Ticket)
 }
 
 // NewProfiles returns the handler of a profiles partition.
@@ -64,7 +67,9 @@ func NewProfiles(_ context.Context, env *Env, _ int) (*Profiles, error) {
 }
 
 // Handle decodes a profile.
-func (h *Profiles) Handle(m *kafka.Message) error { return h.dec.Profile(m.Value, &h.ev) }
+func (h *Profiles) Handle(m *kafka.Message, t *ack.Ticket) error {
+	return h.dec.Profile(m.Value, &h.ev)
+}
 
 // Seal has nothing to write.
 func (h *Profiles) Seal(context.Context, *ack.Ticket, int64) error { return nil }

@@ -29,6 +29,9 @@ type Pings struct {
 	skipped   prometheus.Counter
 	counts    map[cellMinute]pingCount
 	users     map[cellUser]uint8
+	// OnEvent, when set, receives each valid ping (a view, valid only
+	// during the call) and the open run's ticket.
+	OnEvent func(p *events.Ping, t *ack.Ticket)
 }
 
 // NewPings restores the partition's watermark and returns its handler.
@@ -43,7 +46,7 @@ func NewPings(ctx context.Context, env *Env, partition int) (*Pings, error) {
 }
 
 // Handle decodes a ping and counts it.
-func (h *Pings) Handle(m *kafka.Message) error {
+func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Ping(m.Value, &h.ev); err != nil {
 		return err
 	}
@@ -55,6 +58,9 @@ func (h *Pings) Handle(m *kafka.Message) error {
 	// Distinct users are a set: a replayed ping adds nothing, so no watermark.
 	uk := cellUser{k, userHash(h.ev.UserID)}
 	h.users[uk] |= avail
+	if h.OnEvent != nil {
+		h.OnEvent(&h.ev, t)
+	}
 	if m.Offset <= h.watermark {
 		h.skipped.Inc()
 		return nil

@@ -43,6 +43,9 @@ type Transactions struct {
 	skipSpend prometheus.Counter
 	counts    map[txnKey]txnCount
 	spends    map[spendKey]*spend
+	// OnEvent, when set, receives each valid transaction (a view, valid
+	// only during the call) and the open run's ticket.
+	OnEvent func(t *events.Transaction, tk *ack.Ticket)
 }
 
 // NewTransactions restores the partition's watermarks and returns its handler.
@@ -61,11 +64,19 @@ func NewTransactions(ctx context.Context, env *Env, partition int) (*Transaction
 }
 
 // Handle decodes a transaction and counts it.
-func (h *Transactions) Handle(m *kafka.Message) error {
+func (h *Transactions) Handle(m *kafka.Message, t *ack.Ticket) error {
 	ev := &h.ev
 	if err := h.dec.Transaction(m.Value, ev); err != nil {
 		return err
 	}
+	h.count(m, ev)
+	if h.OnEvent != nil {
+		h.OnEvent(ev, t)
+	}
+	return nil
+}
+
+func (h *Transactions) count(m *kafka.Message, ev *events.Transaction) {
 	var cell uint64
 	if ev.HasLocation {
 		cell = geo.Cell(ev.Lat, ev.Lng, h.env.Resolution)
@@ -82,11 +93,11 @@ func (h *Transactions) Handle(m *kafka.Message) error {
 		h.skipCells.Inc()
 	}
 	if ev.Kind != events.Purchase && ev.Kind != events.Refund {
-		return nil
+		return
 	}
 	if m.Offset <= h.wmSpend {
 		h.skipSpend.Inc()
-		return nil
+		return
 	}
 	// The decoded id is a view into the fetch buffer: it may be used to look
 	// up, never stored. Updates go through the pointer, because assigning
@@ -105,7 +116,6 @@ func (h *Transactions) Handle(m *kafka.Message) error {
 		s.refunds++
 		s.refundTotal += amount
 	}
-	return nil
 }
 
 // Seal sends both aggregates.

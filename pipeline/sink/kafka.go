@@ -11,6 +11,7 @@ import (
 // WriterConfig tunes a Kafka producer.
 type WriterConfig struct {
 	Brokers      []string
+	Partitioner  string // murmur2, crc32 or fnv1a
 	Topic        string
 	BatchSize    int
 	BatchTimeout time.Duration
@@ -24,7 +25,7 @@ func NewWriter(c WriterConfig) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:                   kafka.TCP(c.Brokers...),
 		Topic:                  c.Topic,
-		Balancer:               &kafka.Hash{},
+		Balancer:               Balancer(c.Partitioner),
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              c.BatchSize,
 		BatchTimeout:           c.BatchTimeout,
@@ -53,4 +54,16 @@ func Produce[T any](w *kafka.Writer, encode func(dst []kafka.Message, chunk T) [
 		}
 		return nil
 	}
+}
+
+// Balancer returns the partitioner by its config name; keyed messages land
+// where a producer with the same partitioner puts them.
+func Balancer(name string) kafka.Balancer {
+	switch name {
+	case "crc32":
+		return kafka.CRC32Balancer{Consistent: true}
+	case "fnv1a":
+		return &kafka.Hash{}
+	}
+	return kafka.Murmur2Balancer{Consistent: true}
 }
