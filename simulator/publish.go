@@ -101,7 +101,9 @@ func Publish(ctx context.Context, s *Sim, c PublishConfig) (Stats, error) {
 				}
 			}
 		}
-		if pending >= 20_000 {
+		// Small flushes keep the topics close together in event time, as
+		// live producers are.
+		if pending >= 2_000 {
 			if err := flush(); err != nil {
 				return st, err
 			}

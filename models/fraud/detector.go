@@ -31,7 +31,7 @@ type Detector struct {
 	// EmitPath is called with each path to forward; nil drops them (a
 	// detector that sees every user can deliver them to itself).
 	EmitPath func(p *Path)
-	late     int
+	nLate    int
 }
 
 // New returns a detector with rules r (already validated).
@@ -50,28 +50,36 @@ func (d *Detector) Users() int { return len(d.users) }
 
 // Late is how many events came later than the lateness allowed and were
 // skipped.
-func (d *Detector) Late() int { return d.late }
+func (d *Detector) Late() int { return d.nLate }
 
 // get returns the state of id (a view string is fine: it is cloned when a
 // user is first seen), resetting a user idle longer than idle_evict so that
 // eviction and a late return give the same answer however often Evict runs.
-func (d *Detector) get(id string, ms int64) (*user, bool) {
+func (d *Detector) get(id string, ms int64) *user {
 	u := d.users[id]
 	if u == nil {
 		u = &user{lastMS: ms}
 		d.users[strings.Clone(id)] = u
-		return u, true
+		return u
 	}
 	if ms > u.lastMS+d.rules.IdleEvict.Milliseconds() {
 		reg := u.registeredMS
 		*u = user{lastMS: ms, registeredMS: reg}
 	}
-	if ms < u.lastMS-d.rules.Lateness.Milliseconds() {
-		d.late++
-		return u, false
-	}
 	u.lastMS = max(u.lastMS, ms)
-	return u, true
+	return u
+}
+
+// late reports whether a payment comes later than the lateness allows
+// behind the user's latest payment. Only payments order payments: pings and
+// profiles travel on other topics and may run ahead of them.
+func (d *Detector) late(u *user, ms int64) bool {
+	if ms < u.txnMS-d.rules.Lateness.Milliseconds() {
+		d.nLate++
+		return true
+	}
+	u.txnMS = max(u.txnMS, ms)
+	return false
 }
 
 // Evict drops users idle (in event time) since before nowMS - idle_evict.
@@ -91,26 +99,42 @@ func (d *Detector) Evict(nowMS int64) int {
 
 // Ping updates the user's last known place.
 func (d *Detector) Ping(p *events.Ping) {
-	u, ok := d.get(p.UserID, p.TS)
-	if !ok || p.TS < u.placeMS {
+	u := d.get(p.UserID, p.TS)
+	if p.TS < u.placeMS {
 		return
 	}
 	u.placeMS, u.lat, u.lng = p.TS, float32(p.Lat), float32(p.Lng)
 }
 
-// Profile records when the account was registered.
-func (d *Detector) Profile(p *events.Profile) {
+// Profile records when the account was registered. A profile read after
+// the payments of the account's first day still judges them: the spend
+// counted since the first payment is checked against max_total now.
+func (d *Detector) Profile(p *events.Profile, out []Alert) []Alert {
 	if p.RegisteredAt == 0 {
-		return
+		return out
 	}
-	u, _ := d.get(p.UserID, p.TS)
+	u := d.get(p.UserID, p.TS)
+	known := u.registeredMS != 0
 	u.registeredMS = p.RegisteredAt
+	r := &d.rules.NewAccountBurst
+	if known || u.firstPayMS == 0 || u.firstPayMS < p.RegisteredAt || u.firstPayMS-p.RegisteredAt > r.AccountAge.Milliseconds() {
+		return out
+	}
+	if u.firstSpend < r.MaxTotal {
+		return out
+	}
+	a := Alert{UserID: strings.Clone(p.UserID), TS: p.TS, Rule: RuleNewAccountBurst, Score: scoreOver(float64(u.firstSpend) / float64(r.MaxTotal)),
+		Evidence: []Field{num("total", float64(u.firstSpend)), num("max_total", float64(r.MaxTotal)),
+			num("account_age_h", math.Round(float64(u.txnMS-p.RegisteredAt)/360_000)/10)}}
+	a.Severity = severityOf(a.Score, High)
+	a.finish(d.rules.Version)
+	return append(out, a)
 }
 
 // Transaction runs every rule on a payment and appends the alerts to out.
 func (d *Detector) Transaction(t *events.Transaction, out []Alert) []Alert {
-	u, ok := d.get(t.UserID, t.TS)
-	if !ok {
+	u := d.get(t.UserID, t.TS)
+	if d.late(u, t.TS) {
 		return out
 	}
 	r := d.rules
@@ -207,9 +231,11 @@ func (d *Detector) velocity(u *user, t *events.Transaction, sec uint32, out []Al
 // journey anyone makes. A flight between cities is slower than that.
 func (d *Detector) travel(u *user, t *events.Transaction, out []Alert) []Alert {
 	r := &d.rules.ImpossibleTravel
-	if u.placeMS != 0 && t.TS >= u.placeMS {
+	// The time between the two events counts either way round: a ping may
+	// be read after a payment made later, and too far too fast is the same.
+	if u.placeMS != 0 {
 		km := geo.DistanceM(float64(u.lat), float64(u.lng), t.Lat, t.Lng) / 1000
-		hours := float64(t.TS-u.placeMS) / 3_600_000
+		hours := math.Abs(float64(t.TS-u.placeMS)) / 3_600_000
 		speed := km / math.Max(hours, 1.0/3600)
 		if km >= r.MinDistanceKm && speed > r.MaxSpeedKmh {
 			out = append(out, d.alert(RuleImpossibleTravel, t, scoreOver(speed/r.MaxSpeedKmh), High,
@@ -242,9 +268,20 @@ func (d *Detector) structuring(u *user, t *events.Transaction, sec uint32, out [
 
 // newAccount watches the spend of an account younger than account_age; it
 // alerts when the total crosses max_total, and again at each doubling.
+// Before the registration is known it counts from the first payment seen.
 func (d *Detector) newAccount(u *user, t *events.Transaction, out []Alert) []Alert {
 	r := &d.rules.NewAccountBurst
-	if u.registeredMS == 0 || t.TS < u.registeredMS || t.TS-u.registeredMS > r.AccountAge.Milliseconds() {
+	age := r.AccountAge.Milliseconds()
+	if u.firstPayMS == 0 {
+		u.firstPayMS = t.TS
+	}
+	if u.registeredMS == 0 {
+		if t.TS-u.firstPayMS <= age {
+			u.firstSpend += t.Amount
+		}
+		return out
+	}
+	if t.TS < u.registeredMS || t.TS-u.registeredMS > age {
 		return out
 	}
 	before := u.firstSpend

@@ -152,8 +152,8 @@ func TestStructuring(t *testing.T) {
 
 func TestNewAccountBurst(t *testing.T) {
 	s := newStream(t)
-	s.rp.D.Profile(&events.Profile{UserID: "n", TS: t0, RegisteredAt: t0})
-	s.rp.D.Profile(&events.Profile{UserID: "old", TS: t0, RegisteredAt: t0 - 400*24*60*minute})
+	s.out = s.rp.D.Profile(&events.Profile{UserID: "n", TS: t0, RegisteredAt: t0}, s.out)
+	s.out = s.rp.D.Profile(&events.Profile{UserID: "old", TS: t0, RegisteredAt: t0 - 400*24*60*minute}, s.out)
 	for i := range 4 {
 		s.pay("n", t0+int64(i+1)*30*minute, events.Purchase, 200_000, "m1")
 		s.pay("old", t0+int64(i+1)*30*minute, events.Purchase, 200_000, "m1")
@@ -161,6 +161,16 @@ func TestNewAccountBurst(t *testing.T) {
 	a := s.fired(RuleNewAccountBurst, Medium)
 	if len(a) != 1 || a[0].UserID != "n" {
 		t.Fatalf("new account spending 8,000.00 in 2 h: %+v", a)
+	}
+
+	// The profile read after the payments it explains.
+	late := newStream(t)
+	for i := range 4 {
+		late.pay("n", t0+int64(i+1)*30*minute, events.Purchase, 200_000, "m1")
+	}
+	late.out = late.rp.D.Profile(&events.Profile{UserID: "n", TS: t0, RegisteredAt: t0}, late.out)
+	if a := late.fired(RuleNewAccountBurst, Medium); len(a) != 1 {
+		t.Fatalf("profile after the burst: %+v", late.out)
 	}
 }
 

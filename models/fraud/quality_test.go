@@ -42,7 +42,7 @@ func replayCity(t testing.TB, sc simulator.Config) ([]fraud.Alert, []simulator.L
 			if err := d.Profile(m.Value, &pr); err != nil {
 				t.Fatal(err)
 			}
-			rp.D.Profile(&pr)
+			alerts = rp.D.Profile(&pr, alerts)
 		}
 	}
 	return alerts, sim.Labels()

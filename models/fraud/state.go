@@ -25,7 +25,8 @@ type payment struct {
 // (pending refunds, money paths) lives in side maps, only for users who
 // have any.
 type user struct {
-	lastMS int64 // latest event time seen
+	lastMS int64 // latest event time seen, of any kind (for idle eviction)
+	txnMS  int64 // latest payment time seen (for lateness)
 
 	// Personal baseline: the last purchase amounts and how many there
 	// were in all. A percentile of a window is robust to a single outlier
@@ -42,8 +43,11 @@ type user struct {
 	placeMS  int64
 	lat, lng float32
 
-	// Account age and spend since registration.
+	// Account age and spend in the account's first account_age: since
+	// registration when known, since the first payment seen until then (a
+	// profile may be read after the payments it explains).
 	registeredMS int64
+	firstPayMS   int64
 	firstSpend   int64
 
 	// Structuring: recent transfers just under the threshold (seconds).

@@ -66,9 +66,15 @@ func NewProfiles(_ context.Context, env *Env, _ int) (*Profiles, error) {
 	return &Profiles{dec: newDecoder(env)}, nil
 }
 
-// Handle decodes a profile.
+// Handle decodes a profile and passes it on.
 func (h *Profiles) Handle(m *kafka.Message, t *ack.Ticket) error {
-	return h.dec.Profile(m.Value, &h.ev)
+	if err := h.dec.Profile(m.Value, &h.ev); err != nil {
+		return err
+	}
+	if h.OnEvent != nil {
+		h.OnEvent(&h.ev, t)
+	}
+	return nil
 }
 
 // Seal has nothing to write.

@@ -71,10 +71,11 @@ func (p *Partition) OnPing(ev *events.Ping, t *ack.Ticket) {
 	p.d.Ping(ev)
 }
 
-// OnProfile feeds a profile.
+// OnProfile feeds a profile; a late one may complete an alert.
 func (p *Partition) OnProfile(ev *events.Profile, t *ack.Ticket) {
 	p.sync(t, ev.TS)
-	p.d.Profile(ev)
+	p.alerts = p.d.Profile(ev, p.alerts[:0])
+	p.publish(t)
 }
 
 // OnTransaction scores a transaction and publishes its alerts.
