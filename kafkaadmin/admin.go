@@ -106,3 +106,39 @@ func GroupLag(ctx context.Context, brokers []string, group string, topics []stri
 	}
 	return lag, nil
 }
+
+// ReadAll calls fn with every message of topic that exists now, partition
+// by partition, in offset order, and returns when every partition has been
+// read to the end it had when ReadAll started.
+func ReadAll(ctx context.Context, brokers []string, topic string, fn func(m *kafka.Message) error) error {
+	first, end, err := Ends(ctx, brokers, topic)
+	if err != nil {
+		return err
+	}
+	for p, e := range end {
+		if e <= first[p] {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxBytes: 10 << 20, MaxWait: 250 * time.Millisecond})
+		if err := r.SetOffset(first[p]); err != nil {
+			r.Close()
+			return err
+		}
+		for {
+			m, err := r.FetchMessage(ctx)
+			if err != nil {
+				r.Close()
+				return fmt.Errorf("read %s partition %d: %w", topic, p, err)
+			}
+			if err := fn(&m); err != nil {
+				r.Close()
+				return err
+			}
+			if m.Offset+1 >= e {
+				break
+			}
+		}
+		r.Close()
+	}
+	return nil
+}

@@ -26,6 +26,8 @@ var commands = map[string]command{
 	"migrate":  {"apply the ClickHouse migrations", cmdMigrate},
 	"simulate": {"publish a synthetic city to the input topics", cmdSimulate},
 	"report":   {"print what the engine did, from ClickHouse and Kafka", cmdReport},
+	"score":    {"score the alerts topic against simulator labels", cmdScore},
+	"backtest": {"replay events through the fraud rules, publishing nothing", cmdBacktest},
 	"version":  {"print the version", func([]string) error { fmt.Println(version); return nil }},
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"time"
@@ -24,6 +25,7 @@ func cmdSimulate(args []string) error {
 	start := fs.String("start", def.Start.Format(time.RFC3339), "simulated start time (RFC 3339)")
 	episodes := fs.Int("episodes", def.Episodes, "fraud episodes (and honest look-alikes) per pattern")
 	labels := fs.String("labels", "", "write the injected episodes here as JSON lines")
+	out := fs.String("out", "", "write the events to this file (topic<TAB>key<TAB>json lines) instead of Kafka")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,7 +53,12 @@ func cmdSimulate(args []string) error {
 	ctx, stop := signalContext()
 	defer stop()
 	sim := simulator.New(sc)
-	st, err := simulator.Publish(ctx, sim, pc)
+	var st simulator.Stats
+	if *out != "" {
+		st, err = writeEvents(*out, sim, pc.Topics)
+	} else {
+		st, err = simulator.Publish(ctx, sim, pc)
+	}
 	if *labels != "" {
 		f, ferr := os.Create(*labels)
 		if ferr != nil {
@@ -72,4 +79,28 @@ func cmdSimulate(args []string) error {
 		return nil // interrupted: what was published is printed above
 	}
 	return err
+}
+
+func writeEvents(path string, sim *simulator.Sim, topics [simulator.NumTopics]string) (simulator.Stats, error) {
+	var st simulator.Stats
+	f, err := os.Create(path)
+	if err != nil {
+		return st, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var m simulator.Message
+	for sim.Next(&m) {
+		w.WriteString(topics[m.Topic])
+		w.WriteByte('\t')
+		w.WriteString(m.Key)
+		w.WriteByte('\t')
+		w.Write(m.Value)
+		w.WriteByte('\n')
+		st.Messages[m.Topic]++
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return st, err
+	}
+	return st, f.Close()
 }
