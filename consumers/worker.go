@@ -85,6 +85,10 @@ func (w *worker) run(ctx context.Context) {
 			Brokers: w.g.cfg.Brokers, Topic: in.topic, Partition: w.partition,
 			MinBytes: w.g.cfg.MinBytes, MaxBytes: w.g.cfg.MaxBytes, MaxWait: w.g.cfg.MaxWait,
 			QueueCapacity: 1024, ErrorLogger: kafka.LoggerFunc(throttledKafkaLog()),
+			// kafka-go pauses 100 ms after an empty fetch by default: far
+			// over the 25 ms budget from transaction to alert. The fetch
+			// itself already waits up to MaxWait for data.
+			ReadBackoffMin: time.Millisecond, ReadBackoffMax: 10 * time.Millisecond,
 		})
 		defer in.r.Close()
 		if err := in.r.SetOffset(in.offset); err != nil {

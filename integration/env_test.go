@@ -37,7 +37,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "everywhere")
-	build := exec.Command("go", "build", "-race", "-o", binary, "../cmd/everywhere")
+	args := []string{"build", "-o", binary}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "../cmd/everywhere")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build engine:", err)
@@ -50,7 +54,7 @@ func TestMain(m *testing.M) {
 
 // env is one test's world: its own broker, topic prefix and database.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	brokers []string
 	prefix  string
 	topics  config.Topics
@@ -66,7 +70,7 @@ func clickhouseAddr() string {
 	return "127.0.0.1:" + port
 }
 
-func newEnv(t *testing.T, partitions int) *env {
+func newEnv(t testing.TB, partitions int) *env {
 	t.Helper()
 	cfg, err := config.Load("", nil)
 	if err != nil {
@@ -112,7 +116,7 @@ type engine struct {
 	done chan error
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +172,7 @@ func (en *engine) stop() (time.Duration, error) {
 	}
 }
 
-func (en *engine) metrics(t *testing.T) string {
+func (en *engine) metrics(t testing.TB) string {
 	t.Helper()
 	resp, err := http.Get("http://" + en.http + "/metrics")
 	if err != nil {
@@ -242,7 +246,7 @@ func (e *env) queryUint(q string) uint64 {
 }
 
 // wait polls cond until it holds or d passes.
-func wait(t *testing.T, d time.Duration, what string, cond func() bool) {
+func wait(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

@@ -1,6 +1,7 @@
 package fraud
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -33,5 +34,29 @@ func BenchmarkTransaction(b *testing.B) {
 				out = d.Transaction(tx, out[:0])
 			}
 		})
+	}
+}
+
+// BenchmarkStateBytesPerUser measures the heap a detector holds per user
+// once a million users have paid and moved, map overhead and ids included.
+func BenchmarkStateBytesPerUser(b *testing.B) {
+	const users = 1_000_000
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d := New(rules(b))
+		tx := events.Transaction{Currency: "CNY", Kind: events.Purchase, CounterpartyID: "m1", CounterpartyKind: events.Merchant,
+			Lat: 30.27, Lng: 120.15, HasLocation: true, Amount: 5000}
+		for i := range users {
+			id := "u" + strconv.Itoa(i)
+			d.Ping(&events.Ping{UserID: id, TS: t0, Lat: 30.27, Lng: 120.15})
+			tx.UserID, tx.TxnID, tx.TS = id, "t", t0+int64(i)
+			d.Transaction(&tx, nil)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/users, "bytes/user")
+		runtime.KeepAlive(d)
 	}
 }
