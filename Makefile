@@ -48,6 +48,8 @@ demo: deps engine
 		[ "$$lag" = "0" ] && break; sleep 1; done; sleep 2
 	@$(BIN) report
 	@echo
+	@$(BIN) score --labels .run/labels.jsonl
+	@echo
 	@echo "metrics:   http://$(HTTP_ADDR)/metrics   (ready: http://$(HTTP_ADDR)/readyz)"
 	@echo "labels:    .run/labels.jsonl   logs: .run/engine.log .run/broker.log"
 	@echo "stop with: make stop"
@@ -77,8 +79,10 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# The Go benchmarks with allocations, including transaction-to-alert latency
+# through the dev broker and a built engine.
 bench: deps clickhouse
-	go test -run '^$$' -bench . -benchmem -count 1 ./...
+	go test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
 
 clean: stop
 	rm -rf bin .run
