@@ -1,0 +1,153 @@
+// Package match scores a helper for a need. The score is a weighted sum
+// of factors in [0, 1], so it lies in [0, 1] and each factor's share is a
+// reason a matcher can show: "near you", "reliable", "knows repairs".
+// It is pure and deterministic, and monotone in every factor, as the
+// contract requires: all else equal, nearer ranks higher, a better
+// completion rate or rating ranks higher, a matching skill ranks higher, a
+// higher credit score ranks higher (and so does a fresher position).
+package match
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"everywhere/events"
+)
+
+// Params are the model's settings (matching.model in the config).
+type Params struct {
+	Weights Weights `mapstructure:"weights" yaml:"weights"`
+	// DistanceScaleM: the distance factor is exp(-d/scale): 0.37 at scale.
+	DistanceScaleM float64 `mapstructure:"distance_scale_m" yaml:"distance_scale_m"`
+	// RecencyScale: the recency factor is exp(-age/scale).
+	RecencyScale time.Duration `mapstructure:"recency_scale" yaml:"recency_scale"`
+	// A newcomer's record is read as PriorJobs jobs at PriorRate completed
+	// and PriorRating stars: neither buried nor favoured.
+	PriorJobs   float64 `mapstructure:"prior_jobs" yaml:"prior_jobs"`
+	PriorRate   float64 `mapstructure:"prior_rate" yaml:"prior_rate"`
+	PriorRating float64 `mapstructure:"prior_rating" yaml:"prior_rating"`
+}
+
+// Weights of the factors; they must sum to 1.
+type Weights struct {
+	Distance    float64 `mapstructure:"distance" yaml:"distance"`
+	Reliability float64 `mapstructure:"reliability" yaml:"reliability"`
+	Skill       float64 `mapstructure:"skill" yaml:"skill"`
+	Credit      float64 `mapstructure:"credit" yaml:"credit"`
+	Recency     float64 `mapstructure:"recency" yaml:"recency"`
+}
+
+// DefaultParams are the defaults of config/everywhere.yaml.
+func DefaultParams() Params {
+	return Params{
+		Weights:        Weights{Distance: 0.45, Reliability: 0.25, Skill: 0.15, Credit: 0.1, Recency: 0.05},
+		DistanceScaleM: 1500, RecencyScale: 5 * time.Minute,
+		PriorJobs: 3, PriorRate: 0.8, PriorRating: 4,
+	}
+}
+
+// Validate checks the settings, naming the key and what is allowed.
+func (p *Params) Validate() error {
+	var errs []error
+	w := p.Weights
+	for _, f := range []struct {
+		k string
+		v float64
+	}{{"distance", w.Distance}, {"reliability", w.Reliability}, {"skill", w.Skill}, {"credit", w.Credit}, {"recency", w.Recency}} {
+		if f.v < 0 || f.v > 1 {
+			errs = append(errs, fmt.Errorf("matching.model.weights.%s: is %g; allowed: 0 to 1", f.k, f.v))
+		}
+	}
+	if sum := w.Distance + w.Reliability + w.Skill + w.Credit + w.Recency; math.Abs(sum-1) > 1e-9 {
+		errs = append(errs, fmt.Errorf("matching.model.weights: sum to %g; they must sum to 1 so that scores lie in [0, 1]", sum))
+	}
+	if p.DistanceScaleM <= 0 {
+		errs = append(errs, fmt.Errorf("matching.model.distance_scale_m: is %g; allowed: above 0", p.DistanceScaleM))
+	}
+	if p.RecencyScale <= 0 {
+		errs = append(errs, fmt.Errorf("matching.model.recency_scale: is %s; allowed: above 0", p.RecencyScale))
+	}
+	if p.PriorJobs < 0 || p.PriorRate < 0 || p.PriorRate > 1 || p.PriorRating < 1 || p.PriorRating > 5 {
+		errs = append(errs, errors.New("matching.model: prior_jobs must be 0 or more, prior_rate 0 to 1, prior_rating 1 to 5"))
+	}
+	return errors.Join(errs...)
+}
+
+// Record is what outcomes taught about a helper.
+type Record struct {
+	Completed uint32 // jobs completed
+	Failed    uint32 // jobs accepted and not done (no_show)
+	RatingSum uint32 // sum of the ratings given
+	Ratings   uint32 // how many ratings
+}
+
+// Learn updates the record with an outcome.
+func (r *Record) Learn(o events.OutcomeKind, rating int) {
+	switch o {
+	case events.Completed:
+		r.Completed++
+	case events.NoShow:
+		r.Failed++
+	}
+	if rating > 0 {
+		r.RatingSum += uint32(rating)
+		r.Ratings++
+	}
+}
+
+// Candidate is a helper as the model sees it for one need.
+type Candidate struct {
+	DistanceM float64
+	AgeMS     int64 // since the helper's latest ping, at the need's time
+	Record    Record
+	Skills    events.SkillSet
+	Credit    int // 0 when unknown
+}
+
+// Reasons are each factor's contribution to the score; they sum to it.
+type Reasons struct {
+	Distance, Reliability, Skill, Credit, Recency float64
+}
+
+// Score rates c for a need of category cat.
+func (p *Params) Score(c *Candidate, cat events.Category) (float64, Reasons) {
+	w := &p.Weights
+	var r Reasons
+	r.Distance = w.Distance * math.Exp(-math.Max(c.DistanceM, 0)/p.DistanceScaleM)
+	r.Reliability = w.Reliability * p.reliability(&c.Record)
+	if c.Skills.Has(cat) {
+		r.Skill = w.Skill
+	}
+	credit := 0.5 // unknown: the middle, neither a penalty nor a bonus
+	if c.Credit > 0 {
+		credit = float64(c.Credit-events.MinCredit) / float64(events.MaxCredit-events.MinCredit)
+	}
+	r.Credit = w.Credit * math.Min(math.Max(credit, 0), 1)
+	r.Recency = w.Recency * math.Exp(-float64(max(c.AgeMS, 0))/float64(p.RecencyScale.Milliseconds()))
+	return r.Distance + r.Reliability + r.Skill + r.Credit + r.Recency, r
+}
+
+// reliability blends the completion rate and the rating, each pulled
+// towards the prior by PriorJobs imaginary jobs: a newcomer starts at the
+// prior, and each outcome moves them from it.
+func (p *Params) reliability(r *Record) float64 {
+	jobs := float64(r.Completed + r.Failed)
+	rate := (float64(r.Completed) + p.PriorJobs*p.PriorRate) / (jobs + p.PriorJobs)
+	if jobs+p.PriorJobs == 0 {
+		rate = p.PriorRate
+	}
+	stars := (float64(r.RatingSum) + p.PriorJobs*p.PriorRating) / (float64(r.Ratings) + p.PriorJobs)
+	if float64(r.Ratings)+p.PriorJobs == 0 {
+		stars = p.PriorRating
+	}
+	return 0.6*rate + 0.4*(stars-1)/4
+}
+
+// MaxScoreAt bounds the score of any candidate at distance d or farther:
+// what lets a search stop walking outwards once the k-th best beats it.
+func (p *Params) MaxScoreAt(d float64) float64 {
+	w := &p.Weights
+	return w.Distance*math.Exp(-math.Max(d, 0)/p.DistanceScaleM) + w.Reliability + w.Skill + w.Credit + w.Recency
+}
