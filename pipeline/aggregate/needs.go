@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"context"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
@@ -65,20 +64,16 @@ func (h *Needs) Handle(m *kafka.Message, t *ack.Ticket) error {
 // Seal sends the counts.
 func (h *Needs) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
 	n := len(h.counts)
-	cells, minutes := make([]uint64, 0, n), make([]time.Time, 0, n)
+	src := newSourced(n)
 	cats, statuses := make([]string, 0, n), make([]string, 0, n)
-	parts, offs := make([]uint16, 0, n), make([]uint64, 0, n)
 	needs, rewards := make([]uint64, 0, n), make([]uint64, 0, n)
 	for k, c := range h.counts {
-		cells = append(cells, k.cell)
-		minutes = append(minutes, minuteTime(k.minute))
+		src.add(k.cellMinute, h.partition, last)
 		cats = append(cats, k.category.String())
 		statuses = append(statuses, k.status.String())
-		parts = append(parts, uint16(h.partition))
-		offs = append(offs, uint64(last))
 		needs = append(needs, c.needs)
 		rewards = append(rewards, c.reward)
 	}
 	clear(h.counts)
-	return add(ctx, h.env.Sinks.NeedCells, t, rowsOf(n, cells, minutes, cats, statuses, parts, offs, needs, rewards))
+	return add(ctx, h.env.Sinks.NeedCells, t, rowsOf(n, src.cells, src.minutes, cats, statuses, src.parts, src.offs, needs, rewards))
 }

@@ -75,19 +75,15 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 // Seal sends the counts and the distinct users.
 func (h *Pings) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
 	n := len(h.counts)
-	cells, minutes := make([]uint64, 0, n), make([]time.Time, 0, n)
-	parts, offs := make([]uint16, 0, n), make([]uint64, 0, n)
+	src := newSourced(n)
 	pings, avail := make([]uint64, 0, n), make([]uint64, 0, n)
 	for k, c := range h.counts {
-		cells = append(cells, k.cell)
-		minutes = append(minutes, minuteTime(k.minute))
-		parts = append(parts, uint16(h.partition))
-		offs = append(offs, uint64(last))
+		src.add(k, h.partition, last)
 		pings = append(pings, c.pings)
 		avail = append(avail, c.available)
 	}
 	clear(h.counts)
-	if err := add(ctx, h.env.Sinks.PingCells, t, rowsOf(n, cells, minutes, parts, offs, pings, avail)); err != nil {
+	if err := add(ctx, h.env.Sinks.PingCells, t, rowsOf(n, src.cells, src.minutes, src.parts, src.offs, pings, avail)); err != nil {
 		return err
 	}
 	n = len(h.users)

@@ -121,21 +121,18 @@ func (h *Transactions) count(m *kafka.Message, ev *events.Transaction) {
 // Seal sends both aggregates.
 func (h *Transactions) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
 	n := len(h.counts)
-	cells, minutes, kinds := make([]uint64, 0, n), make([]time.Time, 0, n), make([]string, 0, n)
-	parts, offs := make([]uint16, 0, n), make([]uint64, 0, n)
+	src := newSourced(n)
+	kinds := make([]string, 0, n)
 	txns, totals, maxes := make([]uint64, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 	for k, c := range h.counts {
-		cells = append(cells, k.cell)
-		minutes = append(minutes, minuteTime(k.minute))
+		src.add(k.cellMinute, h.partition, last)
 		kinds = append(kinds, k.kind.String())
-		parts = append(parts, uint16(h.partition))
-		offs = append(offs, uint64(last))
 		txns = append(txns, c.txns)
 		totals = append(totals, c.total)
 		maxes = append(maxes, c.max)
 	}
 	clear(h.counts)
-	if err := add(ctx, h.env.Sinks.TxnCells, t, rowsOf(n, cells, minutes, kinds, parts, offs, txns, totals, maxes)); err != nil {
+	if err := add(ctx, h.env.Sinks.TxnCells, t, rowsOf(n, src.cells, src.minutes, kinds, src.parts, src.offs, txns, totals, maxes)); err != nil {
 		return err
 	}
 	n = len(h.spends)
