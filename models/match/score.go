@@ -151,3 +151,17 @@ func (p *Params) MaxScoreAt(d float64) float64 {
 	w := &p.Weights
 	return w.Distance*math.Exp(-math.Max(d, 0)/p.DistanceScaleM) + w.Reliability + w.Skill + w.Credit + w.Recency
 }
+
+// Reach is the distance beyond which MaxScoreAt falls below score: no
+// candidate farther away can score above it.
+func (p *Params) Reach(score float64) float64 {
+	w := &p.Weights
+	rest := w.Reliability + w.Skill + w.Credit + w.Recency
+	if score <= rest {
+		return math.Inf(1)
+	}
+	if w.Distance == 0 || score-rest >= w.Distance {
+		return 0
+	}
+	return -p.DistanceScaleM * math.Log((score-rest)/w.Distance)
+}

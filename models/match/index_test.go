@@ -1,0 +1,122 @@
+package match
+
+import (
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"testing"
+
+	"everywhere/events"
+	"everywhere/geo"
+)
+
+const now = int64(1_764_000_000_000)
+
+func city(r *rand.Rand, x *Index, n int, hotspot float64) {
+	for i := range n {
+		lat, lng := 30.15+r.Float64()*0.225, 120.0+r.Float64()*0.31 // about 25 x 30 km
+		if r.Float64() < hotspot {
+			lat, lng = 30.2741+(r.Float64()-0.5)*0.009, 120.1551+(r.Float64()-0.5)*0.0104 // 1 km square
+		}
+		id := "h" + strconv.Itoa(i)
+		x.Ping(&events.Ping{UserID: id, TS: now - r.Int64N(MaxPingAge), Lat: lat, Lng: lng, Available: r.Float64() < 0.9})
+		x.Profile(&events.Profile{UserID: id, TS: now, Skills: events.SkillSet(r.IntN(128)) &^ 1, HasSkills: true, CreditScore: 350 + r.IntN(601)})
+		for range r.IntN(4) {
+			x.Outcome(&events.Outcome{NeedID: "n", HelperID: id, TS: now, Outcome: []events.OutcomeKind{events.Completed, events.NoShow}[r.IntN(2)], Rating: 1 + r.IntN(5)})
+		}
+	}
+}
+
+// brute is the exact answer: every eligible helper scored and sorted.
+func brute(x *Index, n *events.Need, k int, excluded func(string) bool) []Suggestion {
+	var all []Suggestion
+	for i := range x.helpers {
+		h := &x.helpers[i]
+		age := n.TS - h.pingMS
+		if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || (excluded != nil && excluded(h.id)) {
+			continue
+		}
+		d := geo.DistanceM(n.Lat, n.Lng, float64(h.lat), float64(h.lng))
+		if d > n.RadiusM {
+			continue
+		}
+		c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
+		s, r := x.p.Score(&c, n.Category)
+		all = append(all, Suggestion{HelperID: h.id, Score: s, DistanceM: d, Reasons: r})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Score != all[j].Score {
+			return all[i].Score > all[j].Score
+		}
+		return all[i].HelperID < all[j].HelperID
+	})
+	return all[:min(k, len(all))]
+}
+
+// TestQueryEqualsBruteForceWhereCellsAreSparse: with no cell over
+// MaxPerCell, the ring walk and its early stop give the exact top k.
+func TestQueryEqualsBruteForceWhereCellsAreSparse(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	r := rand.New(rand.NewPCG(3, 4))
+	city(r, x, 20_000, 0)
+	for q := range 300 {
+		n := events.Need{NeedID: "n", UserID: "h" + strconv.Itoa(q), TS: now, Category: events.Categories[q%6],
+			Lat: 30.16 + r.Float64()*0.2, Lng: 120.01 + r.Float64()*0.29, RadiusM: []float64{500, 1000, 3000, 8000}[q%4]}
+		got := x.Query(&n, 10, nil, nil)
+		want := brute(x, &n, 10, nil)
+		if len(got) != len(want) {
+			t.Fatalf("query %d: %d suggestions, want %d", q, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].HelperID != want[i].HelperID {
+				t.Fatalf("query %d rank %d: %s (%.4f), want %s (%.4f)", q, i+1, got[i].HelperID, got[i].Score, want[i].HelperID, want[i].Score)
+			}
+		}
+	}
+}
+
+func TestEligibilityRules(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	ping := func(id string, ts int64, lat float64, avail bool) {
+		x.Ping(&events.Ping{UserID: id, TS: ts, Lat: lat, Lng: 120.15, Available: avail})
+	}
+	ping("ok", now-60_000, 30.27, true)
+	ping("busy", now-60_000, 30.27, false)
+	ping("stale", now-11*60_000, 30.27, true)
+	ping("far", now-60_000, 30.27+0.05, true) // 5.5 km north
+	ping("me", now-60_000, 30.27, true)
+	ping("alerted", now-60_000, 30.27, true)
+	ping("left", now-120_000, 30.27, true)
+	ping("left", now-60_000, 30.27, false) // went unavailable
+	n := events.Need{NeedID: "n", UserID: "me", TS: now, Category: events.Errand, Lat: 30.27, Lng: 120.15, RadiusM: 3000}
+	got := x.Query(&n, 10, func(id string) bool { return id == "alerted" }, nil)
+	if len(got) != 1 || got[0].HelperID != "ok" {
+		t.Fatalf("eligible: %+v", got)
+	}
+}
+
+func TestNearerRanksHigherAllElseEqual(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	for i := range 5 {
+		x.Ping(&events.Ping{UserID: "h" + strconv.Itoa(i), TS: now, Lat: 30.27 + float64(i)*0.003, Lng: 120.15, Available: true})
+	}
+	got := x.Query(&events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}, 3, nil, nil)
+	if len(got) != 3 || got[0].HelperID != "h0" || got[1].HelperID != "h1" || got[2].HelperID != "h2" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestStadiumWorkIsBounded(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	for i := range 50_000 {
+		x.Ping(&events.Ping{UserID: "fan" + strconv.Itoa(i), TS: now, Lat: 30.27, Lng: 120.15, Available: true})
+	}
+	got := x.Query(&events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}, 10, nil, nil)
+	if len(got) != 10 {
+		t.Fatalf("%d suggestions", len(got))
+	}
+}

@@ -1,0 +1,98 @@
+package match
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"everywhere/events"
+)
+
+var sizes = []int{10_000, 100_000, 1_000_000}
+
+// BenchmarkQuery is the top-10 query within 3 km in a 25 x 30 km city
+// with 30% of the helpers in a 1 km hot spot, needs spread like the
+// helpers; the cost should stay flat as the city grows.
+func BenchmarkQuery(b *testing.B) {
+	for _, n := range sizes {
+		b.Run("helpers="+strconv.Itoa(n), func(b *testing.B) {
+			p := DefaultParams()
+			x := NewIndex(&p)
+			r := rand.New(rand.NewPCG(1, 2))
+			city(r, x, n, 0.3)
+			needs := make([]events.Need, 1024)
+			for i := range needs {
+				h := &x.helpers[r.IntN(len(x.helpers))]
+				needs[i] = events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Categories[i%6],
+					Lat: float64(h.lat), Lng: float64(h.lng), RadiusM: 3000}
+			}
+			var dst []Suggestion
+			for i := range needs { // warm the neighbour cache
+				dst = x.Query(&needs[i], 10, nil, dst[:0])
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				dst = x.Query(&needs[i%len(needs)], 10, nil, dst[:0])
+			}
+		})
+	}
+}
+
+// BenchmarkStadium: 50,000 available helpers in one cell.
+func BenchmarkStadium(b *testing.B) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	for i := range 50_000 {
+		x.Ping(&events.Ping{UserID: "fan" + strconv.Itoa(i), TS: now, Lat: 30.27, Lng: 120.15, Available: true})
+	}
+	n := events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}
+	var dst []Suggestion
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = x.Query(&n, 10, nil, dst[:0])
+	}
+}
+
+// BenchmarkPing is the index update per ping of a known helper.
+func BenchmarkPing(b *testing.B) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	r := rand.New(rand.NewPCG(5, 6))
+	city(r, x, 100_000, 0.3)
+	pings := make([]events.Ping, 4096)
+	for i := range pings {
+		pings[i] = events.Ping{UserID: "h" + strconv.Itoa(r.IntN(100_000)), Lat: 30.15 + r.Float64()*0.225, Lng: 120.0 + r.Float64()*0.31, Available: i%5 != 0}
+	}
+	ts := now
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ts++
+		pg := &pings[i%len(pings)]
+		pg.TS = ts
+		x.Ping(pg)
+	}
+}
+
+// BenchmarkBytesPerHelper is the heap held per available helper, ids,
+// maps and cells included, at 200,000 helpers.
+func BenchmarkBytesPerHelper(b *testing.B) {
+	const n = 200_000
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		p := DefaultParams()
+		x := NewIndex(&p)
+		r := rand.New(rand.NewPCG(7, 8))
+		for i := range n {
+			x.Ping(&events.Ping{UserID: "u" + strconv.Itoa(i), TS: now, Lat: 30.15 + r.Float64()*0.225, Lng: 120.0 + r.Float64()*0.31, Available: true})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/helper")
+		runtime.KeepAlive(x)
+	}
+}

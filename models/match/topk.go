@@ -1,0 +1,88 @@
+package match
+
+type entry struct {
+	slot    int32
+	score   float64
+	dist    float64
+	reasons Reasons
+}
+
+// topK keeps the k best entries in a min-heap. Ties are broken by helper
+// id, so a ranking never depends on the order helpers were examined in.
+type topK struct {
+	k  int
+	h  []entry
+	hs []helper // the index's helpers, for ids
+}
+
+func (t *topK) reset(k int)  { t.k, t.h = k, t.h[:0] }
+func (t *topK) full() bool   { return len(t.h) >= t.k }
+func (t *topK) min() float64 { return t.h[0].score }
+func worse(a, b *entry, hs []helper) bool {
+	if a.score != b.score {
+		return a.score < b.score
+	}
+	return hs[a.slot].id > hs[b.slot].id
+}
+
+// push offers e; it reports whether e entered the k best.
+func (t *topK) push(e entry, hs []helper) bool {
+	if t.k == 0 {
+		return false
+	}
+	if len(t.h) < t.k {
+		t.h = append(t.h, e)
+		for i := len(t.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !worse(&t.h[i], &t.h[p], hs) {
+				break
+			}
+			t.h[i], t.h[p] = t.h[p], t.h[i]
+			i = p
+		}
+		t.hs = hs
+		return true
+	}
+	if !worse(&t.h[0], &e, hs) {
+		return false
+	}
+	t.h[0] = e
+	t.down(0, hs)
+	t.hs = hs
+	return true
+}
+
+func (t *topK) down(i int, hs []helper) {
+	n := len(t.h)
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && worse(&t.h[l], &t.h[m], hs) {
+			m = l
+		}
+		if r < n && worse(&t.h[r], &t.h[m], hs) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
+}
+
+// sorted empties the heap into dst, best first.
+func (t *topK) sorted(dst []Suggestion) []Suggestion {
+	start := len(dst)
+	for len(t.h) > 0 {
+		e := t.h[0]
+		last := len(t.h) - 1
+		t.h[0] = t.h[last]
+		t.h = t.h[:last]
+		t.down(0, t.hs)
+		dst = append(dst, Suggestion{HelperID: t.hs[e.slot].id, Score: e.score, DistanceM: e.dist, Reasons: e.reasons})
+	}
+	for i, j := start, len(dst)-1; i < j; i, j = i+1, j-1 {
+		dst[i], dst[j] = dst[j], dst[i]
+	}
+	return dst
+}
