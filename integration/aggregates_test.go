@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,11 @@ func TestKcatInputReachesAggregatesExactly(t *testing.T) {
 		t.Errorf("outcomes: %d rows, want %d", n, len(x.outcomes))
 	}
 	m := en.metrics(t)
+	lint := exec.Command("promtool", "check", "metrics")
+	lint.Stdin = strings.NewReader(m)
+	if out, err := lint.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics on /metrics: %v\n%s", err, out)
+	}
 	if v := metric(m, fmt.Sprintf(`everywhere_events_in_total{result="ok",topic="%s"}`, e.topics.Pings)); v != float64(wantPings) {
 		t.Errorf("events_in ok for pings = %v, want %d", v, wantPings)
 	}
