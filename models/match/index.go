@@ -50,6 +50,7 @@ type helper struct {
 type member struct {
 	slot     int32
 	lat, lng float32
+	static   float32 // upper bound of every factor but distance
 }
 
 type cell struct {
@@ -126,7 +127,7 @@ func (x *Index) Ping(p *events.Ping) (left, entered uint64) {
 	if p.Available {
 		cl := x.cellAt(c)
 		h.slot = int32(len(cl.members))
-		cl.members = append(cl.members, member{slot: s, lat: h.lat, lng: h.lng})
+		cl.members = append(cl.members, member{slot: s, lat: h.lat, lng: h.lng, static: x.static(h)})
 		entered = c
 	}
 	return left, entered
@@ -144,18 +145,37 @@ func (x *Index) remove(s int32) {
 
 // Profile records skills and credit.
 func (x *Index) Profile(p *events.Profile) {
-	h := &x.helpers[x.slotOf(p.UserID)]
+	s := x.slotOf(p.UserID)
+	h := &x.helpers[s]
 	if p.HasSkills {
 		h.skills = p.Skills
 	}
 	if p.CreditScore > 0 {
 		h.credit = uint16(p.CreditScore)
 	}
+	x.restatic(h)
 }
 
 // Outcome teaches the helper's record.
 func (x *Index) Outcome(o *events.Outcome) {
-	x.helpers[x.slotOf(o.HelperID)].record.Learn(o.Outcome, o.Rating)
+	h := &x.helpers[x.slotOf(o.HelperID)]
+	h.record.Learn(o.Outcome, o.Rating)
+	x.restatic(h)
+}
+
+// static bounds a helper's score without its distance term: exact for
+// reliability and credit, the most for skill and recency.
+func (x *Index) static(h *helper) float32 {
+	c := Candidate{DistanceM: math.Inf(1), Record: h.record, Credit: int(h.credit)}
+	s, _ := x.p.Score(&c, events.CategoryNone)
+	return float32(s + x.p.Weights.Skill + 1e-6) // recency is at its most at age 0
+}
+
+// restatic refreshes the bound kept in the helper's cell entry.
+func (x *Index) restatic(h *helper) {
+	if h.slot >= 0 {
+		x.cells[h.cell].members[h.slot].static = x.static(h)
+	}
 }
 
 // Suggestion is one ranked helper.
@@ -239,6 +259,12 @@ func (x *Index) scan(cl *cell, n *events.Need, excluded func(string) bool) {
 		seen++
 		d := x.dist(n, float64(m.lat), float64(m.lng))
 		if d > n.RadiusM || d > x.reach {
+			continue
+		}
+		// exp(-z) <= 1/(1+z): a cheap bound on the distance term that, with
+		// the static bound, drops most helpers that cannot enter the top k
+		// without scoring them.
+		if x.heap.full() && float64(m.static)+x.p.Weights.Distance/(1+d/x.p.DistanceScaleM) < x.heap.min() {
 			continue
 		}
 		s := m.slot
