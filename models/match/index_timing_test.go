@@ -3,8 +3,10 @@ package match
 import (
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"everywhere/events"
 )
@@ -31,11 +33,19 @@ func BenchmarkQuery(b *testing.B) {
 			for i := range needs { // warm the neighbour cache
 				dst = x.Query(&needs[i], 10, nil, dst[:0])
 			}
+			lat := make([]time.Duration, 0, 1<<16)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
+				start := time.Now()
 				dst = x.Query(&needs[i%len(needs)], 10, nil, dst[:0])
+				if len(lat) < cap(lat) {
+					lat = append(lat, time.Since(start))
+				}
 			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-us")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1000, "p99-us")
 		})
 	}
 }
