@@ -94,14 +94,22 @@ func GroupLag(ctx context.Context, brokers []string, group string, topics []stri
 	if err != nil {
 		return 0, fmt.Errorf("committed offsets of %s: %w", group, err)
 	}
-	var lag int64
+	committed := map[string]map[int]int64{}
 	for t, parts := range res.Topics {
+		committed[t] = map[int]int64{}
 		for _, p := range parts {
-			committed := p.CommittedOffset
-			if committed < 0 {
-				committed = firsts[t][p.Partition]
+			committed[t][p.Partition] = p.CommittedOffset
+		}
+	}
+	// A partition the group never committed counts from its first offset.
+	var lag int64
+	for t, end := range ends {
+		for p, e := range end {
+			c, ok := committed[t][p]
+			if !ok || c < 0 {
+				c = firsts[t][p]
 			}
-			lag += ends[t][p.Partition] - committed
+			lag += e - c
 		}
 	}
 	return lag, nil
