@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"everywhere/models/fraud"
 )
 
 // Results of an input event.
@@ -42,7 +44,7 @@ type Metrics struct {
 
 // AlertRules and AlertSeverities are the label values of Alerts.
 var (
-	AlertRules      = []string{"amount_spike", "velocity", "impossible_travel", "structuring", "new_account_burst", "round_trip", "wash_refund"}
+	AlertRules      = fraud.RuleNames
 	AlertSeverities = []string{"low", "medium", "high"}
 )
 
