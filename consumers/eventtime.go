@@ -4,11 +4,11 @@ import "bytes"
 
 var tsKey = []byte(`"ts":`)
 
-// eventTime finds the top-level "ts" of a contract message without a full
+// EventTime finds the top-level "ts" of a contract message without a full
 // parse, to order messages of several topics. It only orders: a message it
 // cannot read gets 0 and goes first, to be rejected by its decoder. It is
 // deterministic, which is all the ordering needs.
-func eventTime(b []byte) int64 {
+func EventTime(b []byte) int64 {
 	i := bytes.Index(b, tsKey)
 	if i < 0 {
 		return 0

@@ -5,8 +5,8 @@ import "testing"
 func TestEventTime(t *testing.T) {
 	f := func(msg string, want int64) {
 		t.Helper()
-		if got := eventTime([]byte(msg)); got != want {
-			t.Fatalf("eventTime(%s) = %d, want %d", msg, got, want)
+		if got := EventTime([]byte(msg)); got != want {
+			t.Fatalf("EventTime(%s) = %d, want %d", msg, got, want)
 		}
 	}
 	f(`{"user_id":"u","ts":1764000000123,"lat":1}`, 1764000000123)

@@ -207,7 +207,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time) *input {
 						in.closed = true
 						break
 					}
-					in.head, in.headTS, in.has = m, eventTime(m.Value), true
+					in.head, in.headTS, in.has = m, EventTime(m.Value), true
 				default:
 				}
 			}

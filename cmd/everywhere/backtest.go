@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/pflag"
 
+	"everywhere/consumers"
 	"everywhere/events"
 	"everywhere/kafkaadmin"
 	"everywhere/models/fraud"
@@ -76,7 +76,7 @@ func cmdBacktest(args []string) error {
 	}
 	var recs []record
 	add := func(kind byte, value []byte) {
-		ts := eventTS(value)
+		ts := consumers.EventTime(value)
 		if ts < lo || ts > hi {
 			return
 		}
@@ -173,20 +173,6 @@ func cmdBacktest(args []string) error {
 		fraud.Evaluate(flags, truth, sev).Print(os.Stdout)
 	}
 	return nil
-}
-
-func eventTS(b []byte) int64 {
-	i := bytes.Index(b, []byte(`"ts":`))
-	if i < 0 {
-		return 0
-	}
-	var n int64
-	for i += 5; i < len(b) && (b[i] == ' ' || b[i] >= '0' && b[i] <= '9'); i++ {
-		if b[i] != ' ' {
-			n = n*10 + int64(b[i]-'0')
-		}
-	}
-	return n
 }
 
 func readEventsFile(path string, add func(kind byte, value []byte)) error {

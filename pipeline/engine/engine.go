@@ -31,9 +31,8 @@ type Engine struct {
 	topics  config.Topics
 	m       *metrics.Metrics
 	conn    driver.Conn
-	tables  []*batcher.Batcher[*sink.Rows]
 	dead    []*batcher.Batcher[[]consumers.DeadLetter]
-	stops   []func(time.Duration)
+	stops   []func(time.Duration) // every table and topic sink, stopped after the workers
 	writers []*kafka.Writer
 	health  *health
 	version string
@@ -119,9 +118,6 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	e.health.stopping.Store(true)
 	slog.Info("draining sinks")
 	rest := cfg.Engine.ShutdownTimeout - drain
-	for _, b := range e.tables {
-		b.Stop(rest)
-	}
 	for _, b := range e.dead {
 		b.Stop(rest)
 	}
@@ -167,7 +163,7 @@ func (e *Engine) buildSinks() *aggregate.Env {
 	table := func(t sink.Table) *batcher.Batcher[*sink.Rows] {
 		b := batcher.New(tableCfg(t.Name), sink.Insert(e.conn, t), batcher.Observer(e.m))
 		b.Start()
-		e.tables = append(e.tables, b)
+		e.stops = append(e.stops, b.Stop)
 		e.health.sinks = append(e.health.sinks, b)
 		return b
 	}
