@@ -19,10 +19,13 @@ import (
 // 3 km walk visits.
 const Resolution = 9
 
-// cellSpacingM is the distance between neighbouring cell centres at
-// Resolution, shrunk by 15% to stay a safe lower bound despite H3's
-// distortion: ring k lies at least (k-1) spacings from the need.
-const cellSpacingM = 0.85 * 1.732 * 174
+// cellSpacingM bounds how far apart successive rings are: every point of
+// ring k lies at least (k-1) x cellSpacingM from any point of the centre
+// cell. Measured with h3 over latitudes -60 to 60 the gap is at least 171 m
+// per ring at resolution 9 (the flat sides of a ring come nearer than
+// centre spacing suggests); 150 leaves a margin. The figure is measured
+// because h3-go's edge-length table is the old, low one.
+const cellSpacingM = 150
 
 // MaxPerCell bounds the helpers examined in one cell: in a stadium with
 // 50,000 helpers in a cell a query still does bounded work. A cell keeps
@@ -33,6 +36,10 @@ const MaxPerCell = 64
 // MaxPingAge is how old a helper's latest ping may be (contract rule 1).
 const MaxPingAge = 10 * 60_000
 
+// AlertWindow is how long a high alert keeps its user from being
+// suggested (contract rule 4), in event time.
+const AlertWindow = 24 * 3600_000
+
 type helper struct {
 	id       string
 	lat, lng float32
@@ -42,6 +49,7 @@ type helper struct {
 	skills   events.SkillSet
 	credit   uint16
 	record   Record
+	alertMS  int64 // event time of the user's latest high alert, 0 for none
 }
 
 // member is a helper in a cell's list, with its position inline so that
@@ -63,8 +71,8 @@ type cell struct {
 }
 
 // cellRadiusM bounds the distance from a cell's centre to any point in it
-// at Resolution (the edge length, with margin for distortion).
-const cellRadiusM = 1.3 * 174
+// at Resolution: measured at most 221 m, with a margin.
+const cellRadiusM = 250
 
 // Index holds every known user's latest position and record, and indexes
 // the available ones by H3 cell. It is owned by one goroutine.
@@ -79,6 +87,12 @@ type Index struct {
 	heap    topK
 	cosLat  float64 // of the need being queried
 	reach   float64 // beyond this distance no helper can enter the top k
+	at      int64   // event time of the query
+}
+
+// alerted reports whether a high alert keeps h out at event time at.
+func (h *helper) alerted(at int64) bool {
+	return h.alertMS > 0 && h.alertMS <= at && at < h.alertMS+AlertWindow
 }
 
 // NewIndex returns an empty index scoring with p.
@@ -156,6 +170,13 @@ func (x *Index) Profile(p *events.Profile) {
 	x.restatic(h)
 }
 
+// Alert records a high alert raised at ts against the user: they are not
+// suggested from ts until AlertWindow later.
+func (x *Index) Alert(id string, ts int64) {
+	h := &x.helpers[x.slotOf(id)]
+	h.alertMS = max(h.alertMS, ts)
+}
+
 // Outcome teaches the helper's record.
 func (x *Index) Outcome(o *events.Outcome) {
 	h := &x.helpers[x.slotOf(o.HelperID)]
@@ -184,14 +205,74 @@ type Suggestion struct {
 	Score     float64
 	DistanceM float64
 	Reasons   Reasons
+	slot      int32
 }
 
-// Query returns up to k eligible helpers for need n, best first, into dst.
-// excluded reports users who must not be suggested (an open high alert).
-// It walks H3 rings outwards from the need and stops at the radius, or as
-// soon as no helper in the next ring could beat the k-th best.
-func (x *Index) Query(n *events.Need, k int, excluded func(id string) bool, dst []Suggestion) []Suggestion {
+// HelperState is everything matching knows of a user at once: the latest
+// position and availability, what the profile and outcomes say, and the
+// latest high alert. The router sends it whole, so applying it is a plain
+// overwrite, whatever the index held before.
+type HelperState struct {
+	ID        string
+	PingMS    int64 // event time of the position
+	Lat, Lng  float64
+	Available bool
+	Skills    events.SkillSet
+	Credit    int
+	Record    Record
+	AlertMS   int64 // latest high alert, 0 for none
+}
+
+// Set replaces what the index knows of s.ID and returns its slot.
+func (x *Index) Set(s *HelperState) int32 {
+	slot := x.slotOf(s.ID)
+	h := &x.helpers[slot]
+	if h.slot >= 0 {
+		x.remove(slot)
+	}
+	h.lat, h.lng, h.pingMS = float32(s.Lat), float32(s.Lng), s.PingMS
+	h.skills, h.credit, h.record, h.alertMS = s.Skills, uint16(s.Credit), s.Record, s.AlertMS
+	if s.Available {
+		h.cell = geo.Cell(s.Lat, s.Lng, Resolution)
+		cl := x.cellAt(h.cell)
+		h.slot = int32(len(cl.members))
+		cl.members = append(cl.members, member{slot: slot, lat: h.lat, lng: h.lng, static: x.static(h)})
+	}
+	return slot
+}
+
+// ScoreOf scores the helper in slot for need n at event time at, as Query
+// would; ok is false when the helper is not a candidate.
+func (x *Index) ScoreOf(slot int32, n *events.Need, at int64) (score float64, ok bool) {
+	h := &x.helpers[slot]
+	age := at - h.pingMS
+	if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(at) {
+		return 0, false
+	}
+	x.cosLat = math.Cos(n.Lat * math.Pi / 180)
+	d := x.dist(n, float64(h.lat), float64(h.lng))
+	if d > n.RadiusM {
+		return 0, false
+	}
+	c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
+	score, _ = x.p.Score(&c, n.Category)
+	return score, true
+}
+
+// position returns where the helper in slot was last seen, whether it is
+// available there, its latest ping time and latest high alert.
+func (x *Index) position(slot int32) (lat, lng float64, available bool, pingMS, alertMS int64) {
+	h := &x.helpers[slot]
+	return float64(h.lat), float64(h.lng), h.slot >= 0, h.pingMS, h.alertMS
+}
+
+// Query returns up to k helpers eligible for need n at event time at, best
+// first, into dst. It walks H3 rings outwards from the need and stops at
+// the radius, or as soon as no helper in the next ring could beat the k-th
+// best.
+func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Suggestion {
 	x.stamp++
+	x.at = at
 	x.heap.reset(k)
 	x.reach = math.Inf(1)
 	x.cosLat = math.Cos(n.Lat * math.Pi / 180)
@@ -217,7 +298,7 @@ func (x *Index) Query(n *events.Need, k int, excluded func(id string) bool, dst 
 				}
 				near := math.Max(0, x.dist(n, cl.lat, cl.lng)-cellRadiusM)
 				if near <= n.RadiusM && (!x.heap.full() || x.p.MaxScoreAt(near) >= x.heap.min()) {
-					x.scan(cl, n, excluded)
+					x.scan(cl, n)
 				}
 			}
 			for _, nb := range x.neighbours(cl) {
@@ -252,7 +333,7 @@ func (x *Index) neighbours(cl *cell) []*cell {
 	return cl.nbrs
 }
 
-func (x *Index) scan(cl *cell, n *events.Need, excluded func(string) bool) {
+func (x *Index) scan(cl *cell, n *events.Need) {
 	seen := 0
 	for i := len(cl.members) - 1; i >= 0 && seen < MaxPerCell; i-- {
 		m := &cl.members[i]
@@ -269,11 +350,8 @@ func (x *Index) scan(cl *cell, n *events.Need, excluded func(string) bool) {
 		}
 		s := m.slot
 		h := &x.helpers[s]
-		age := n.TS - h.pingMS
-		if age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID {
-			continue
-		}
-		if excluded != nil && excluded(h.id) {
+		age := x.at - h.pingMS
+		if age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(x.at) {
 			continue
 		}
 		c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}

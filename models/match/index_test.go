@@ -1,13 +1,14 @@
 package match
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
 
 	"everywhere/events"
-	"everywhere/geo"
 )
 
 const now = int64(1_764_000_000_000)
@@ -28,15 +29,16 @@ func city(r *rand.Rand, x *Index, n int, hotspot float64) {
 }
 
 // brute is the exact answer: every eligible helper scored and sorted.
-func brute(x *Index, n *events.Need, k int, excluded func(string) bool) []Suggestion {
+func brute(x *Index, n *events.Need, k int) []Suggestion {
 	var all []Suggestion
+	x.cosLat = math.Cos(n.Lat * math.Pi / 180) // the index's own metric, so that ties break alike
 	for i := range x.helpers {
 		h := &x.helpers[i]
 		age := n.TS - h.pingMS
-		if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || (excluded != nil && excluded(h.id)) {
+		if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(n.TS) {
 			continue
 		}
-		d := geo.DistanceM(n.Lat, n.Lng, float64(h.lat), float64(h.lng))
+		d := x.dist(n, float64(h.lat), float64(h.lng))
 		if d > n.RadiusM {
 			continue
 		}
@@ -63,8 +65,8 @@ func TestQueryEqualsBruteForceWhereCellsAreSparse(t *testing.T) {
 	for q := range 300 {
 		n := events.Need{NeedID: "n", UserID: "h" + strconv.Itoa(q), TS: now, Category: events.Categories[q%6],
 			Lat: 30.16 + r.Float64()*0.2, Lng: 120.01 + r.Float64()*0.29, RadiusM: []float64{500, 1000, 3000, 8000}[q%4]}
-		got := x.Query(&n, 10, nil, nil)
-		want := brute(x, &n, 10, nil)
+		got := x.Query(&n, n.TS, 10, nil)
+		want := brute(x, &n, 10)
 		if len(got) != len(want) {
 			t.Fatalf("query %d: %d suggestions, want %d", q, len(got), len(want))
 		}
@@ -88,11 +90,14 @@ func TestEligibilityRules(t *testing.T) {
 	ping("far", now-60_000, 30.27+0.05, true) // 5.5 km north
 	ping("me", now-60_000, 30.27, true)
 	ping("alerted", now-60_000, 30.27, true)
+	ping("forgiven", now-60_000, 30.27, true)
 	ping("left", now-120_000, 30.27, true)
 	ping("left", now-60_000, 30.27, false) // went unavailable
 	n := events.Need{NeedID: "n", UserID: "me", TS: now, Category: events.Errand, Lat: 30.27, Lng: 120.15, RadiusM: 3000}
-	got := x.Query(&n, 10, func(id string) bool { return id == "alerted" }, nil)
-	if len(got) != 1 || got[0].HelperID != "ok" {
+	x.Alert("alerted", now-3600_000)
+	x.Alert("forgiven", now-AlertWindow-1) // its window has passed
+	got := x.Query(&n, n.TS, 10, nil)
+	if len(got) != 2 || got[0].HelperID != "forgiven" && got[1].HelperID != "forgiven" || got[0].HelperID != "ok" && got[1].HelperID != "ok" {
 		t.Fatalf("eligible: %+v", got)
 	}
 }
@@ -103,7 +108,7 @@ func TestNearerRanksHigherAllElseEqual(t *testing.T) {
 	for i := range 5 {
 		x.Ping(&events.Ping{UserID: "h" + strconv.Itoa(i), TS: now, Lat: 30.27 + float64(i)*0.003, Lng: 120.15, Available: true})
 	}
-	got := x.Query(&events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}, 3, nil, nil)
+	got := x.Query(&events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}, now, 3, nil)
 	if len(got) != 3 || got[0].HelperID != "h0" || got[1].HelperID != "h1" || got[2].HelperID != "h2" {
 		t.Fatalf("%+v", got)
 	}
@@ -115,8 +120,27 @@ func TestStadiumWorkIsBounded(t *testing.T) {
 	for i := range 50_000 {
 		x.Ping(&events.Ping{UserID: "fan" + strconv.Itoa(i), TS: now, Lat: 30.27, Lng: 120.15, Available: true})
 	}
-	got := x.Query(&events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}, 10, nil, nil)
+	got := x.Query(&events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}, now, 10, nil)
 	if len(got) != 10 {
 		t.Fatalf("%d suggestions", len(got))
+	}
+}
+
+// TestQueryFindsEveryoneWithinTheRadius: with few helpers a list rarely
+// fills, so the walk must reach the radius in every direction: a ring
+// bound too generous would stop short of helpers near the edge.
+func TestQueryFindsEveryoneWithinTheRadius(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	r := rand.New(rand.NewPCG(5, 6))
+	city(r, x, 400, 0)
+	for q := range 400 {
+		n := events.Need{NeedID: "n", UserID: "-", TS: now, Category: events.Errand,
+			Lat: 30.16 + r.Float64()*0.2, Lng: 120.01 + r.Float64()*0.29, RadiusM: []float64{1000, 3000, 8000, 20000}[q%4]}
+		got := x.Query(&n, n.TS, 50, nil)
+		want := brute(x, &n, 50)
+		if !slices.Equal(ids(got), ids(want)) {
+			t.Fatalf("query %d radius %.0f: found %v, want %v", q, n.RadiusM, ids(got), ids(want))
+		}
 	}
 }

@@ -31,14 +31,14 @@ func BenchmarkQuery(b *testing.B) {
 			}
 			var dst []Suggestion
 			for i := range needs { // warm the neighbour cache
-				dst = x.Query(&needs[i], 10, nil, dst[:0])
+				dst = x.Query(&needs[i], needs[i].TS, 10, dst[:0])
 			}
 			lat := make([]time.Duration, 0, 1<<16)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				start := time.Now()
-				dst = x.Query(&needs[i%len(needs)], 10, nil, dst[:0])
+				dst = x.Query(&needs[i%len(needs)], needs[i%len(needs)].TS, 10, dst[:0])
 				if len(lat) < cap(lat) {
 					lat = append(lat, time.Since(start))
 				}
@@ -61,7 +61,7 @@ func BenchmarkStadium(b *testing.B) {
 	var dst []Suggestion
 	b.ReportAllocs()
 	for b.Loop() {
-		dst = x.Query(&n, 10, nil, dst[:0])
+		dst = x.Query(&n, n.TS, 10, dst[:0])
 	}
 }
 

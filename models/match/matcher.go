@@ -1,0 +1,382 @@
+package match
+
+import (
+	"slices"
+	"strings"
+
+	"everywhere/events"
+	"everywhere/geo"
+)
+
+// List is one published suggestion list: version Version of the ranking
+// of need NeedID, computed at event time EventTS.
+type List struct {
+	NeedID      string
+	RequesterID string
+	Version     uint32
+	EventTS     int64
+	Suggestions []Suggestion // valid only during the Publish call
+}
+
+// Matcher keeps the open needs of a region, ranks helpers for each, and
+// re-ranks a need when a helper becomes or stops being a candidate for it.
+// A list is published (Publish) when a need opens and then only when its
+// helpers or their order change, with a version one higher.
+//
+// It is driven in event time: the caller hands it helper states and needs
+// in event-time order and advances its clock, and everything it decides
+// (staleness, expiry, the end of an alert's window) follows that clock and
+// never the wall clock, so the same input gives the same lists.
+//
+// Work per helper change is bounded by the needs near the helper: open
+// needs are indexed by every NeedResolution cell their radius reaches, and
+// a change looks only at the needs of the helper's cell and those listing
+// the helper. A need is re-ranked only when the helper is in its list or
+// could enter it.
+type Matcher struct {
+	p     *Params
+	idx   *Index
+	k     int
+	now   int64
+	needs []openNeed
+	free  []int32
+	byID  map[string]int32
+	cells map[uint64][]int32 // NeedResolution cell → needs reaching it
+	// listed holds, for each helper in at least one list, those lists.
+	listed map[int32]*listing
+	alerts map[int32]int64 // helpers with a pending end-of-alert timer
+	timers timers
+	stamp  uint32
+	aff    []int32
+	found  []Suggestion
+
+	// Publish receives each new list; it must not keep the list.
+	Publish func(*List)
+	// Stats: lists published, and re-rankings that changed nothing.
+	Published, Unchanged uint64
+}
+
+type openNeed struct {
+	ev      events.Need // strings owned
+	version uint32
+	list    []Suggestion
+	cells   []uint64
+	stamp   uint32
+	open    bool
+}
+
+type listing struct {
+	needs   []int32
+	staleAt int64 // the staleness timer set for the helper's current ping
+}
+
+// NeedResolution is the H3 resolution at which open needs are indexed by
+// the area they reach. At 7 (edge about 1.2 km) a 3 km need covers a few
+// dozen cells, and a ping looks at one cell's needs: coarser would hand a
+// ping many needs out of reach, finer would multiply a need's cells.
+const NeedResolution = 7
+
+// Measured at NeedResolution as cellSpacingM and cellRadiusM are at
+// Resolution: at least 1,212 m between rings, at most 1,548 m from a
+// cell's centre to its edge.
+const (
+	needSpacingM = 1050
+	needCellM    = 1750
+)
+
+// NewMatcher returns a matcher publishing the k best helpers of each need.
+func NewMatcher(p *Params, k int) *Matcher {
+	return &Matcher{p: p, idx: NewIndex(p), k: k, byID: map[string]int32{}, cells: map[uint64][]int32{},
+		listed: map[int32]*listing{}, alerts: map[int32]int64{}}
+}
+
+// Helpers is the number of users the matcher knows; OpenNeeds the number
+// of open needs.
+func (m *Matcher) Helpers() int   { return m.idx.Len() }
+func (m *Matcher) OpenNeeds() int { return len(m.byID) }
+
+// Now is the matcher's event-time clock.
+func (m *Matcher) Now() int64 { return m.now }
+
+// Advance moves the clock to now, firing what falls due on the way: helpers
+// going stale, alerts ending, needs expiring, each at its own time.
+func (m *Matcher) Advance(now int64) {
+	for m.timers.len() > 0 && m.timers.peek().at <= now {
+		t := m.timers.pop()
+		m.now = max(m.now, t.at)
+		m.fire(&t)
+	}
+	m.now = max(m.now, now)
+}
+
+// Helper applies a user's new state at event time ts and re-ranks the needs
+// it affects.
+func (m *Matcher) Helper(s *HelperState, ts int64) {
+	m.Advance(ts)
+	slot := m.idx.Set(s)
+	m.stamp++
+	m.aff = m.aff[:0]
+	if l := m.listed[slot]; l != nil {
+		m.arm(slot, l)
+		for _, ni := range l.needs {
+			m.mark(ni)
+		}
+	}
+	m.nearby(slot, ts)
+	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && ts < s.AlertMS+AlertWindow {
+		m.alerts[slot] = s.AlertMS
+		m.timers.push(timer{at: s.AlertMS + AlertWindow, kind: alertEnds, slot: slot, ref: s.AlertMS})
+	}
+	m.rematchAffected(ts)
+}
+
+// nearby marks the open needs that the helper in slot, as it is now, could
+// enter the list of.
+func (m *Matcher) nearby(slot int32, at int64) {
+	lat, lng, avail, _, _ := m.idx.position(slot)
+	if !avail {
+		return
+	}
+	// A helper's score drifts down with time only through recency, by at
+	// most its weight: a helper below the k-th best less that cannot enter.
+	slack := m.p.Weights.Recency
+	for _, ni := range m.cells[geo.Cell(lat, lng, NeedResolution)] {
+		n := &m.needs[ni]
+		if n.stamp == m.stamp {
+			continue
+		}
+		score, ok := m.idx.ScoreOf(slot, &n.ev, at)
+		if ok && (len(n.list) < m.k || score >= n.list[len(n.list)-1].Score-slack) {
+			m.mark(ni)
+		}
+	}
+}
+
+func (m *Matcher) mark(ni int32) {
+	if n := &m.needs[ni]; n.stamp != m.stamp {
+		n.stamp = m.stamp
+		m.aff = append(m.aff, ni)
+	}
+}
+
+// rematchAffected re-ranks the marked needs in need-id order, so that the
+// order lists are published in does not depend on map iteration.
+func (m *Matcher) rematchAffected(at int64) {
+	if len(m.aff) > 1 {
+		needs := m.needs
+		slices.SortFunc(m.aff, func(a, b int32) int { return strings.Compare(needs[a].ev.NeedID, needs[b].ev.NeedID) })
+	}
+	for _, ni := range m.aff {
+		m.rematch(ni, at)
+	}
+}
+
+// Need opens, updates or closes a need at its event time.
+func (m *Matcher) Need(ev *events.Need) {
+	m.Advance(ev.TS)
+	ni, known := m.byID[ev.NeedID]
+	if ev.Status != events.Open {
+		if known {
+			m.close(ni)
+		}
+		return
+	}
+	if ev.ExpiresAt <= m.now {
+		if known {
+			m.close(ni)
+		}
+		return // expired before the region's clock reached it: never open here
+	}
+	if !known {
+		ni = m.alloc()
+		n := &m.needs[ni]
+		n.ev.NeedID = strings.Clone(ev.NeedID)
+		m.byID[n.ev.NeedID] = ni
+	}
+	n := &m.needs[ni]
+	moved := !known || n.ev.Lat != ev.Lat || n.ev.Lng != ev.Lng || n.ev.RadiusM != ev.RadiusM
+	expiry := !known || n.ev.ExpiresAt != ev.ExpiresAt
+	id := n.ev.NeedID
+	n.ev = *ev
+	n.ev.NeedID, n.ev.UserID, n.ev.Currency = id, strings.Clone(ev.UserID), ""
+	n.open = true
+	if moved {
+		m.unplace(ni)
+		m.place(ni)
+	}
+	if expiry {
+		m.timers.push(timer{at: ev.ExpiresAt, kind: needExpires, slot: ni, ref: ev.ExpiresAt})
+	}
+	m.rematch(ni, ev.TS)
+}
+
+func (m *Matcher) alloc() int32 {
+	if k := len(m.free); k > 0 {
+		ni := m.free[k-1]
+		m.free = m.free[:k-1]
+		return ni
+	}
+	m.needs = append(m.needs, openNeed{})
+	return int32(len(m.needs) - 1)
+}
+
+// place indexes need ni in every cell its radius reaches: a cell whose
+// centre lies within the radius plus the cell's own size.
+func (m *Matcher) place(ni int32) {
+	n := &m.needs[ni]
+	reach := n.ev.RadiusM + needCellM
+	k := int(reach/needSpacingM) + 2
+	for _, c := range geo.Disk(geo.Cell(n.ev.Lat, n.ev.Lng, NeedResolution), k) {
+		lat, lng := geo.Centre(c)
+		if geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng) <= reach {
+			m.cells[c] = append(m.cells[c], ni)
+			n.cells = append(n.cells, c)
+		}
+	}
+}
+
+func (m *Matcher) unplace(ni int32) {
+	n := &m.needs[ni]
+	for _, c := range n.cells {
+		list := m.cells[c]
+		for i, x := range list {
+			if x == ni {
+				list[i] = list[len(list)-1]
+				list = list[:len(list)-1]
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(m.cells, c)
+		} else {
+			m.cells[c] = list
+		}
+	}
+	n.cells = n.cells[:0]
+}
+
+// close takes a need out: cancelled, fulfilled or expired. Its last list
+// stands; nothing more is published for it.
+func (m *Matcher) close(ni int32) {
+	n := &m.needs[ni]
+	m.unplace(ni)
+	m.relist(ni, n.list, nil)
+	delete(m.byID, n.ev.NeedID)
+	cells := n.cells
+	*n = openNeed{cells: cells, list: n.list[:0]}
+	m.free = append(m.free, ni)
+}
+
+// rematch ranks need ni at event time at and publishes the list if it
+// changed.
+func (m *Matcher) rematch(ni int32, at int64) {
+	n := &m.needs[ni]
+	m.found = m.idx.Query(&n.ev, at, m.k, m.found[:0])
+	if n.version > 0 && sameHelpers(n.list, m.found) {
+		// Same helpers in the same order: nothing to publish, but keep the
+		// new scores, which decide what may enter the list later.
+		copy(n.list, m.found)
+		m.Unchanged++
+		return
+	}
+	m.relist(ni, n.list, m.found)
+	n.list = append(n.list[:0], m.found...)
+	n.version++
+	m.Published++
+	if m.Publish != nil {
+		m.Publish(&List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: n.list})
+	}
+}
+
+func sameHelpers(a, b []Suggestion) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].slot != b[i].slot {
+			return false
+		}
+	}
+	return true
+}
+
+// relist moves need ni's listings from the helpers of old to those of new,
+// and arms the staleness timer of each newly listed helper: a listed
+// helper whose ping grows too old must leave the list even if it never
+// pings again.
+func (m *Matcher) relist(ni int32, old, new []Suggestion) {
+	for _, s := range old {
+		if !listedIn(new, s.slot) {
+			l := m.listed[s.slot]
+			for i, x := range l.needs {
+				if x == ni {
+					l.needs = append(l.needs[:i], l.needs[i+1:]...)
+					break
+				}
+			}
+			if len(l.needs) == 0 {
+				delete(m.listed, s.slot)
+			}
+		}
+	}
+	for _, s := range new {
+		l := m.listed[s.slot]
+		if l == nil {
+			l = &listing{}
+			m.listed[s.slot] = l
+		}
+		if !listedIn(old, s.slot) {
+			l.needs = append(l.needs, ni)
+		}
+		m.arm(s.slot, l)
+	}
+}
+
+// arm sets the staleness timer of a listed helper for its latest ping.
+func (m *Matcher) arm(slot int32, l *listing) {
+	_, _, _, ping, _ := m.idx.position(slot)
+	if staleAt := ping + MaxPingAge + 1; l.staleAt != staleAt {
+		l.staleAt = staleAt
+		m.timers.push(timer{at: staleAt, kind: helperStale, slot: slot, ref: staleAt})
+	}
+}
+
+func listedIn(list []Suggestion, slot int32) bool {
+	for i := range list {
+		if list[i].slot == slot {
+			return true
+		}
+	}
+	return false
+}
+
+// fire acts on a timer that fell due, if what it was set for still holds.
+func (m *Matcher) fire(t *timer) {
+	m.stamp++
+	m.aff = m.aff[:0]
+	switch t.kind {
+	case needExpires:
+		if n := &m.needs[t.slot]; n.open && n.ev.ExpiresAt == t.ref {
+			m.close(t.slot)
+		}
+		return
+	case helperStale:
+		l := m.listed[t.slot]
+		if l == nil || l.staleAt != t.ref {
+			return // no longer listed, or pinged since
+		}
+		for _, ni := range l.needs {
+			m.mark(ni)
+		}
+	case alertEnds:
+		if m.alerts[t.slot] != t.ref {
+			return
+		}
+		delete(m.alerts, t.slot)
+		if _, _, _, _, alert := m.idx.position(t.slot); alert != t.ref {
+			return
+		}
+		m.nearby(t.slot, t.at)
+	}
+	m.rematchAffected(t.at)
+}

@@ -1,0 +1,213 @@
+package match
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"everywhere/events"
+	"everywhere/geo"
+)
+
+// recorder keeps every list a matcher publishes.
+type recorder struct{ lists []string }
+
+func (r *recorder) publish(l *List) {
+	ids := make([]string, len(l.Suggestions))
+	for i, s := range l.Suggestions {
+		ids[i] = s.HelperID
+	}
+	r.lists = append(r.lists, fmt.Sprintf("%s v%d @%d [%s]", l.NeedID, l.Version, l.EventTS-now, strings.Join(ids, " ")))
+}
+
+func (r *recorder) take() []string {
+	l := r.lists
+	r.lists = nil
+	return l
+}
+
+func newRecorded(k int) (*Matcher, *recorder) {
+	p := DefaultParams()
+	m := NewMatcher(&p, k)
+	r := &recorder{}
+	m.Publish = r.publish
+	return m, r
+}
+
+// at places a helper dy metres north of the need of the scenarios.
+func helperAt(id string, ts int64, dy float64, avail bool) *HelperState {
+	return &HelperState{ID: id, PingMS: ts, Lat: 30.27 + dy/111_195, Lng: 120.15, Available: avail}
+}
+
+func need(id string, ts int64) *events.Need {
+	return &events.Need{NeedID: id, UserID: "req", TS: ts, Category: events.Errand, Lat: 30.27, Lng: 120.15,
+		RadiusM: 3000, ExpiresAt: ts + 3600_000, Status: events.Open}
+}
+
+func expect(t *testing.T, r *recorder, want ...string) {
+	t.Helper()
+	got := r.take()
+	if !slices.Equal(got, want) {
+		t.Fatalf("published\n  %q\nwant\n  %q", got, want)
+	}
+}
+
+func TestRematchWhenABetterHelperArrivesAndWhenTheBestLeaves(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("far", now, 2000, true), now)
+	m.Helper(helperAt("mid", now, 1000, true), now)
+	m.Need(need("n1", now+1))
+	expect(t, r, "n1 v1 @1 [mid far]")
+
+	m.Helper(helperAt("near", now+2, 100, true), now+2)
+	expect(t, r, "n1 v2 @2 [near mid far]")
+
+	// Nothing changes: the same place again publishes nothing.
+	m.Helper(helperAt("near", now+3, 100, true), now+3)
+	expect(t, r)
+
+	// A fourth helper, worse than the third, does not enter a list of 3.
+	m.Helper(helperAt("worst", now+4, 2900, true), now+4)
+	expect(t, r)
+
+	m.Helper(helperAt("near", now+5, 100, false), now+5) // goes unavailable
+	expect(t, r, "n1 v3 @5 [mid far worst]")
+
+	m.Helper(helperAt("mid", now+6, 5000, true), now+6) // moves out of reach
+	expect(t, r, "n1 v4 @6 [far worst]")
+
+	m.Helper(helperAt("mid", now+7, 500, true), now+7) // and back, now nearest
+	expect(t, r, "n1 v5 @7 [mid far worst]")
+}
+
+func TestRequesterIsNeverSuggested(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("req", now, 10, true), now)
+	m.Helper(helperAt("h", now, 500, true), now)
+	m.Need(need("n1", now+1))
+	expect(t, r, "n1 v1 @1 [h]")
+}
+
+func TestListedHelperLeavesWhenItsPingGoesStale(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("old", now, 100, true), now)
+	m.Helper(helperAt("new", now+60_000, 900, true), now+60_000)
+	m.Need(need("n1", now+60_001))
+	expect(t, r, "n1 v1 @60001 [old new]")
+	m.Advance(now + MaxPingAge)
+	expect(t, r)
+	m.Advance(now + MaxPingAge + 1)
+	expect(t, r, fmt.Sprintf("n1 v2 @%d [new]", MaxPingAge+1))
+	// A fresh ping brings it back.
+	m.Helper(helperAt("old", now+MaxPingAge+10, 100, true), now+MaxPingAge+10)
+	expect(t, r, fmt.Sprintf("n1 v3 @%d [old new]", MaxPingAge+10))
+}
+
+func TestAlertedHelperIsExcludedUntilItsWindowPasses(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("h", now, 900, true), now)
+	m.Helper(helperAt("x", now, 100, true), now)
+	m.Need(need("n1", now+1))
+	expect(t, r, "n1 v1 @1 [x h]")
+
+	// A high alert raised against x removes it at once.
+	alerted := helperAt("x", now, 100, true)
+	alerted.AlertMS = now + 2
+	m.Helper(alerted, now+2)
+	expect(t, r, "n1 v2 @2 [h]")
+	m.Need(&events.Need{NeedID: "n1", TS: now + 3, Status: events.Fulfilled})
+
+	// Later: x alerted almost a day before a new need, pinging all along.
+	end := now + 2 + AlertWindow
+	late := helperAt("x", end-60_000, 100, true)
+	late.AlertMS = now + 2
+	m.Helper(helperAt("h", end-60_000, 900, true), end-60_000)
+	m.Helper(late, end-60_000)
+	m.Need(need("n2", end-30_000))
+	expect(t, r, fmt.Sprintf("n2 v1 @%d [h]", end-30_000-now))
+	// The window passes with no event of x's: it comes back by itself.
+	m.Advance(end)
+	expect(t, r, fmt.Sprintf("n2 v2 @%d [x h]", end-now))
+}
+
+func TestClosedAndExpiredNeedsPublishNothingMore(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("a", now, 500, true), now)
+	m.Need(need("n1", now+1))
+	m.Need(need("n2", now+2))
+	expect(t, r, "n1 v1 @1 [a]", "n2 v1 @2 [a]")
+	m.Need(&events.Need{NeedID: "n1", TS: now + 3, Status: events.Cancelled})
+	if m.OpenNeeds() != 1 {
+		t.Fatalf("open needs %d, want 1", m.OpenNeeds())
+	}
+	m.Advance(now + 2 + 3600_000)
+	expect(t, r, fmt.Sprintf("n2 v2 @%d []", MaxPingAge+1)) // a went stale first
+	if m.OpenNeeds() != 0 {
+		t.Fatalf("open needs %d after expiry, want 0", m.OpenNeeds())
+	}
+	m.Helper(helperAt("b", now+3600_010, 100, true), now+3600_010)
+	expect(t, r)
+}
+
+// TestListsEqualAFreshQueryAfterEveryEvent drives a matcher with random
+// helpers and needs and checks, after every event, that each open need's
+// list is what a fresh query gives at that moment: re-matching misses no
+// change. Recency is weighted 0 here, so that scores do not drift with
+// the clock between events (with it, a list is exact as of its last
+// re-match, which is what the contract asks).
+func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
+	p := DefaultParams()
+	p.Weights.Distance += p.Weights.Recency
+	p.Weights.Recency = 0
+	for seed := range uint64(4) {
+		m := NewMatcher(&p, 5)
+		r := rand.New(rand.NewPCG(seed, 7))
+		ts := now
+		for step := range 4000 {
+			ts += r.Int64N(20_000)
+			lat, lng := 30.25+r.Float64()*0.05, 120.13+r.Float64()*0.05
+			switch x := r.IntN(100); {
+			case x < 80:
+				s := &HelperState{ID: "h" + strconv.Itoa(r.IntN(80)), PingMS: ts, Lat: lat, Lng: lng,
+					Available: r.IntN(4) > 0, Skills: events.SkillSet(r.IntN(128)) &^ 1, Credit: 350 + r.IntN(600)}
+				if r.IntN(50) == 0 {
+					s.AlertMS = ts - r.Int64N(AlertWindow)
+				}
+				m.Helper(s, ts)
+			case x < 95:
+				m.Need(&events.Need{NeedID: "n" + strconv.Itoa(r.IntN(60)), UserID: "h" + strconv.Itoa(r.IntN(300)), TS: ts,
+					Category: events.Categories[r.IntN(6)], Lat: lat, Lng: lng, RadiusM: float64(500 + r.IntN(3000)),
+					ExpiresAt: ts + r.Int64N(1800_000) + 1, Status: events.Open})
+			case x < 98:
+				m.Need(&events.Need{NeedID: "n" + strconv.Itoa(r.IntN(60)), TS: ts, Status: events.Fulfilled})
+			default:
+				m.Advance(ts)
+			}
+			for id, ni := range m.byID {
+				n := &m.needs[ni]
+				want := m.idx.Query(&n.ev, m.now, 5, nil)
+				if !sameHelpers(n.list, want) {
+					for _, h := range append(n.list, want...) {
+						lat, lng, av, ping, alert := m.idx.position(h.slot)
+						sc, ok := m.idx.ScoreOf(h.slot, &n.ev, m.now)
+						hc := geo.Cell(lat, lng, NeedResolution)
+						t.Logf("need slot %d r %.0f d %.0f cell in need cells %v; in cells map %v stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), slices.Contains(n.cells, hc), slices.Contains(m.cells[hc], ni), n.stamp, m.stamp)
+						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", h.HelperID, lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[h.slot])
+					}
+					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, ids(n.list), ids(want))
+				}
+			}
+		}
+	}
+}
+
+func ids(l []Suggestion) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = s.HelperID
+	}
+	return out
+}
