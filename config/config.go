@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/viper"
 
 	"everywhere/models/fraud"
+	"everywhere/models/match"
 )
 
 //go:embed everywhere.yaml
@@ -41,6 +42,18 @@ type Config struct {
 	Engine     Engine     `mapstructure:"engine" yaml:"engine"`
 	Aggregate  Aggregate  `mapstructure:"aggregate" yaml:"aggregate"`
 	Fraud      Fraud      `mapstructure:"fraud" yaml:"fraud"`
+	Matching   Matching   `mapstructure:"matching" yaml:"matching"`
+}
+
+// Matching holds the suggestion settings: how many helpers, the scoring
+// model, and how matching state is split into regions.
+type Matching struct {
+	K                 int           `mapstructure:"k" yaml:"k"`
+	ModelName         string        `mapstructure:"model_name" yaml:"model_name"`
+	RegionResolution  int           `mapstructure:"region_resolution" yaml:"region_resolution"`
+	MaxRadiusM        float64       `mapstructure:"max_radius_m" yaml:"max_radius_m"`
+	WatermarkInterval time.Duration `mapstructure:"watermark_interval" yaml:"watermark_interval"`
+	Model             match.Params  `mapstructure:"model" yaml:"model"`
 }
 
 // Fraud holds the detector's rules and where to reload them from.
@@ -78,6 +91,8 @@ type Topic struct {
 	Alerts       string `mapstructure:"alerts" yaml:"alerts"`
 	DeadLetter   string `mapstructure:"deadletter" yaml:"deadletter"`
 	Paths        string `mapstructure:"paths" yaml:"paths"`
+	Regions      string `mapstructure:"regions" yaml:"regions"`
+	HelperEvents string `mapstructure:"helper_outcomes" yaml:"helper_outcomes"`
 }
 
 // ClickHouse holds the warehouse connection and write batching.

@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"everywhere/events"
 )
 
 // Validate checks every setting and reports all bad ones at once, each
@@ -90,6 +92,25 @@ func (c *Config) Validate() error {
 	if c.Aggregate.H3Resolution < 0 || c.Aggregate.H3Resolution > 15 {
 		bad("aggregate.h3_resolution", "is %d; allowed: 0 to 15", c.Aggregate.H3Resolution)
 	}
+	if c.Matching.K < 1 || c.Matching.K > 100 {
+		bad("matching.k", "is %d; allowed: 1 to 100", c.Matching.K)
+	}
+	if c.Matching.ModelName == "" || len(c.Matching.ModelName) > 64 {
+		bad("matching.model_name", "%q; allowed: 1 to 64 characters", c.Matching.ModelName)
+	}
+	if c.Matching.RegionResolution < 0 || c.Matching.RegionResolution > 5 {
+		bad("matching.region_resolution", "is %d; allowed: 0 to 5 (regions are coarse H3 cells)", c.Matching.RegionResolution)
+	}
+	if c.Matching.MaxRadiusM < events.MaxRadiusM || c.Matching.MaxRadiusM > 100_000 {
+		bad("matching.max_radius_m", "is %g; allowed: %d (the largest radius a need may ask for) to 100000", c.Matching.MaxRadiusM, events.MaxRadiusM)
+	}
+	within(bad, "matching.watermark_interval", c.Matching.WatermarkInterval, 100*time.Microsecond, 10*time.Second)
+	if err := c.Matching.Model.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Topic.Partitions > 64 {
+		bad("topic.partitions", "is %d; allowed: 1 to 64 (a helper's regions are kept as a 64-bit set of partitions)", c.Topic.Partitions)
+	}
 	within(bad, "fraud.reload_interval", c.Fraud.ReloadInterval, 100*time.Millisecond, time.Hour)
 	if err := c.Fraud.Rules.Validate(); err != nil {
 		errs = append(errs, err)
@@ -105,6 +126,7 @@ func (t Topic) names() map[string]string {
 		"topic.pings": t.Pings, "topic.profiles": t.Profiles, "topic.transactions": t.Transactions,
 		"topic.needs": t.Needs, "topic.outcomes": t.Outcomes, "topic.suggestions": t.Suggestions,
 		"topic.alerts": t.Alerts, "topic.deadletter": t.DeadLetter, "topic.paths": t.Paths,
+		"topic.regions": t.Regions, "topic.helper_outcomes": t.HelperEvents,
 	}
 }
 

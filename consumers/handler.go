@@ -43,3 +43,15 @@ type Set struct {
 // Closer is a handler that must let go of something when its partition
 // goes: the worker calls Close after its last seal, from its own goroutine.
 type Closer interface{ Close() }
+
+// Idler is a handler that wants to know when its worker has caught up with
+// every input and has nothing to do: a source of event-time watermarks
+// says so downstream, so that others do not wait for it. Idle is called
+// once each time the worker goes idle, with the open run's ticket.
+type Idler interface{ Idle(t *ack.Ticket) }
+
+// Holder is a handler that keeps some handled messages pending (a merge
+// waiting for other inputs). Held returns the offset of the first message
+// whose effects are not yet handed to the sinks, or -1 when none is: the
+// worker commits no further than that, so a restart reads them again.
+type Holder interface{ Held() int64 }

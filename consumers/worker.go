@@ -39,6 +39,7 @@ type worker struct {
 	done    chan struct{}
 	drain   chan struct{} // closed when the worker stops: waits are bounded from then on
 	timer   *time.Timer
+	idle    bool // the handlers were told the worker is idle and nothing came since
 }
 
 type input struct {
@@ -51,6 +52,8 @@ type input struct {
 	headTS int64
 	has    bool
 	closed bool
+	seen   bool  // a message has arrived: the reader's lag is known
+	behind int64 // messages after the start offset when the worker began
 	last   int64 // last offset handled, -1 for none
 	sealed int64 // last offset sealed, -1 for none
 
@@ -95,6 +98,11 @@ func (w *worker) run(ctx context.Context) {
 			log.Error("cannot position reader", "topic", in.topic, "offset", in.offset, "err", err)
 			return
 		}
+		// The reader knows its lag only once a message has arrived; until
+		// then the merge must still wait for a partition that has some.
+		if lag, err := in.r.ReadLag(ctx); err == nil {
+			in.behind = lag
+		}
 		go w.fetch(fctx, in, log)
 	}
 	w.commits = make(chan commit, 8)
@@ -131,7 +139,7 @@ func (w *worker) run(ctx context.Context) {
 		start := time.Now()
 		deadline := start.Add(w.g.cfg.SealInterval)
 		for n < w.g.cfg.SealEvents {
-			in := w.next(ctx, deadline)
+			in := w.next(ctx, deadline, t)
 			if in == nil {
 				break
 			}
@@ -194,7 +202,7 @@ func (w *worker) fetch(ctx context.Context, in *input, log *slog.Logger) {
 // next returns the input whose next message comes first in event time, or
 // nil at the deadline or when ctx ends. It waits for an input that has no
 // message at hand only while that input is behind the end of its partition.
-func (w *worker) next(ctx context.Context, deadline time.Time) *input {
+func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
 	var waitedSince time.Time
 	for {
 		var best *input
@@ -207,7 +215,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time) *input {
 						in.closed = true
 						break
 					}
-					in.head, in.headTS, in.has = m, EventTime(m.Value), true
+					in.head, in.headTS, in.has, in.seen = m, EventTime(m.Value), true, true
 				default:
 				}
 			}
@@ -215,8 +223,16 @@ func (w *worker) next(ctx context.Context, deadline time.Time) *input {
 				if best == nil || in.headTS < best.headTS {
 					best = in
 				}
-			} else if !in.closed && in.r.Lag() > 0 {
+			} else if !in.closed && (in.r.Lag() > 0 || !in.seen && in.behind > 0) {
 				waiting = true
+			}
+		}
+		if best == nil && !waiting && !w.idle {
+			w.idle = true
+			for _, in := range w.inputs {
+				if h, ok := in.h.(Idler); ok {
+					h.Idle(t)
+				}
 			}
 		}
 		now := time.Now()
@@ -255,6 +271,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time) *input {
 func (w *worker) handle(in *input, t *ack.Ticket) {
 	m := &in.head
 	in.has = false
+	w.idle = false
 	in.last = m.Offset
 	err := in.h.Handle(m, t)
 	if err == nil {
@@ -300,7 +317,13 @@ func (w *worker) seal(ctx context.Context, t *ack.Ticket, log *slog.Logger) bool
 			log.Warn("seal abandoned", "topic", in.topic, "err", err)
 			return false
 		}
-		offsets[in.topic] = map[int]int64{w.partition: in.last + 1}
+		next := in.last + 1
+		if h, ok := in.h.(Holder); ok {
+			if held := h.Held(); held >= 0 && held < next {
+				next = held
+			}
+		}
+		offsets[in.topic] = map[int]int64{w.partition: next}
 		in.sealed = in.last
 	}
 	if len(w.dead) > 0 {

@@ -29,3 +29,13 @@ func Boundary(c uint64) [][2]float64 {
 	}
 	return out
 }
+
+// Ring returns the cells exactly k steps from c.
+func Ring(c uint64, k int) []uint64 {
+	rings := h3.GridDiskDistances(h3.Cell(c), k)
+	out := make([]uint64, 0, len(rings[k]))
+	for _, x := range rings[k] {
+		out = append(out, uint64(x))
+	}
+	return out
+}

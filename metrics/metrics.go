@@ -40,6 +40,14 @@ type Metrics struct {
 	LateEvents     prometheus.Counter
 	FraudUsers     prometheus.Gauge
 	RulesReloads   *prometheus.CounterVec // result
+
+	Suggestions   prometheus.Counter     // lists published
+	Rematches     *prometheus.CounterVec // result: published or unchanged
+	ListLength    prometheus.Histogram   // helpers per published list
+	MatchHelpers  prometheus.Gauge
+	OpenNeeds     prometheus.Gauge
+	RoutedRecords *prometheus.CounterVec   // kind: helper, need
+	EventToOutput *prometheus.HistogramVec // output: suggestions, alerts
 }
 
 // AlertRules and AlertSeverities are the label values of Alerts.
@@ -120,6 +128,36 @@ func New(version string, topics, sinks []string) *Metrics {
 	m.RulesReloads.WithLabelValues("applied")
 	m.RulesReloads.WithLabelValues("rejected")
 	r.MustRegister(m.Alerts, m.LateEvents, m.FraudUsers, m.RulesReloads)
+	m.Suggestions = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "everywhere_suggestion_lists_total", Help: "Suggestion lists published (a new need, or a changed list).",
+	})
+	m.Rematches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "everywhere_rematches_total", Help: "Needs re-ranked because a candidate changed, by result (published: the list changed; unchanged).",
+	}, []string{"result"})
+	m.ListLength = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "everywhere_suggestion_list_helpers", Help: "Helpers in each published suggestion list.",
+		Buckets: []float64{0, 1, 2, 3, 5, 8, 10, 20, 50},
+	})
+	m.MatchHelpers = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "everywhere_match_helpers", Help: "Users known to the matchers of this instance (a helper near a region edge counts in each region).",
+	})
+	m.OpenNeeds = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "everywhere_open_needs", Help: "Open, unexpired needs in the matchers of this instance.",
+	})
+	m.RoutedRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "everywhere_routed_records_total", Help: "Records re-keyed by region for matching, by kind (helper or need).",
+	}, []string{"kind"})
+	m.EventToOutput = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "everywhere_event_to_output_seconds", Help: "From an output's event time to its hand-off to the producer, by output (suggestions, alerts): end-to-end latency while live, backlog age while catching up.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+	}, []string{"output"})
+	m.Rematches.WithLabelValues("published")
+	m.Rematches.WithLabelValues("unchanged")
+	m.RoutedRecords.WithLabelValues("helper")
+	m.RoutedRecords.WithLabelValues("need")
+	m.EventToOutput.WithLabelValues("suggestions")
+	m.EventToOutput.WithLabelValues("alerts")
+	r.MustRegister(m.Suggestions, m.Rematches, m.ListLength, m.MatchHelpers, m.OpenNeeds, m.RoutedRecords, m.EventToOutput)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "everywhere_build_info", Help: "Build of the running engine; always 1.",
 	}, []string{"version", "goversion"})

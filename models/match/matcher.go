@@ -52,8 +52,9 @@ type Matcher struct {
 
 	// Publish receives each new list; it must not keep the list.
 	Publish func(*List)
-	// Stats: lists published, and re-rankings that changed nothing.
-	Published, Unchanged uint64
+	// Stats: lists published; re-rankings of an open need that changed its
+	// list, and those that changed nothing.
+	Published, Changed, Unchanged uint64
 }
 
 type openNeed struct {
@@ -281,6 +282,9 @@ func (m *Matcher) rematch(ni int32, at int64) {
 	}
 	m.relist(ni, n.list, m.found)
 	n.list = append(n.list[:0], m.found...)
+	if n.version > 0 {
+		m.Changed++
+	}
 	n.version++
 	m.Published++
 	if m.Publish != nil {

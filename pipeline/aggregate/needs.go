@@ -29,6 +29,9 @@ type Needs struct {
 	watermark int64
 	skipped   prometheus.Counter
 	counts    map[needKey]needCount
+	// OnEvent, when set, receives each valid need (a view, valid only
+	// during the call) and the open run's ticket.
+	OnEvent func(n *events.Need, t *ack.Ticket)
 }
 
 // NewNeeds restores the partition's watermark and returns its handler.
@@ -45,6 +48,9 @@ func NewNeeds(ctx context.Context, env *Env, partition int) (*Needs, error) {
 func (h *Needs) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Need(m.Value, &h.ev); err != nil {
 		return err
+	}
+	if h.OnEvent != nil {
+		h.OnEvent(&h.ev, t)
 	}
 	if !h.ev.HasPlace || h.ev.Category == events.CategoryNone {
 		return nil

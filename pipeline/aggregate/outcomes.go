@@ -23,6 +23,17 @@ type Outcomes struct {
 	time []time.Time
 	kind []string
 	rate []uint8
+	// OnEvent, when set, receives each valid outcome (a view, valid only
+	// during the call), its message and the open run's ticket.
+	OnEvent func(o *events.Outcome, m *kafka.Message, t *ack.Ticket)
+	err     error
+}
+
+// Fail records a failed hand-off made by OnEvent: the run must not commit.
+func (h *Outcomes) Fail(err error) {
+	if h.err == nil {
+		h.err = err
+	}
 }
 
 // NewOutcomes returns the handler of an outcomes partition.
@@ -35,6 +46,9 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Outcome(m.Value, &h.ev); err != nil {
 		return err
 	}
+	if h.OnEvent != nil {
+		h.OnEvent(&h.ev, m, t)
+	}
 	h.need = append(h.need, strings.Clone(h.ev.NeedID))
 	h.help = append(h.help, strings.Clone(h.ev.HelperID))
 	h.ts = append(h.ts, uint64(h.ev.TS))
@@ -46,6 +60,9 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 
 // Seal sends the queued rows.
 func (h *Outcomes) Seal(ctx context.Context, t *ack.Ticket, _ int64) error {
+	if h.err != nil {
+		return h.err
+	}
 	rows := rowsOf(len(h.need), h.need, h.help, h.ts, h.time, h.kind, h.rate)
 	h.need, h.help, h.ts, h.time, h.kind, h.rate = nil, nil, nil, nil, nil, nil
 	return add(ctx, h.env.Sinks.Outcomes, t, rows)

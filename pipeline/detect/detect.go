@@ -47,6 +47,8 @@ type Partition struct {
 	pdec   pathDecoder
 	path   fraud.Path
 	err    error // first failed hand-off to a sink: the run must not commit
+	// OnAlert, when set, sees every alert published, under its run's ticket.
+	OnAlert func(a *fraud.Alert, t *ack.Ticket)
 }
 
 // NewPartition starts an empty detector. ctx bounds the hand-offs to the
@@ -90,8 +92,12 @@ func (p *Partition) publish(t *ack.Ticket) {
 		return
 	}
 	chunk := slices.Clone(p.alerts)
-	for _, a := range chunk {
+	for i := range chunk {
+		a := &chunk[i]
 		p.env.Metrics.Alerts.WithLabelValues(a.Rule, a.Severity.String()).Inc()
+		if p.OnAlert != nil {
+			p.OnAlert(a, t)
+		}
 	}
 	p.add(p.env.Sinks.AlertsKafka.Add(p.ctx, batcher.Chunk[[]fraud.Alert]{Data: chunk, Rows: len(chunk), Ticket: t}))
 	p.add(p.env.Sinks.AlertsTable.Add(p.ctx, batcher.Chunk[[]fraud.Alert]{Data: chunk, Rows: len(chunk), Ticket: t}))

@@ -18,9 +18,13 @@ import (
 	"everywhere/consumers"
 	"everywhere/metrics"
 	"everywhere/models/fraud"
+	"everywhere/events"
+	"everywhere/pipeline/ack"
 	"everywhere/pipeline/aggregate"
 	"everywhere/pipeline/batcher"
 	"everywhere/pipeline/detect"
+	"everywhere/pipeline/matching"
+	"everywhere/pipeline/route"
 	"everywhere/pipeline/sink"
 	"everywhere/warehouse"
 )
@@ -45,8 +49,9 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	for _, t := range append(append([]sink.Table{}, aggregate.Watermarked...), aggregate.PingUsersIn, aggregate.OutcomesTable, aggregate.DeadLetterTable) {
 		sinkNames = append(sinkNames, t.Name)
 	}
-	sinkNames = append(sinkNames, e.topics.DeadLetter, e.topics.Alerts, e.topics.Paths, AlertsTable.Name)
-	e.m = metrics.New(version, append(e.topics.Inputs(), e.topics.Paths), sinkNames)
+	sinkNames = append(sinkNames, e.topics.DeadLetter, e.topics.Alerts, AlertsTable.Name, e.topics.Suggestions, matching.SuggestionsTable.Name)
+	sinkNames = append(sinkNames, e.topics.Internal()...)
+	e.m = metrics.New(version, append(e.topics.Inputs(), e.topics.Internal()...), sinkNames)
 	e.health = newHealth(cfg, e.m)
 
 	srv, err := e.serveHTTP()
@@ -82,18 +87,45 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	defer close(stopWatch)
 	go rules.Watch(cfg.Fraud.ReloadInterval, stopWatch)
 	denv := e.buildFraudSinks(rules)
+	menv, err := e.buildMatching(ctx)
+	if err != nil {
+		return err
+	}
 	t := e.topics
 	sets := []*consumers.Set{
-		{Topics: []string{t.Pings, t.Profiles, t.Transactions, t.Paths}, Factory: func(ctx context.Context, p int, topics []string) (map[string]consumers.Handler, error) {
-			return userHandlers(ctx, env, denv, t, p)
+		{Topics: []string{t.Pings, t.Profiles, t.Transactions, t.Paths, t.HelperOutcomes}, Factory: func(ctx context.Context, p int, topics []string) (map[string]consumers.Handler, error) {
+			return e.userHandlers(ctx, env, denv, menv, p)
 		}},
 		{Topics: []string{t.Needs}, Factory: func(ctx context.Context, p int, _ []string) (map[string]consumers.Handler, error) {
 			h, err := aggregate.NewNeeds(ctx, env, p)
-			return map[string]consumers.Handler{t.Needs: h}, err
+			if err != nil {
+				return nil, err
+			}
+			out := menv.emitter(ctx, e, menv.userParts+p)
+			r := route.NewNeeds(out, menv.regions(e))
+			h.OnEvent = func(n *events.Need, tk *ack.Ticket) {
+				r.Need(n, tk)
+				e.m.RoutedRecords.WithLabelValues("need").Add(float64(r.Sent))
+				r.Sent = 0
+			}
+			return map[string]consumers.Handler{t.Needs: route.Sealing{Inner: forgetting{h, r}, Out: out}}, nil
 		}},
 		{Topics: []string{t.Outcomes}, Factory: func(ctx context.Context, p int, _ []string) (map[string]consumers.Handler, error) {
 			h, err := aggregate.NewOutcomes(ctx, env, p)
-			return map[string]consumers.Handler{t.Outcomes: h}, err
+			if err != nil {
+				return nil, err
+			}
+			h.OnEvent = func(o *events.Outcome, m *kafka.Message, tk *ack.Ticket) {
+				// Re-keyed by helper, the outcome reaches the helper's partition.
+				msg := kafka.Message{Key: []byte(o.HelperID), Value: append([]byte(nil), m.Value...)}
+				if err := menv.helperOutcomes.Add(ctx, batcher.Chunk[[]kafka.Message]{Data: []kafka.Message{msg}, Rows: 1, Ticket: tk}); err != nil {
+					h.Fail(err)
+				}
+			}
+			return map[string]consumers.Handler{t.Outcomes: h}, nil
+		}},
+		{Topics: []string{t.Regions}, Factory: func(ctx context.Context, p int, _ []string) (map[string]consumers.Handler, error) {
+			return map[string]consumers.Handler{t.Regions: matching.NewHandler(ctx, menv.match)}, nil
 		}},
 	}
 	start := kafka.FirstOffset
@@ -254,8 +286,10 @@ func (e *Engine) buildFraudSinks(rules *detect.Rules) *detect.Env {
 var AlertsTable = sink.Table{Name: "alerts", Columns: []string{"alert_id", "user_id", "ts", "event_time", "rule", "severity", "score", "txn_ids", "evidence", "rules_version"}}
 
 // userHandlers makes the handlers of one partition number of the
-// user-keyed topics: the aggregates, and one fraud detector fed by all four.
-func userHandlers(ctx context.Context, env *aggregate.Env, denv *detect.Env, t config.Topics, p int) (map[string]consumers.Handler, error) {
+// user-keyed topics: the aggregates, one fraud detector, and the router of
+// the partition's helpers to the regions.
+func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *detect.Env, menv *matchEnv, p int) (map[string]consumers.Handler, error) {
+	t := e.topics
 	pings, err := aggregate.NewPings(ctx, env, p)
 	if err != nil {
 		return nil, err
@@ -266,13 +300,46 @@ func userHandlers(ctx context.Context, env *aggregate.Env, denv *detect.Env, t c
 	}
 	profiles, _ := aggregate.NewProfiles(ctx, env, p)
 	part := detect.NewPartition(ctx, denv)
-	pings.OnEvent = part.OnPing
-	profiles.OnEvent = part.OnProfile
+	out := menv.emitter(ctx, e, p)
+	helpers := route.NewHelpers(out, menv.regions(e))
+	routed := e.m.RoutedRecords.WithLabelValues("helper")
+	count := func() {
+		routed.Add(float64(helpers.Sent))
+		helpers.Sent = 0
+	}
+	pings.OnEvent = func(ev *events.Ping, tk *ack.Ticket) {
+		part.OnPing(ev, tk)
+		helpers.Ping(ev, tk)
+		count()
+	}
+	profiles.OnEvent = func(ev *events.Profile, tk *ack.Ticket) {
+		part.OnProfile(ev, tk)
+		helpers.Profile(ev, tk)
+		count()
+	}
 	txns.OnEvent = part.OnTransaction
+	part.OnAlert = func(a *fraud.Alert, tk *ack.Ticket) {
+		helpers.Alert(a, tk)
+		count()
+	}
+	outcomes := route.NewHelperOutcomes(e.cfg.Engine.BaseCurrency, helpers)
+	wrap := func(h consumers.Handler) consumers.Handler { return route.Sealing{Inner: h, Out: out} }
 	return map[string]consumers.Handler{
-		t.Pings:        pings,
-		t.Profiles:     profiles,
-		t.Transactions: detect.Sealing{Inner: txns, P: part},
-		t.Paths:        detect.Paths{P: part},
+		t.Pings:          wrap(pings),
+		t.Profiles:       wrap(profiles),
+		t.Transactions:   wrap(detect.Sealing{Inner: txns, P: part}),
+		t.Paths:          wrap(detect.Paths{P: part}),
+		t.HelperOutcomes: wrap(outcomes),
 	}, nil
+}
+
+// forgetting lets the need router drop needs long expired at each seal.
+type forgetting struct {
+	*aggregate.Needs
+	r *route.Needs
+}
+
+func (f forgetting) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
+	f.r.Forget()
+	return f.Needs.Seal(ctx, t, last)
 }

@@ -67,3 +67,16 @@ func Balancer(name string) kafka.Balancer {
 	}
 	return kafka.Murmur2Balancer{Consistent: true}
 }
+
+// Chosen is the balancer of a producer whose messages already name their
+// partition (Message.Partition): the engine's region router decides where
+// each record goes, and may send one record to several partitions.
+type Chosen struct{}
+
+// Balance returns the partition the message names.
+func (Chosen) Balance(m kafka.Message, partitions ...int) int {
+	if m.Partition >= 0 && m.Partition < len(partitions) {
+		return partitions[m.Partition]
+	}
+	return partitions[0]
+}

@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/kafkaadmin"
+	"everywhere/pipeline/batcher"
+	"everywhere/pipeline/matching"
+	"everywhere/pipeline/route"
+	"everywhere/pipeline/sink"
+)
+
+// matchEnv is what the matching sets share: where routed records and
+// re-keyed outcomes go, the region layout, and the matchers' sinks.
+type matchEnv struct {
+	regionsOut     *batcher.Batcher[[]kafka.Message]
+	helperOutcomes *batcher.Batcher[[]kafka.Message]
+	userParts      int // source numbers: user partitions first, then need partitions
+	regionParts    int
+	match          *matching.Env
+}
+
+// buildMatching makes the matching sinks. The partition counts of the
+// input topics decide the source numbers of the region merge, and that of
+// the regions topic the region layout; all must exist before start.
+func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
+	count := func(topic string) (int, error) {
+		parts, err := kafkaadmin.Partitions(ctx, e.cfg.Kafka.Brokers, topic)
+		if err != nil {
+			return 0, fmt.Errorf("partitions of %s: %w", topic, err)
+		}
+		return len(parts), nil
+	}
+	t := e.topics
+	users, err := count(t.Pings)
+	if err != nil {
+		return nil, err
+	}
+	needs, err := count(t.Needs)
+	if err != nil {
+		return nil, err
+	}
+	regions, err := count(t.Regions)
+	if err != nil {
+		return nil, err
+	}
+	if regions > 64 {
+		return nil, fmt.Errorf("%s has %d partitions; matching handles at most 64", t.Regions, regions)
+	}
+	ch := e.cfg.ClickHouse
+	fast := func(name string) batcher.Config {
+		return batcher.Config{Name: name, MaxRows: e.cfg.Kafka.WriteBatchSize, MaxWait: e.cfg.Kafka.WriteBatchTimeout,
+			Queue: 1024, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}
+	}
+	start := func(b interface {
+		Start()
+		Stop(time.Duration)
+		Healthy() bool
+	}) {
+		b.Start()
+		e.stops = append(e.stops, b.Stop)
+		e.health.sinks = append(e.health.sinks, b)
+	}
+	// Routed records name their partition themselves (see route.Regions).
+	rw := e.writer(t.Regions)
+	rw.Balancer = sink.Chosen{}
+	regionsOut := batcher.New(fast(t.Regions), sink.Produce(rw, messages), batcher.Observer(e.m))
+	helperOutcomes := batcher.New(fast(t.HelperOutcomes), sink.Produce(e.writer(t.HelperOutcomes), messages), batcher.Observer(e.m))
+	suggestions := batcher.New(fast(t.Suggestions), sink.Produce(e.writer(t.Suggestions), messages), batcher.Observer(e.m))
+	table := batcher.New(batcher.Config{Name: matching.SuggestionsTable.Name, MaxRows: ch.FlushRows, MaxWait: ch.FlushInterval,
+		Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}, sink.Insert(e.conn, matching.SuggestionsTable), batcher.Observer(e.m))
+	for _, b := range []*batcher.Batcher[[]kafka.Message]{regionsOut, helperOutcomes, suggestions} {
+		start(b)
+	}
+	start(table)
+	mc := &e.cfg.Matching
+	return &matchEnv{regionsOut: regionsOut, helperOutcomes: helperOutcomes, userParts: users, regionParts: regions,
+		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
+			Model: mc.ModelName, Sources: users + needs, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
+}
+
+func messages(dst []kafka.Message, chunk []kafka.Message) []kafka.Message { return append(dst, chunk...) }
+
+// regions returns a fresh region layout: each partition worker keeps its
+// own, with its own cache, so none is shared between goroutines.
+func (m *matchEnv) regions(e *Engine) *route.Regions {
+	return route.NewRegions(e.cfg.Matching.RegionResolution, e.cfg.Matching.MaxRadiusM, m.regionParts)
+}
+
+func (m *matchEnv) emitter(ctx context.Context, e *Engine, src int) *route.Emitter {
+	return route.NewEmitter(ctx, src, m.regionParts, m.regionsOut, e.cfg.Matching.WatermarkInterval)
+}

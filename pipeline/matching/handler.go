@@ -1,0 +1,134 @@
+package matching
+
+import (
+	"context"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/metrics"
+	"everywhere/models/match"
+	"everywhere/pipeline/ack"
+	"everywhere/pipeline/batcher"
+	"everywhere/pipeline/route"
+	"everywhere/pipeline/sink"
+)
+
+// Sinks are where lists go: the suggestions topic, as soon as they are
+// made, and the suggestions table, at each seal.
+type Sinks struct {
+	Kafka *batcher.Batcher[[]kafka.Message]
+	Table *batcher.Batcher[*sink.Rows]
+}
+
+// Env is what the matchers of all partitions share.
+type Env struct {
+	Sinks        Sinks
+	Params       *match.Params
+	K            int
+	Model        string
+	Sources      int // partitions of the user topics plus those of the needs topic
+	BaseCurrency string
+	Metrics      *metrics.Metrics
+}
+
+// Handler matches one partition of the regions topic.
+type Handler struct {
+	env   *Env
+	ctx   context.Context
+	dec   *route.Decoder
+	rec   route.Record
+	merge *Merge
+	m     *match.Matcher
+	cur   *ack.Ticket
+	rows  rows
+	err   error
+	low   int64
+
+	published, changed, unchanged uint64
+	helpers, needs       int
+	latency              interface{ Observe(float64) }
+}
+
+// NewHandler returns the matcher of one regions partition. ctx bounds the
+// hand-offs to the sinks.
+func NewHandler(ctx context.Context, env *Env) *Handler {
+	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
+		m: match.NewMatcher(env.Params, env.K), latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
+	h.m.Publish = h.publish
+	return h
+}
+
+// Handle takes one record and hands the matcher every record the merge
+// can now release, in event-time order.
+func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
+	if err := h.dec.Decode(msg.Value, &h.rec); err != nil {
+		return err
+	}
+	h.cur = t
+	h.merge.Push(&h.rec, msg.Offset)
+	for {
+		r, key := h.merge.Pop()
+		if r == nil {
+			break
+		}
+		switch r.Kind {
+		case route.KindHelper:
+			h.m.Helper(&r.Helper, key)
+		case route.KindNeed:
+			h.m.Advance(key)
+			h.m.Need(&r.Need)
+		}
+	}
+	if low := h.merge.Low(); low > h.low {
+		h.low = low
+		h.m.Advance(low - 1) // what falls due before any record still to come
+	}
+	return nil
+}
+
+func (h *Handler) publish(l *match.List) {
+	now := time.Now()
+	msg := kafka.Message{Key: []byte(l.NeedID), Value: AppendList(nil, l, h.env.Model, now.UnixMilli())}
+	h.latency.Observe(max(now.Sub(time.UnixMilli(l.EventTS)).Seconds(), 0))
+	h.env.Metrics.ListLength.Observe(float64(len(l.Suggestions)))
+	h.rows.add(l, h.env.Model)
+	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[[]kafka.Message]{Data: []kafka.Message{msg}, Rows: 1, Ticket: h.cur})
+	if err != nil && h.err == nil {
+		h.err = err // the run stays uncommitted and is read again
+	}
+}
+
+// Held keeps the records the merge still holds uncommitted.
+func (h *Handler) Held() int64 { return h.merge.Held() }
+
+// Seal writes the run's rows and reports state sizes.
+func (h *Handler) Seal(ctx context.Context, t *ack.Ticket, _ int64) error {
+	if err := h.err; err != nil {
+		return err
+	}
+	if rows := h.rows.take(); rows.N > 0 {
+		if err := h.env.Sinks.Table.Add(ctx, batcher.Chunk[*sink.Rows]{Data: rows, Rows: rows.N, Ticket: t}); err != nil {
+			return err
+		}
+	}
+	h.report()
+	return nil
+}
+
+func (h *Handler) report() {
+	mt := h.env.Metrics
+	mt.Suggestions.Add(float64(h.m.Published - h.published))
+	mt.Rematches.WithLabelValues("published").Add(float64(h.m.Changed - h.changed))
+	mt.Rematches.WithLabelValues("unchanged").Add(float64(h.m.Unchanged - h.unchanged))
+	h.published, h.changed, h.unchanged = h.m.Published, h.m.Changed, h.m.Unchanged
+	mt.MatchHelpers.Add(float64(h.m.Helpers() - h.helpers))
+	mt.OpenNeeds.Add(float64(h.m.OpenNeeds() - h.needs))
+	h.helpers, h.needs = h.m.Helpers(), h.m.OpenNeeds()
+}
+
+// Close takes this partition's state out of the gauges.
+func (h *Handler) Close() {
+	h.env.Metrics.MatchHelpers.Sub(float64(h.helpers))
+	h.env.Metrics.OpenNeeds.Sub(float64(h.needs))
+}

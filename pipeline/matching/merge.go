@@ -1,0 +1,156 @@
+// Package matching runs the matcher of one partition of the regions topic:
+// it merges the records of every source in event-time order, feeds them to
+// a match.Matcher, and publishes the lists it makes.
+package matching
+
+import (
+	"math"
+	"strings"
+
+	"everywhere/pipeline/route"
+)
+
+// Merge orders the records of a regions partition by event time across
+// their sources. Each source (a partition of the user or need topics)
+// writes its records in its own event-time order and says, with each
+// record and in watermark records, how far it has got. A record is
+// released only once every other source has either got past it, has a
+// record of its own waiting, or is idle. So the matcher sees the same
+// sequence however the sources' writes interleave in the partition: the
+// same input gives the same suggestions.
+//
+// A record is ordered by its source's watermark when it was written, not
+// by its own time: the same for an event in order, and for a late event
+// (older than others its source had handled) the time the source had
+// reached, which is as much a function of the input as the event's own.
+// Ties go by source number.
+type Merge struct {
+	src []source
+}
+
+type source struct {
+	q     []queued
+	head  int
+	wm    int64 // the source sends nothing older than this from now on
+	idle  bool
+	known bool // heard from at least once
+}
+
+type queued struct {
+	key    int64
+	offset int64
+	rec    route.Record
+}
+
+// NewMerge returns a merge of n sources.
+func NewMerge(n int) *Merge { return &Merge{src: make([]source, n)} }
+
+// Sources is the number of sources.
+func (m *Merge) Sources() int { return len(m.src) }
+
+// Push takes record r, read at offset, copying what it keeps. A record
+// from an unknown source number widens the merge: sources are partitions,
+// and topics may gain some.
+func (m *Merge) Push(r *route.Record, offset int64) {
+	for r.Source >= len(m.src) {
+		m.src = append(m.src, source{})
+	}
+	s := &m.src[r.Source]
+	s.known = true
+	s.idle = r.Idle
+	s.wm = max(s.wm, r.WM)
+	if r.Kind == route.KindWatermark {
+		return
+	}
+	if s.head > 0 && (s.head == len(s.q) || s.head >= 1024 && 2*s.head >= len(s.q)) {
+		n := copy(s.q, s.q[s.head:])
+		s.q, s.head = s.q[:n], 0
+	}
+	s.q = append(s.q, queued{key: r.WM, offset: offset, rec: *r})
+	own(&s.q[len(s.q)-1].rec)
+}
+
+// own copies the strings of a decoded record, which are views.
+func own(r *route.Record) {
+	switch r.Kind {
+	case route.KindHelper:
+		r.Helper.ID = strings.Clone(r.Helper.ID)
+	case route.KindNeed:
+		n := &r.Need
+		n.NeedID, n.UserID, n.Currency = strings.Clone(n.NeedID), strings.Clone(n.UserID), ""
+	}
+}
+
+// Pop returns the next record in event-time order and its order key, or
+// nil when the next one is not known yet. The record stays valid until the
+// next Push.
+func (m *Merge) Pop() (*route.Record, int64) {
+	best := -1
+	for i := range m.src {
+		s := &m.src[i]
+		if s.head < len(s.q) && (best < 0 || s.q[s.head].key < m.src[best].q[m.src[best].head].key) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, 0
+	}
+	b := &m.src[best]
+	key := b.q[b.head].key
+	for i := range m.src {
+		s := &m.src[i]
+		if i == best || s.head < len(s.q) || s.idle {
+			continue
+		}
+		if !s.known || s.wm < key || s.wm == key && i < best {
+			return nil, 0 // source i may still send something that comes first
+		}
+	}
+	q := &b.q[b.head]
+	b.head++
+	return &q.rec, key
+}
+
+// Low is the event time the merge has passed: every record released from
+// now on has an order key of at least Low. Idle sources do not hold it
+// back; when all are idle it is the furthest any got.
+func (m *Merge) Low() int64 {
+	low, furthest, active := int64(math.MaxInt64), int64(0), false
+	for i := range m.src {
+		s := &m.src[i]
+		furthest = max(furthest, s.wm)
+		switch {
+		case s.head < len(s.q):
+			low, active = min(low, s.q[s.head].key), true
+		case !s.known:
+			return 0
+		case !s.idle:
+			low, active = min(low, s.wm), true
+		}
+	}
+	if !active {
+		return furthest
+	}
+	return low
+}
+
+// Held is the offset of the first record read and not yet released, or -1.
+func (m *Merge) Held() int64 {
+	held := int64(-1)
+	for i := range m.src {
+		s := &m.src[i]
+		if s.head < len(s.q) && (held < 0 || s.q[s.head].offset < held) {
+			held = s.q[s.head].offset
+		}
+	}
+	return held
+}
+
+// Queued is the number of records waiting.
+func (m *Merge) Queued() int {
+	n := 0
+	for i := range m.src {
+		n += len(m.src[i].q) - m.src[i].head
+	}
+	return n
+}

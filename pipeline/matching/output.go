@@ -1,0 +1,110 @@
+package matching
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"everywhere/events"
+	"everywhere/models/match"
+	"everywhere/pipeline/sink"
+)
+
+// SuggestionsTable is where every published list is written, one row per
+// suggested helper; (need_id, version, rank) is its key.
+var SuggestionsTable = sink.Table{Name: "suggestions", Columns: []string{"need_id", "version", "rank", "requester_id", "helper_id",
+	"score", "distance_m", "reason_distance", "reason_reliability", "reason_skill", "reason_credit", "reason_recency",
+	"model", "event_ts", "event_time"}}
+
+// AppendList writes a list as the suggestions topic carries it. ts is the
+// processing time; everything else is a function of the input.
+func AppendList(dst []byte, l *match.List, model string, ts int64) []byte {
+	dst = append(dst, `{"need_id":`...)
+	dst = events.AppendString(dst, l.NeedID)
+	dst = append(dst, `,"requester_id":`...)
+	dst = events.AppendString(dst, l.RequesterID)
+	dst = append(dst, `,"version":`...)
+	dst = strconv.AppendUint(dst, uint64(l.Version), 10)
+	dst = append(dst, `,"event_ts":`...)
+	dst = strconv.AppendInt(dst, l.EventTS, 10)
+	dst = append(dst, `,"ts":`...)
+	dst = strconv.AppendInt(dst, ts, 10)
+	dst = append(dst, `,"model":`...)
+	dst = events.AppendString(dst, model)
+	dst = append(dst, `,"suggestions":[`...)
+	for i := range l.Suggestions {
+		s := &l.Suggestions[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"rank":`...)
+		dst = strconv.AppendInt(dst, int64(i+1), 10)
+		dst = append(dst, `,"helper_id":`...)
+		dst = events.AppendString(dst, s.HelperID)
+		dst = append(dst, `,"score":`...)
+		dst = appendRounded(dst, s.Score)
+		dst = append(dst, `,"distance_m":`...)
+		dst = strconv.AppendInt(dst, int64(math.Round(s.DistanceM)), 10)
+		r := &s.Reasons
+		dst = append(dst, `,"reasons":{"distance":`...)
+		dst = appendRounded(dst, r.Distance)
+		dst = append(dst, `,"reliability":`...)
+		dst = appendRounded(dst, r.Reliability)
+		dst = append(dst, `,"skill":`...)
+		dst = appendRounded(dst, r.Skill)
+		dst = append(dst, `,"credit":`...)
+		dst = appendRounded(dst, r.Credit)
+		dst = append(dst, `,"recency":`...)
+		dst = appendRounded(dst, r.Recency)
+		dst = append(dst, `}}`...)
+	}
+	return append(dst, `]}`...)
+}
+
+// appendRounded writes a score to four decimals: finer digits carry no
+// meaning and would only make lists differ in noise.
+func appendRounded(dst []byte, f float64) []byte {
+	return strconv.AppendFloat(dst, math.Round(f*1e4)/1e4, 'f', -1, 64)
+}
+
+// rows gathers the suggestion rows of a run, column by column.
+type rows struct {
+	need, requester, helper, model []string
+	version                        []uint32
+	rank                           []uint8
+	score, dist                    []float32
+	rDist, rRel, rSkill, rCred     []float32
+	rRec                           []float32
+	eventTS                        []uint64
+	eventTime                      []time.Time
+}
+
+func (r *rows) add(l *match.List, model string) {
+	et := time.UnixMilli(l.EventTS).UTC()
+	for i := range l.Suggestions {
+		s := &l.Suggestions[i]
+		r.need = append(r.need, l.NeedID)
+		r.version = append(r.version, l.Version)
+		r.rank = append(r.rank, uint8(i+1))
+		r.requester = append(r.requester, l.RequesterID)
+		r.helper = append(r.helper, s.HelperID)
+		r.score = append(r.score, float32(s.Score))
+		r.dist = append(r.dist, float32(s.DistanceM))
+		r.rDist = append(r.rDist, float32(s.Reasons.Distance))
+		r.rRel = append(r.rRel, float32(s.Reasons.Reliability))
+		r.rSkill = append(r.rSkill, float32(s.Reasons.Skill))
+		r.rCred = append(r.rCred, float32(s.Reasons.Credit))
+		r.rRec = append(r.rRec, float32(s.Reasons.Recency))
+		r.model = append(r.model, model)
+		r.eventTS = append(r.eventTS, uint64(l.EventTS))
+		r.eventTime = append(r.eventTime, et)
+	}
+}
+
+// take hands the gathered rows over and starts afresh.
+func (r *rows) take() *sink.Rows {
+	out := &sink.Rows{N: len(r.need), Cols: []any{r.need, r.version, r.rank, r.requester, r.helper, r.score, r.dist,
+		r.rDist, r.rRel, r.rSkill, r.rCred, r.rRec, r.model, r.eventTS, r.eventTime}}
+	*r = rows{}
+	return out
+}

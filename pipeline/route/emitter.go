@@ -1,0 +1,116 @@
+package route
+
+import (
+	"context"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/pipeline/ack"
+	"everywhere/pipeline/batcher"
+)
+
+// Emitter writes one source's records to the regions topic. It gathers
+// them and hands them to the sink in one chunk every interval, at each
+// seal and when the source goes idle, so the cost of a hand-off is paid
+// per batch and not per event. With each chunk it tells every partition it
+// sent nothing to how far the source has got (a watermark record): the
+// matcher of a partition waits for every source, and must not wait for
+// one that simply has nothing for it.
+type Emitter struct {
+	ctx      context.Context
+	src      int
+	sink     *batcher.Batcher[[]kafka.Message]
+	interval time.Duration
+
+	wm     int64
+	sent   []int64 // per partition, the watermark it last heard
+	idle   []bool  // per partition, whether it was told the source is idle
+	buf    []byte    // pending keys and values, back to back
+	pend   []pending // where each pending record lies in buf
+	last   time.Time
+	cur    *ack.Ticket
+	err    error
+	Chunks uint64
+}
+
+// NewEmitter returns the emitter of source src for a regions topic of
+// partitions partitions.
+func NewEmitter(ctx context.Context, src, partitions int, sink *batcher.Batcher[[]kafka.Message], interval time.Duration) *Emitter {
+	return &Emitter{ctx: ctx, src: src, sink: sink, interval: interval,
+		sent: make([]int64, partitions), idle: make([]bool, partitions)}
+}
+
+// Observe moves the source's watermark to event time ts under the open
+// run's ticket, and hands over what is pending when the interval is up.
+func (e *Emitter) Observe(ts int64, t *ack.Ticket) {
+	e.cur = t
+	e.wm = max(e.wm, ts)
+	if now := time.Now(); now.Sub(e.last) >= e.interval {
+		e.flush(t, now, false)
+	}
+}
+
+// WM is the source's watermark.
+func (e *Emitter) WM() int64 { return e.wm }
+
+// Src is the source number.
+func (e *Emitter) Src() int { return e.src }
+
+type pending struct{ p, key, value, end int }
+
+// begin starts a record for partition p: the key is copied in, and the
+// caller appends the value to e.buf and calls end.
+func (e *Emitter) begin(p int, key string) {
+	k := len(e.buf)
+	e.buf = append(e.buf, key...)
+	e.pend = append(e.pend, pending{p: p, key: k, value: len(e.buf)})
+}
+
+func (e *Emitter) end() {
+	last := &e.pend[len(e.pend)-1]
+	last.end = len(e.buf)
+	e.sent[last.p] = e.wm
+	e.idle[last.p] = false
+}
+
+// Seal hands over everything pending under the run's ticket t and returns
+// the first hand-off that failed since the last seal: that run must not be
+// committed.
+func (e *Emitter) Seal(t *ack.Ticket) error {
+	e.flush(t, time.Now(), false)
+	err := e.err
+	e.err = nil
+	return err
+}
+
+// Idle tells every partition the source has caught up.
+func (e *Emitter) Idle(t *ack.Ticket) { e.flush(t, time.Now(), true) }
+
+func (e *Emitter) flush(t *ack.Ticket, now time.Time, idle bool) {
+	e.last = now
+	for p := range e.sent {
+		if e.sent[p] < e.wm || idle && !e.idle[p] {
+			e.begin(p, "")
+			e.buf = AppendWatermark(e.buf, e.src, e.wm, idle)
+			e.end()
+			e.idle[p] = idle
+		}
+	}
+	if len(e.pend) == 0 {
+		return
+	}
+	msgs := make([]kafka.Message, len(e.pend))
+	for i, r := range e.pend {
+		msgs[i] = kafka.Message{Partition: r.p, Value: e.buf[r.value:r.end:r.end]}
+		if r.value > r.key {
+			msgs[i].Key = e.buf[r.key:r.value:r.value]
+		}
+	}
+	e.buf = make([]byte, 0, cap(e.buf)) // the chunk owns the old buffer now
+	e.pend = e.pend[:0]
+	e.Chunks++
+	if err := e.sink.Add(e.ctx, batcher.Chunk[[]kafka.Message]{Data: msgs, Rows: len(msgs), Ticket: t}); err != nil && e.err == nil {
+		e.err = err
+	}
+}

@@ -1,0 +1,139 @@
+package route
+
+import (
+	"strings"
+
+	"everywhere/events"
+	"everywhere/models/fraud"
+	"everywhere/models/match"
+	"everywhere/pipeline/ack"
+)
+
+// Helpers routes one user partition's helpers to the regions. It keeps
+// what matching needs to know of each user (position, availability,
+// skills, credit, record, latest high alert) and sends the whole state to
+// every partition whose regions the user can reach whenever any of it
+// changes while the user is available, and a last "unavailable" state to
+// the partitions the user leaves. A user who is not available costs the
+// regions nothing.
+type Helpers struct {
+	out   *Emitter
+	reg   *Regions
+	users map[string]*user
+	state match.HelperState
+	// Sent counts helper records written.
+	Sent uint64
+}
+
+type user struct {
+	mask    uint64 // partitions that hold the user as available
+	pingMS  int64
+	lat     float64
+	lng     float64
+	avail   bool
+	skills  events.SkillSet
+	credit  uint16
+	alertMS int64
+	record  match.Record
+}
+
+// NewHelpers returns the router of one user partition.
+func NewHelpers(out *Emitter, reg *Regions) *Helpers {
+	return &Helpers{out: out, reg: reg, users: map[string]*user{}}
+}
+
+// Users is the number of users known.
+func (h *Helpers) Users() int { return len(h.users) }
+
+func (h *Helpers) get(id string) *user {
+	u := h.users[id]
+	if u == nil {
+		u = &user{}
+		h.users[strings.Clone(id)] = u
+	}
+	return u
+}
+
+// Ping moves a user. An older ping than the latest known changes nothing
+// but the watermark.
+func (h *Helpers) Ping(ev *events.Ping, t *ack.Ticket) {
+	h.out.Observe(ev.TS, t)
+	u := h.users[ev.UserID]
+	if u == nil {
+		if !ev.Available {
+			return // unknown and unavailable: nothing to tell anyone
+		}
+		u = h.get(ev.UserID)
+	}
+	if ev.TS < u.pingMS {
+		return
+	}
+	u.pingMS, u.lat, u.lng, u.avail = ev.TS, ev.Lat, ev.Lng, ev.Available
+	old := u.mask
+	u.mask = 0
+	if u.avail {
+		u.mask = h.reg.Reach(u.lat, u.lng)
+	}
+	h.send(ev.UserID, u, old|u.mask, ev.TS)
+}
+
+// Profile records skills and credit.
+func (h *Helpers) Profile(ev *events.Profile, t *ack.Ticket) {
+	h.out.Observe(ev.TS, t)
+	if !ev.HasSkills && ev.CreditScore == 0 {
+		return
+	}
+	u := h.get(ev.UserID)
+	if ev.HasSkills {
+		u.skills = ev.Skills
+	}
+	if ev.CreditScore > 0 {
+		u.credit = uint16(ev.CreditScore)
+	}
+	h.send(ev.UserID, u, u.mask, ev.TS)
+}
+
+// Outcome teaches the helper's record.
+func (h *Helpers) Outcome(ev *events.Outcome, t *ack.Ticket) {
+	h.out.Observe(ev.TS, t)
+	u := h.get(ev.HelperID)
+	u.record.Learn(ev.Outcome, ev.Rating)
+	h.send(ev.HelperID, u, u.mask, ev.TS)
+}
+
+// Alert keeps a user with a high alert out of every list for the alert
+// window (the matcher applies the window in event time).
+func (h *Helpers) Alert(a *fraud.Alert, t *ack.Ticket) {
+	if a.Severity != fraud.High {
+		return
+	}
+	h.out.Observe(a.TS, t)
+	u := h.get(a.UserID)
+	if a.TS <= u.alertMS {
+		return
+	}
+	u.alertMS = a.TS
+	h.send(a.UserID, u, u.mask, a.TS)
+}
+
+// send writes the user's state to each partition of mask: available in
+// those the user reaches now, unavailable in those it has left.
+func (h *Helpers) send(id string, u *user, mask uint64, ts int64) {
+	if mask == 0 {
+		return
+	}
+	s := &h.state
+	*s = match.HelperState{ID: id, PingMS: u.pingMS, Lat: u.lat, Lng: u.lng, Skills: u.skills,
+		Credit: int(u.credit), Record: u.record, AlertMS: u.alertMS}
+	wm := h.out.WM()
+	for p := 0; mask != 0; p, mask = p+1, mask>>1 {
+		if mask&1 == 0 {
+			continue
+		}
+		s.Available = u.avail && u.mask&(1<<p) != 0
+		h.out.begin(p, id)
+		h.out.buf = AppendHelper(h.out.buf, h.out.src, wm, ts, s)
+		h.out.end()
+		h.Sent++
+	}
+}

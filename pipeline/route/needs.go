@@ -1,0 +1,90 @@
+package route
+
+import (
+	"strings"
+
+	"everywhere/events"
+	"everywhere/pipeline/ack"
+)
+
+// Needs routes one need partition's needs to their regions' partitions. It
+// remembers where each open need went, so that a status update, which
+// carries no place, follows it there, and a need that moves to another
+// region is closed in the old one.
+type Needs struct {
+	out  *Emitter
+	reg  *Regions
+	open map[string]placed
+	// Sent counts need records written.
+	Sent  uint64
+	seals int
+}
+
+type placed struct {
+	partition int
+	expiresAt int64
+}
+
+// NewNeeds returns the router of one need partition.
+func NewNeeds(out *Emitter, reg *Regions) *Needs {
+	return &Needs{out: out, reg: reg, open: map[string]placed{}}
+}
+
+// Need sends a need, or its update, to its region.
+func (n *Needs) Need(ev *events.Need, t *ack.Ticket) {
+	n.out.Observe(ev.TS, t)
+	was, known := n.open[ev.NeedID]
+	if ev.Status == events.Open && ev.HasPlace {
+		_, p := n.reg.Of(ev.Lat, ev.Lng)
+		if known && was.partition != p {
+			n.closeIn(was.partition, ev)
+		}
+		if !known {
+			n.open[strings.Clone(ev.NeedID)] = placed{partition: p, expiresAt: ev.ExpiresAt}
+		} else {
+			n.open[ev.NeedID] = placed{partition: p, expiresAt: ev.ExpiresAt}
+		}
+		n.write(p, ev)
+		return
+	}
+	// A cancellation or fulfilment goes where the need is; if this
+	// partition never saw it open (it opened before a restart), everywhere.
+	if known {
+		delete(n.open, ev.NeedID)
+		n.write(was.partition, ev)
+		return
+	}
+	for p := range n.reg.Partitions() {
+		n.write(p, ev)
+	}
+}
+
+func (n *Needs) closeIn(p int, ev *events.Need) {
+	c := events.Need{NeedID: ev.NeedID, TS: ev.TS, Status: events.Cancelled}
+	n.write(p, &c)
+}
+
+func (n *Needs) write(p int, ev *events.Need) {
+	n.out.begin(p, ev.NeedID)
+	n.out.buf = AppendNeed(n.out.buf, n.out.src, n.out.WM(), ev)
+	n.out.end()
+	n.Sent++
+}
+
+// Open is the number of needs this router is keeping track of.
+func (n *Needs) Open() int { return len(n.open) }
+
+// Forget drops needs that expired before the watermark, now and then: they
+// are closed in their regions by expiry, and need no update routed.
+func (n *Needs) Forget() {
+	n.seals++
+	if n.seals%64 != 0 {
+		return
+	}
+	wm := n.out.WM()
+	for id, pl := range n.open {
+		if pl.expiresAt <= wm {
+			delete(n.open, id)
+		}
+	}
+}

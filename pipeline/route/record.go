@@ -1,0 +1,175 @@
+package route
+
+import (
+	"strconv"
+	"unsafe"
+
+	"github.com/valyala/fastjson"
+
+	"everywhere/events"
+	"everywhere/models/match"
+)
+
+// Kind says what a record of the regions topic carries.
+type Kind byte
+
+// Record kinds, as the "k" field spells them.
+const (
+	KindHelper    Kind = 'h' // a helper's whole state
+	KindNeed      Kind = 'n' // a need, as the needs topic carries it
+	KindWatermark Kind = 'w' // only the source's progress
+)
+
+// Record is one message of the regions topic. Every record says which
+// source wrote it (a partition of the user-keyed or need-keyed topics) and
+// that source's watermark: the event time it has reached, below which it
+// sends nothing more except late events. Idle says the source has caught
+// up with its input and nobody need wait for it until it sends again.
+type Record struct {
+	Kind   Kind
+	Source int
+	WM     int64
+	TS     int64 // event time of the change; 0 on a watermark
+	Idle   bool
+	Helper match.HelperState
+	Need   events.Need
+}
+
+// AppendHelper writes a helper record.
+func AppendHelper(dst []byte, src int, wm, ts int64, h *match.HelperState) []byte {
+	dst = appendHead(dst, KindHelper, src, wm)
+	dst = append(dst, `,"ts":`...)
+	dst = strconv.AppendInt(dst, ts, 10)
+	dst = append(dst, `,"user_id":`...)
+	dst = events.AppendString(dst, h.ID)
+	dst = append(dst, `,"ping_ts":`...)
+	dst = strconv.AppendInt(dst, h.PingMS, 10)
+	dst = append(dst, `,"lat":`...)
+	dst = strconv.AppendFloat(dst, h.Lat, 'f', -1, 64)
+	dst = append(dst, `,"lng":`...)
+	dst = strconv.AppendFloat(dst, h.Lng, 'f', -1, 64)
+	dst = append(dst, `,"available":`...)
+	dst = strconv.AppendBool(dst, h.Available)
+	dst = append(dst, `,"skills":`...)
+	dst = strconv.AppendUint(dst, uint64(h.Skills), 10)
+	dst = append(dst, `,"credit":`...)
+	dst = strconv.AppendInt(dst, int64(h.Credit), 10)
+	r := &h.Record
+	dst = append(dst, `,"record":[`...)
+	dst = strconv.AppendUint(dst, uint64(r.Completed), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendUint(dst, uint64(r.Failed), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendUint(dst, uint64(r.RatingSum), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendUint(dst, uint64(r.Ratings), 10)
+	dst = append(dst, `],"alert_ts":`...)
+	dst = strconv.AppendInt(dst, h.AlertMS, 10)
+	return append(dst, '}')
+}
+
+// AppendNeed writes a need record: the need as the contract encodes it.
+func AppendNeed(dst []byte, src int, wm int64, n *events.Need) []byte {
+	dst = appendHead(dst, KindNeed, src, wm)
+	dst = append(dst, `,"ts":`...)
+	dst = strconv.AppendInt(dst, n.TS, 10)
+	dst = append(dst, `,"need":`...)
+	dst = n.AppendJSON(dst)
+	return append(dst, '}')
+}
+
+// AppendWatermark writes a record of progress only.
+func AppendWatermark(dst []byte, src int, wm int64, idle bool) []byte {
+	dst = appendHead(dst, KindWatermark, src, wm)
+	if idle {
+		dst = append(dst, `,"idle":true`...)
+	}
+	return append(dst, '}')
+}
+
+func appendHead(dst []byte, k Kind, src int, wm int64) []byte {
+	dst = append(dst, `{"k":"`...)
+	dst = append(dst, byte(k))
+	dst = append(dst, `","src":`...)
+	dst = strconv.AppendInt(dst, int64(src), 10)
+	dst = append(dst, `,"wm":`...)
+	return strconv.AppendInt(dst, wm, 10)
+}
+
+// Decoder reads records of the regions topic. The engine writes them, but
+// they are input all the same: a bad one is rejected, not trusted. Strings
+// of a decoded record are views, valid until the next Decode.
+type Decoder struct {
+	p    fastjson.Parser
+	need events.Decoder // a value: a need record decodes into the record's own parse
+	buf  []byte
+}
+
+// NewDecoder returns a decoder; needs are checked against the base currency.
+func NewDecoder(baseCurrency string) *Decoder {
+	return &Decoder{need: events.Decoder{BaseCurrency: baseCurrency}}
+}
+
+func bad(field, reason string) error { return &events.Error{Field: field, Reason: reason} }
+
+// Decode reads one record into r.
+func (d *Decoder) Decode(b []byte, r *Record) error {
+	v, err := d.p.ParseBytes(b)
+	if err != nil {
+		return bad("", "not valid JSON: "+err.Error())
+	}
+	k := v.GetStringBytes("k")
+	if len(k) != 1 {
+		return bad("k", `must be "h", "n" or "w"`)
+	}
+	r.Kind = Kind(k[0])
+	r.Source = v.GetInt("src")
+	r.WM = v.GetInt64("wm")
+	r.TS = v.GetInt64("ts")
+	r.Idle = v.GetBool("idle")
+	if r.Source < 0 || r.Source > 1<<16 {
+		return bad("src", "must be a source number from 0 to 65536")
+	}
+	switch r.Kind {
+	case KindWatermark:
+		return nil
+	case KindHelper:
+		return d.helper(v, r)
+	case KindNeed:
+		nv := v.Get("need")
+		if nv == nil || nv.Type() != fastjson.TypeObject {
+			return bad("need", "must be a need object")
+		}
+		d.buf = nv.MarshalTo(d.buf[:0])
+		return d.need.Need(d.buf, &r.Need)
+	}
+	return bad("k", `must be "h", "n" or "w"`)
+}
+
+func (d *Decoder) helper(v *fastjson.Value, r *Record) error {
+	h := &r.Helper
+	id := v.GetStringBytes("user_id")
+	if len(id) == 0 || len(id) > events.MaxIDBytes {
+		return bad("user_id", "must be 1 to 64 bytes")
+	}
+	h.ID = unsafe.String(unsafe.SliceData(id), len(id)) // a view, as the package doc says
+	h.PingMS = v.GetInt64("ping_ts")
+	h.Lat, h.Lng = v.GetFloat64("lat"), v.GetFloat64("lng")
+	if h.Lat < -90 || h.Lat > 90 || h.Lng < -180 || h.Lng > 180 {
+		return bad("lat", "lat and lng must be WGS84 degrees")
+	}
+	h.Available = v.GetBool("available")
+	h.Skills = events.SkillSet(v.GetUint("skills"))
+	h.Credit = v.GetInt("credit")
+	rec := v.GetArray("record")
+	if len(rec) != 4 {
+		return bad("record", "must be [completed, failed, rating_sum, ratings]")
+	}
+	h.Record = match.Record{Completed: uint32(rec[0].GetUint()), Failed: uint32(rec[1].GetUint()),
+		RatingSum: uint32(rec[2].GetUint()), Ratings: uint32(rec[3].GetUint())}
+	h.AlertMS = v.GetInt64("alert_ts")
+	if r.TS <= 0 || h.PingMS < 0 || h.AlertMS < 0 {
+		return bad("ts", "ts must be positive, ping_ts and alert_ts not negative")
+	}
+	return nil
+}
