@@ -16,9 +16,9 @@ import (
 
 	"everywhere/config"
 	"everywhere/consumers"
+	"everywhere/events"
 	"everywhere/metrics"
 	"everywhere/models/fraud"
-	"everywhere/events"
 	"everywhere/pipeline/ack"
 	"everywhere/pipeline/aggregate"
 	"everywhere/pipeline/batcher"

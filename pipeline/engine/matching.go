@@ -83,7 +83,9 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 			Model: mc.ModelName, Sources: users + needs, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
 }
 
-func messages(dst []kafka.Message, chunk []kafka.Message) []kafka.Message { return append(dst, chunk...) }
+func messages(dst []kafka.Message, chunk []kafka.Message) []kafka.Message {
+	return append(dst, chunk...)
+}
 
 // regions returns a fresh region layout: each partition worker keeps its
 // own, with its own cache, so none is shared between goroutines.

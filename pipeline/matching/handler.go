@@ -46,8 +46,8 @@ type Handler struct {
 	low   int64
 
 	published, changed, unchanged uint64
-	helpers, needs       int
-	latency              interface{ Observe(float64) }
+	helpers, needs                int
+	latency                       interface{ Observe(float64) }
 }
 
 // NewHandler returns the matcher of one regions partition. ctx bounds the

@@ -24,8 +24,8 @@ type Emitter struct {
 	interval time.Duration
 
 	wm     int64
-	sent   []int64 // per partition, the watermark it last heard
-	idle   []bool  // per partition, whether it was told the source is idle
+	sent   []int64   // per partition, the watermark it last heard
+	idle   []bool    // per partition, whether it was told the source is idle
 	buf    []byte    // pending keys and values, back to back
 	pend   []pending // where each pending record lies in buf
 	last   time.Time
