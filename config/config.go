@@ -92,7 +92,6 @@ type Topic struct {
 	DeadLetter   string `mapstructure:"deadletter" yaml:"deadletter"`
 	Paths        string `mapstructure:"paths" yaml:"paths"`
 	Regions      string `mapstructure:"regions" yaml:"regions"`
-	HelperEvents string `mapstructure:"helper_outcomes" yaml:"helper_outcomes"`
 }
 
 // ClickHouse holds the warehouse connection and write batching.

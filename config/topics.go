@@ -5,7 +5,7 @@ type Topics struct {
 	Pings, Profiles, Transactions, Needs, Outcomes string
 	Suggestions, Alerts, DeadLetter                string
 	Paths                                          string // internal
-	Regions, HelperOutcomes                        string // internal
+	Regions                                        string // internal
 }
 
 // Topics returns the full topic names.
@@ -15,7 +15,7 @@ func (c *Config) Topics() Topics {
 		Pings: p + c.Topic.Pings, Profiles: p + c.Topic.Profiles, Transactions: p + c.Topic.Transactions,
 		Needs: p + c.Topic.Needs, Outcomes: p + c.Topic.Outcomes, Suggestions: p + c.Topic.Suggestions,
 		Alerts: p + c.Topic.Alerts, DeadLetter: p + c.Topic.DeadLetter, Paths: p + c.Topic.Paths,
-		Regions: p + c.Topic.Regions, HelperOutcomes: p + c.Topic.HelperEvents,
+		Regions: p + c.Topic.Regions,
 	}
 }
 
@@ -29,8 +29,8 @@ func (t Topics) All() []string {
 	return append(append(t.Inputs(), t.Suggestions, t.Alerts, t.DeadLetter), t.Internal()...)
 }
 
-// Internal are the topics the engine writes for itself: money paths and
-// outcomes re-keyed by user, and matching input re-keyed by region.
+// Internal are the topics the engine writes for itself: money paths
+// re-keyed by user, and matching input re-keyed by region.
 func (t Topics) Internal() []string {
-	return []string{t.Paths, t.HelperOutcomes, t.Regions}
+	return []string{t.Paths, t.Regions}
 }

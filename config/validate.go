@@ -126,7 +126,7 @@ func (t Topic) names() map[string]string {
 		"topic.pings": t.Pings, "topic.profiles": t.Profiles, "topic.transactions": t.Transactions,
 		"topic.needs": t.Needs, "topic.outcomes": t.Outcomes, "topic.suggestions": t.Suggestions,
 		"topic.alerts": t.Alerts, "topic.deadletter": t.DeadLetter, "topic.paths": t.Paths,
-		"topic.regions": t.Regions, "topic.helper_outcomes": t.HelperEvents,
+		"topic.regions": t.Regions,
 	}
 }
 

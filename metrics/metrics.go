@@ -145,7 +145,7 @@ func New(version string, topics, sinks []string) *Metrics {
 		Name: "everywhere_open_needs", Help: "Open, unexpired needs in the matchers of this instance.",
 	})
 	m.RoutedRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "everywhere_routed_records_total", Help: "Records re-keyed by region for matching, by kind (helper or need).",
+		Name: "everywhere_routed_records_total", Help: "Records re-keyed by region for matching, by kind (helper, need or outcome).",
 	}, []string{"kind"})
 	m.EventToOutput = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "everywhere_event_to_output_seconds", Help: "From an output's event time to its hand-off to the producer, by output (suggestions, alerts): end-to-end latency while live, backlog age while catching up.",
@@ -155,6 +155,7 @@ func New(version string, topics, sinks []string) *Metrics {
 	m.Rematches.WithLabelValues("unchanged")
 	m.RoutedRecords.WithLabelValues("helper")
 	m.RoutedRecords.WithLabelValues("need")
+	m.RoutedRecords.WithLabelValues("outcome")
 	m.EventToOutput.WithLabelValues("suggestions")
 	m.EventToOutput.WithLabelValues("alerts")
 	r.MustRegister(m.Suggestions, m.Rematches, m.ListLength, m.MatchHelpers, m.OpenNeeds, m.RoutedRecords, m.EventToOutput)

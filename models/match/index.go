@@ -177,11 +177,13 @@ func (x *Index) Alert(id string, ts int64) {
 	h.alertMS = max(h.alertMS, ts)
 }
 
-// Outcome teaches the helper's record.
-func (x *Index) Outcome(o *events.Outcome) {
-	h := &x.helpers[x.slotOf(o.HelperID)]
+// Outcome teaches the helper's record and returns the helper's slot.
+func (x *Index) Outcome(o *events.Outcome) int32 {
+	s := x.slotOf(o.HelperID)
+	h := &x.helpers[s]
 	h.record.Learn(o.Outcome, o.Rating)
 	x.restatic(h)
+	return s
 }
 
 // static bounds a helper's score without its distance term: exact for
@@ -208,10 +210,11 @@ type Suggestion struct {
 	slot      int32
 }
 
-// HelperState is everything matching knows of a user at once: the latest
-// position and availability, what the profile and outcomes say, and the
-// latest high alert. The router sends it whole, so applying it is a plain
-// overwrite, whatever the index held before.
+// HelperState is what the router knows of a user at once: the latest
+// position and availability, what the profile says, and the latest high
+// alert. The router sends it whole, so applying it is a plain overwrite,
+// whatever the index held before. The record learnt from outcomes is not
+// part of it: outcomes reach every region themselves (see Outcome).
 type HelperState struct {
 	ID        string
 	PingMS    int64 // event time of the position
@@ -219,7 +222,6 @@ type HelperState struct {
 	Available bool
 	Skills    events.SkillSet
 	Credit    int
-	Record    Record
 	AlertMS   int64 // latest high alert, 0 for none
 }
 
@@ -231,7 +233,7 @@ func (x *Index) Set(s *HelperState) int32 {
 		x.remove(slot)
 	}
 	h.lat, h.lng, h.pingMS = float32(s.Lat), float32(s.Lng), s.PingMS
-	h.skills, h.credit, h.record, h.alertMS = s.Skills, uint16(s.Credit), s.Record, s.AlertMS
+	h.skills, h.credit, h.alertMS = s.Skills, uint16(s.Credit), s.AlertMS
 	if s.Available {
 		h.cell = geo.Cell(s.Lat, s.Lng, Resolution)
 		cl := x.cellAt(h.cell)

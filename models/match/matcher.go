@@ -115,6 +115,24 @@ func (m *Matcher) Advance(now int64) {
 func (m *Matcher) Helper(s *HelperState, ts int64) {
 	m.Advance(ts)
 	slot := m.idx.Set(s)
+	m.changed(slot, ts)
+	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && ts < s.AlertMS+AlertWindow {
+		m.alerts[slot] = s.AlertMS
+		m.timers.push(timer{at: s.AlertMS + AlertWindow, kind: alertEnds, slot: slot, ref: s.AlertMS})
+	}
+}
+
+// Outcome teaches a helper's record at event time ts and re-ranks the
+// needs it affects: a better record may lift the helper into a list, a
+// worse one drop it.
+func (m *Matcher) Outcome(o *events.Outcome, ts int64) {
+	m.Advance(ts)
+	m.changed(m.idx.Outcome(o), ts)
+}
+
+// changed re-ranks the needs listing the helper in slot and those it may
+// now enter.
+func (m *Matcher) changed(slot int32, ts int64) {
 	m.stamp++
 	m.aff = m.aff[:0]
 	if l := m.listed[slot]; l != nil {
@@ -124,10 +142,6 @@ func (m *Matcher) Helper(s *HelperState, ts int64) {
 		}
 	}
 	m.nearby(slot, ts)
-	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && ts < s.AlertMS+AlertWindow {
-		m.alerts[slot] = s.AlertMS
-		m.timers.push(timer{at: s.AlertMS + AlertWindow, kind: alertEnds, slot: slot, ref: s.AlertMS})
-	}
 	m.rematchAffected(ts)
 }
 

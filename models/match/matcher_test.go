@@ -181,8 +181,11 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 				m.Need(&events.Need{NeedID: "n" + strconv.Itoa(r.IntN(60)), UserID: "h" + strconv.Itoa(r.IntN(300)), TS: ts,
 					Category: events.Categories[r.IntN(6)], Lat: lat, Lng: lng, RadiusM: float64(500 + r.IntN(3000)),
 					ExpiresAt: ts + r.Int64N(1800_000) + 1, Status: events.Open})
-			case x < 98:
+			case x < 97:
 				m.Need(&events.Need{NeedID: "n" + strconv.Itoa(r.IntN(60)), TS: ts, Status: events.Fulfilled})
+			case x < 99:
+				kind := []events.OutcomeKind{events.Completed, events.NoShow, events.Accepted}[r.IntN(3)]
+				m.Outcome(&events.Outcome{NeedID: "old", HelperID: "h" + strconv.Itoa(r.IntN(80)), TS: ts, Outcome: kind, Rating: r.IntN(6)}, ts)
 			default:
 				m.Advance(ts)
 			}

@@ -24,16 +24,8 @@ type Outcomes struct {
 	kind []string
 	rate []uint8
 	// OnEvent, when set, receives each valid outcome (a view, valid only
-	// during the call), its message and the open run's ticket.
-	OnEvent func(o *events.Outcome, m *kafka.Message, t *ack.Ticket)
-	err     error
-}
-
-// Fail records a failed hand-off made by OnEvent: the run must not commit.
-func (h *Outcomes) Fail(err error) {
-	if h.err == nil {
-		h.err = err
-	}
+	// during the call) and the open run's ticket.
+	OnEvent func(o *events.Outcome, t *ack.Ticket)
 }
 
 // NewOutcomes returns the handler of an outcomes partition.
@@ -47,7 +39,7 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 		return err
 	}
 	if h.OnEvent != nil {
-		h.OnEvent(&h.ev, m, t)
+		h.OnEvent(&h.ev, t)
 	}
 	h.need = append(h.need, strings.Clone(h.ev.NeedID))
 	h.help = append(h.help, strings.Clone(h.ev.HelperID))
@@ -60,9 +52,6 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 
 // Seal sends the queued rows.
 func (h *Outcomes) Seal(ctx context.Context, t *ack.Ticket, _ int64) error {
-	if h.err != nil {
-		return h.err
-	}
 	rows := rowsOf(len(h.need), h.need, h.help, h.ts, h.time, h.kind, h.rate)
 	h.need, h.help, h.ts, h.time, h.kind, h.rate = nil, nil, nil, nil, nil, nil
 	return add(ctx, h.env.Sinks.Outcomes, t, rows)

@@ -93,7 +93,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	}
 	t := e.topics
 	sets := []*consumers.Set{
-		{Topics: []string{t.Pings, t.Profiles, t.Transactions, t.Paths, t.HelperOutcomes}, Factory: func(ctx context.Context, p int, topics []string) (map[string]consumers.Handler, error) {
+		{Topics: []string{t.Pings, t.Profiles, t.Transactions, t.Paths}, Factory: func(ctx context.Context, p int, topics []string) (map[string]consumers.Handler, error) {
 			return e.userHandlers(ctx, env, denv, menv, p)
 		}},
 		{Topics: []string{t.Needs}, Factory: func(ctx context.Context, p int, _ []string) (map[string]consumers.Handler, error) {
@@ -115,14 +115,14 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 			if err != nil {
 				return nil, err
 			}
-			h.OnEvent = func(o *events.Outcome, m *kafka.Message, tk *ack.Ticket) {
-				// Re-keyed by helper, the outcome reaches the helper's partition.
-				msg := kafka.Message{Key: []byte(o.HelperID), Value: append([]byte(nil), m.Value...)}
-				if err := menv.helperOutcomes.Add(ctx, batcher.Chunk[[]kafka.Message]{Data: []kafka.Message{msg}, Rows: 1, Ticket: tk}); err != nil {
-					h.Fail(err)
-				}
+			out := menv.emitter(ctx, e, menv.userParts+menv.needParts+p)
+			r := route.NewOutcomes(out)
+			h.OnEvent = func(o *events.Outcome, tk *ack.Ticket) {
+				r.Outcome(o, tk)
+				e.m.RoutedRecords.WithLabelValues("outcome").Add(float64(r.Sent))
+				r.Sent = 0
 			}
-			return map[string]consumers.Handler{t.Outcomes: h}, nil
+			return map[string]consumers.Handler{t.Outcomes: route.Sealing{Inner: h, Out: out}}, nil
 		}},
 		{Topics: []string{t.Regions}, Factory: func(ctx context.Context, p int, _ []string) (map[string]consumers.Handler, error) {
 			return map[string]consumers.Handler{t.Regions: matching.NewHandler(ctx, menv.match)}, nil
@@ -322,14 +322,12 @@ func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *det
 		helpers.Alert(a, tk)
 		count()
 	}
-	outcomes := route.NewHelperOutcomes(e.cfg.Engine.BaseCurrency, helpers)
 	wrap := func(h consumers.Handler) consumers.Handler { return route.Sealing{Inner: h, Out: out} }
 	return map[string]consumers.Handler{
-		t.Pings:          wrap(pings),
-		t.Profiles:       wrap(profiles),
-		t.Transactions:   wrap(detect.Sealing{Inner: txns, P: part}),
-		t.Paths:          wrap(detect.Paths{P: part}),
-		t.HelperOutcomes: wrap(outcomes),
+		t.Pings:        wrap(pings),
+		t.Profiles:     wrap(profiles),
+		t.Transactions: wrap(detect.Sealing{Inner: txns, P: part}),
+		t.Paths:        wrap(detect.Paths{P: part}),
 	}, nil
 }
 

@@ -17,11 +17,11 @@ import (
 // matchEnv is what the matching sets share: where routed records and
 // re-keyed outcomes go, the region layout, and the matchers' sinks.
 type matchEnv struct {
-	regionsOut     *batcher.Batcher[[]kafka.Message]
-	helperOutcomes *batcher.Batcher[[]kafka.Message]
-	userParts      int // source numbers: user partitions first, then need partitions
-	regionParts    int
-	match          *matching.Env
+	regionsOut  *batcher.Batcher[[]kafka.Message]
+	userParts   int // source numbers: user partitions, then need partitions, then outcome partitions
+	needParts   int
+	regionParts int
+	match       *matching.Env
 }
 
 // buildMatching makes the matching sinks. The partition counts of the
@@ -41,6 +41,10 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 		return nil, err
 	}
 	needs, err := count(t.Needs)
+	if err != nil {
+		return nil, err
+	}
+	outcomes, err := count(t.Outcomes)
 	if err != nil {
 		return nil, err
 	}
@@ -69,18 +73,17 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 	rw := e.writer(t.Regions)
 	rw.Balancer = sink.Chosen{}
 	regionsOut := batcher.New(fast(t.Regions), sink.Produce(rw, messages), batcher.Observer(e.m))
-	helperOutcomes := batcher.New(fast(t.HelperOutcomes), sink.Produce(e.writer(t.HelperOutcomes), messages), batcher.Observer(e.m))
 	suggestions := batcher.New(fast(t.Suggestions), sink.Produce(e.writer(t.Suggestions), messages), batcher.Observer(e.m))
 	table := batcher.New(batcher.Config{Name: matching.SuggestionsTable.Name, MaxRows: ch.FlushRows, MaxWait: ch.FlushInterval,
 		Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}, sink.Insert(e.conn, matching.SuggestionsTable), batcher.Observer(e.m))
-	for _, b := range []*batcher.Batcher[[]kafka.Message]{regionsOut, helperOutcomes, suggestions} {
+	for _, b := range []*batcher.Batcher[[]kafka.Message]{regionsOut, suggestions} {
 		start(b)
 	}
 	start(table)
 	mc := &e.cfg.Matching
-	return &matchEnv{regionsOut: regionsOut, helperOutcomes: helperOutcomes, userParts: users, regionParts: regions,
+	return &matchEnv{regionsOut: regionsOut, userParts: users, needParts: needs, regionParts: regions,
 		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
-			Model: mc.ModelName, Sources: users + needs, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
+			Model: mc.ModelName, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
 }
 
 func messages(dst []kafka.Message, chunk []kafka.Message) []kafka.Message {

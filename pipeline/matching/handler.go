@@ -27,7 +27,7 @@ type Env struct {
 	Params       *match.Params
 	K            int
 	Model        string
-	Sources      int // partitions of the user topics plus those of the needs topic
+	Sources      int // partitions of the user topics, the needs topic and the outcomes topic
 	BaseCurrency string
 	Metrics      *metrics.Metrics
 }
@@ -78,6 +78,8 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 		case route.KindNeed:
 			h.m.Advance(key)
 			h.m.Need(&r.Need)
+		case route.KindOutcome:
+			h.m.Outcome(&r.Outcome, key)
 		}
 	}
 	if low := h.merge.Low(); low > h.low {

@@ -78,6 +78,9 @@ func own(r *route.Record) {
 	case route.KindNeed:
 		n := &r.Need
 		n.NeedID, n.UserID, n.Currency = strings.Clone(n.NeedID), strings.Clone(n.UserID), ""
+	case route.KindOutcome:
+		o := &r.Outcome
+		o.NeedID, o.HelperID = strings.Clone(o.NeedID), strings.Clone(o.HelperID)
 	}
 }
 

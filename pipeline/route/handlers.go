@@ -40,28 +40,27 @@ func (s Sealing) Close() {
 	}
 }
 
-// HelperOutcomes reads the outcomes re-keyed by helper, so that the
-// helper's own partition learns their record.
-type HelperOutcomes struct {
-	dec *events.Decoder
-	ev  events.Outcome
-	h   *Helpers
+// Outcomes routes one outcome partition's outcomes to every regions
+// partition. An outcome changes a helper's record, and the helper may be
+// in any region: outcomes are few, so each region hears of all of them,
+// in event-time order with everything else, and the matchers learn the
+// same records whatever the order outcomes were read in.
+type Outcomes struct {
+	out *Emitter
+	// Sent counts outcome records written.
+	Sent uint64
 }
 
-// NewHelperOutcomes returns the handler of one partition of the re-keyed
-// outcomes.
-func NewHelperOutcomes(baseCurrency string, h *Helpers) *HelperOutcomes {
-	return &HelperOutcomes{dec: events.NewDecoder(baseCurrency), h: h}
-}
+// NewOutcomes returns the router of one outcome partition.
+func NewOutcomes(out *Emitter) *Outcomes { return &Outcomes{out: out} }
 
-// Handle decodes an outcome and teaches the helper's record.
-func (o *HelperOutcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
-	if err := o.dec.Outcome(m.Value, &o.ev); err != nil {
-		return err
+// Outcome sends an outcome to every partition.
+func (o *Outcomes) Outcome(ev *events.Outcome, t *ack.Ticket) {
+	o.out.Observe(ev.TS, t)
+	for p := range o.out.sent {
+		o.out.begin(p, ev.HelperID)
+		o.out.buf = AppendOutcome(o.out.buf, o.out.src, o.out.WM(), ev)
+		o.out.end()
+		o.Sent++
 	}
-	o.h.Outcome(&o.ev, t)
-	return nil
 }
-
-// Seal has nothing of its own to write.
-func (o *HelperOutcomes) Seal(context.Context, *ack.Ticket, int64) error { return nil }

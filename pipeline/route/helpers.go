@@ -11,7 +11,7 @@ import (
 
 // Helpers routes one user partition's helpers to the regions. It keeps
 // what matching needs to know of each user (position, availability,
-// skills, credit, record, latest high alert) and sends the whole state to
+// skills, credit, latest high alert) and sends the whole state to
 // every partition whose regions the user can reach whenever any of it
 // changes while the user is available, and a last "unavailable" state to
 // the partitions the user leaves. A user who is not available costs the
@@ -34,7 +34,6 @@ type user struct {
 	skills  events.SkillSet
 	credit  uint16
 	alertMS int64
-	record  match.Record
 }
 
 // NewHelpers returns the router of one user partition.
@@ -93,14 +92,6 @@ func (h *Helpers) Profile(ev *events.Profile, t *ack.Ticket) {
 	h.send(ev.UserID, u, u.mask, ev.TS)
 }
 
-// Outcome teaches the helper's record.
-func (h *Helpers) Outcome(ev *events.Outcome, t *ack.Ticket) {
-	h.out.Observe(ev.TS, t)
-	u := h.get(ev.HelperID)
-	u.record.Learn(ev.Outcome, ev.Rating)
-	h.send(ev.HelperID, u, u.mask, ev.TS)
-}
-
 // Alert keeps a user with a high alert out of every list for the alert
 // window (the matcher applies the window in event time).
 func (h *Helpers) Alert(a *fraud.Alert, t *ack.Ticket) {
@@ -124,7 +115,7 @@ func (h *Helpers) send(id string, u *user, mask uint64, ts int64) {
 	}
 	s := &h.state
 	*s = match.HelperState{ID: id, PingMS: u.pingMS, Lat: u.lat, Lng: u.lng, Skills: u.skills,
-		Credit: int(u.credit), Record: u.record, AlertMS: u.alertMS}
+		Credit: int(u.credit), AlertMS: u.alertMS}
 	wm := h.out.WM()
 	for p := 0; mask != 0; p, mask = p+1, mask>>1 {
 		if mask&1 == 0 {

@@ -17,6 +17,7 @@ type Kind byte
 const (
 	KindHelper    Kind = 'h' // a helper's whole state
 	KindNeed      Kind = 'n' // a need, as the needs topic carries it
+	KindOutcome   Kind = 'o' // an outcome, as the outcomes topic carries it
 	KindWatermark Kind = 'w' // only the source's progress
 )
 
@@ -26,13 +27,14 @@ const (
 // sends nothing more except late events. Idle says the source has caught
 // up with its input and nobody need wait for it until it sends again.
 type Record struct {
-	Kind   Kind
-	Source int
-	WM     int64
-	TS     int64 // event time of the change; 0 on a watermark
-	Idle   bool
-	Helper match.HelperState
-	Need   events.Need
+	Kind    Kind
+	Source  int
+	WM      int64
+	TS      int64 // event time of the change; 0 on a watermark
+	Idle    bool
+	Helper  match.HelperState
+	Need    events.Need
+	Outcome events.Outcome
 }
 
 // AppendHelper writes a helper record.
@@ -54,16 +56,7 @@ func AppendHelper(dst []byte, src int, wm, ts int64, h *match.HelperState) []byt
 	dst = strconv.AppendUint(dst, uint64(h.Skills), 10)
 	dst = append(dst, `,"credit":`...)
 	dst = strconv.AppendInt(dst, int64(h.Credit), 10)
-	r := &h.Record
-	dst = append(dst, `,"record":[`...)
-	dst = strconv.AppendUint(dst, uint64(r.Completed), 10)
-	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(r.Failed), 10)
-	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(r.RatingSum), 10)
-	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(r.Ratings), 10)
-	dst = append(dst, `],"alert_ts":`...)
+	dst = append(dst, `,"alert_ts":`...)
 	dst = strconv.AppendInt(dst, h.AlertMS, 10)
 	return append(dst, '}')
 }
@@ -75,6 +68,17 @@ func AppendNeed(dst []byte, src int, wm int64, n *events.Need) []byte {
 	dst = strconv.AppendInt(dst, n.TS, 10)
 	dst = append(dst, `,"need":`...)
 	dst = n.AppendJSON(dst)
+	return append(dst, '}')
+}
+
+// AppendOutcome writes an outcome record: the outcome as the contract
+// encodes it.
+func AppendOutcome(dst []byte, src int, wm int64, o *events.Outcome) []byte {
+	dst = appendHead(dst, KindOutcome, src, wm)
+	dst = append(dst, `,"ts":`...)
+	dst = strconv.AppendInt(dst, o.TS, 10)
+	dst = append(dst, `,"outcome":`...)
+	dst = o.AppendJSON(dst)
 	return append(dst, '}')
 }
 
@@ -120,7 +124,7 @@ func (d *Decoder) Decode(b []byte, r *Record) error {
 	}
 	k := v.GetStringBytes("k")
 	if len(k) != 1 {
-		return bad("k", `must be "h", "n" or "w"`)
+		return bad("k", `must be "h", "n", "o" or "w"`)
 	}
 	r.Kind = Kind(k[0])
 	r.Source = v.GetInt("src")
@@ -142,8 +146,15 @@ func (d *Decoder) Decode(b []byte, r *Record) error {
 		}
 		d.buf = nv.MarshalTo(d.buf[:0])
 		return d.need.Need(d.buf, &r.Need)
+	case KindOutcome:
+		ov := v.Get("outcome")
+		if ov == nil || ov.Type() != fastjson.TypeObject {
+			return bad("outcome", "must be an outcome object")
+		}
+		d.buf = ov.MarshalTo(d.buf[:0])
+		return d.need.Outcome(d.buf, &r.Outcome)
 	}
-	return bad("k", `must be "h", "n" or "w"`)
+	return bad("k", `must be "h", "n", "o" or "w"`)
 }
 
 func (d *Decoder) helper(v *fastjson.Value, r *Record) error {
@@ -161,12 +172,6 @@ func (d *Decoder) helper(v *fastjson.Value, r *Record) error {
 	h.Available = v.GetBool("available")
 	h.Skills = events.SkillSet(v.GetUint("skills"))
 	h.Credit = v.GetInt("credit")
-	rec := v.GetArray("record")
-	if len(rec) != 4 {
-		return bad("record", "must be [completed, failed, rating_sum, ratings]")
-	}
-	h.Record = match.Record{Completed: uint32(rec[0].GetUint()), Failed: uint32(rec[1].GetUint()),
-		RatingSum: uint32(rec[2].GetUint()), Ratings: uint32(rec[3].GetUint())}
 	h.AlertMS = v.GetInt64("alert_ts")
 	if r.TS <= 0 || h.PingMS < 0 || h.AlertMS < 0 {
 		return bad("ts", "ts must be positive, ping_ts and alert_ts not negative")
