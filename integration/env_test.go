@@ -70,7 +70,9 @@ func clickhouseAddr() string {
 	return "127.0.0.1:" + port
 }
 
-func newEnv(t testing.TB, partitions int) *env {
+// newEnv starts a broker with the engine's topics and extra ones (names
+// under the test's prefix), and makes a fresh database.
+func newEnv(t testing.TB, partitions int, extra ...string) *env {
 	t.Helper()
 	cfg, err := config.Load("", nil)
 	if err != nil {
@@ -79,7 +81,11 @@ func newEnv(t testing.TB, partitions int) *env {
 	e := &env{t: t, prefix: "it" + strconv.Itoa(rand.IntN(1e6)) + "."}
 	cfg.Topic.Prefix = e.prefix
 	e.topics = cfg.Topics()
-	b, err := devbroker.Start("127.0.0.1:0", partitions, e.topics.All(), "")
+	topics := e.topics.All()
+	for _, x := range extra {
+		topics = append(topics, e.prefix+x)
+	}
+	b, err := devbroker.Start("127.0.0.1:0", partitions, topics, "")
 	if err != nil {
 		t.Fatal(err)
 	}
