@@ -22,15 +22,62 @@ import (
 // which always raises an alert. Reports p50 and p99 in milliseconds.
 func BenchmarkTransactionToAlert(b *testing.B) {
 	for _, load := range []int{20_000, 100_000} {
-		b.Run(fmt.Sprintf("load=%d/s", load), func(b *testing.B) { transactionToAlert(b, load) })
+		b.Run(fmt.Sprintf("load=%d/s", load), func(b *testing.B) {
+			probeLatency(b, load, func(e *env) (string, string) { return e.topics.Transactions, e.topics.Alerts },
+				func(i int, ts int64) (string, string, []byte) {
+					id, user := fmt.Sprintf("probe%d", i), fmt.Sprintf("probe-user-%d", i)
+					return id, user, fmt.Appendf(nil, `{"txn_id":%q,"user_id":%q,"ts":%d,"amount":900000,"currency":"CNY","kind":"purchase","counterparty_id":"m1","counterparty_kind":"merchant"}`, id, user, ts)
+				},
+				func(v []byte) string {
+					var a struct {
+						TxnIDs []string `json:"txn_ids"`
+					}
+					if json.Unmarshal(v, &a) != nil || len(a.TxnIDs) == 0 {
+						return ""
+					}
+					return a.TxnIDs[0]
+				})
+		})
 	}
 }
 
-func transactionToAlert(b *testing.B, load int) {
+// BenchmarkNeedToSuggestions measures the time from publishing a need to
+// reading its first suggestion list, under the same load: the need is
+// routed to its region, merged in event time with every source, ranked,
+// and published.
+func BenchmarkNeedToSuggestions(b *testing.B) {
+	for _, load := range []int{20_000, 100_000} {
+		b.Run(fmt.Sprintf("load=%d/s", load), func(b *testing.B) {
+			probeLatency(b, load, func(e *env) (string, string) { return e.topics.Needs, e.topics.Suggestions },
+				func(i int, ts int64) (string, string, []byte) {
+					id := fmt.Sprintf("probe-need-%d", i)
+					lat, lng := 30.2741+float64(i%20-10)*0.005, 120.1551+float64(i/20%20-10)*0.005
+					return id, id, fmt.Appendf(nil, `{"need_id":%q,"user_id":"probe-requester","ts":%d,"category":"errand","lat":%.5f,"lng":%.5f,"radius_m":3000,"reward":1000,"currency":"CNY","expires_at":%d,"status":"open"}`,
+						id, ts, lat, lng, ts+3600_000)
+				},
+				func(v []byte) string {
+					var l struct {
+						NeedID  string `json:"need_id"`
+						Version int    `json:"version"`
+					}
+					if json.Unmarshal(v, &l) != nil || l.Version != 1 {
+						return ""
+					}
+					return l.NeedID
+				})
+		})
+	}
+}
+
+// probeLatency streams the simulated city at load events/s and publishes
+// probes (id, key, value at event time ts) to the input topic, timing each
+// until its output (recognised by idOf) is read back.
+func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), probe func(i int, ts int64) (id, key string, value []byte), idOf func([]byte) string) {
 	e := newEnv(b, 8)
 	e.startEngine()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	in, out := topics(e)
 
 	// Background load: a city whose day is replayed at `load` events/s.
 	sc := simulator.DefaultConfig()
@@ -38,9 +85,10 @@ func transactionToAlert(b *testing.B, load int) {
 	perDay := 7_500_000.0 // events a day for 20,000 users, about
 	pc := simulator.PublishConfig{Brokers: e.brokers, Speed: float64(load) * 86_400 / perDay}
 	pc.Topics = [simulator.NumTopics]string{e.topics.Pings, e.topics.Profiles, e.topics.Transactions, e.topics.Needs, e.topics.Outcomes}
+	loadStart := time.Now()
 	go simulator.Publish(ctx, simulator.New(sc), pc)
 
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: e.topics.Alerts, GroupID: "latency-probe",
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: out, GroupID: "latency-probe",
 		StartOffset: kafka.LastOffset, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 5 * time.Millisecond, CommitInterval: time.Second,
 		ReadBackoffMin: time.Millisecond, ReadBackoffMax: 5 * time.Millisecond})
 	defer r.Close()
@@ -53,34 +101,28 @@ func transactionToAlert(b *testing.B, load int) {
 			if err != nil {
 				return
 			}
-			var a struct {
-				TxnIDs []string `json:"txn_ids"`
-			}
-			if json.Unmarshal(m.Value, &a) != nil || len(a.TxnIDs) == 0 {
-				continue
-			}
+			id := idOf(m.Value)
 			mu.Lock()
-			if at, ok := sent[a.TxnIDs[0]]; ok {
+			if at, ok := sent[id]; ok {
 				lat = append(lat, time.Since(at))
-				delete(sent, a.TxnIDs[0])
+				delete(sent, id)
 			}
 			mu.Unlock()
 		}
 	}()
-	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), Topic: e.topics.Transactions, Balancer: kafka.Murmur2Balancer{Consistent: true},
+	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), Topic: in, Balancer: kafka.Murmur2Balancer{Consistent: true},
 		RequiredAcks: kafka.RequireAll, BatchSize: 1, BatchTimeout: time.Millisecond}
 	defer w.Close()
 	time.Sleep(3 * time.Second) // let the group settle and the load start
 	const probes = 600
-	ts := sc.Start.UnixMilli() + 3_600_000
 	for i := range probes {
-		id := fmt.Sprintf("probe%d", i)
-		user := fmt.Sprintf("probe-user-%d", i)
-		msg := fmt.Sprintf(`{"txn_id":%q,"user_id":%q,"ts":%d,"amount":900000,"currency":"CNY","kind":"purchase","counterparty_id":"m1","counterparty_kind":"merchant"}`, id, user, ts)
+		// The probe's event time is the city's: where the simulated day has got to.
+		ts := sc.Start.UnixMilli() + int64(float64(time.Since(loadStart).Milliseconds())*pc.Speed)
+		id, key, value := probe(i, ts)
 		mu.Lock()
 		sent[id] = time.Now()
 		mu.Unlock()
-		if err := w.WriteMessages(ctx, kafka.Message{Key: []byte(user), Value: []byte(msg)}); err != nil {
+		if err := w.WriteMessages(ctx, kafka.Message{Key: []byte(key), Value: value}); err != nil {
 			b.Fatal(err)
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -98,7 +140,7 @@ func transactionToAlert(b *testing.B, load int) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(lat) < probes*9/10 {
-		b.Fatalf("only %d of %d probe alerts arrived", len(lat), probes)
+		b.Fatalf("only %d of %d probes answered", len(lat), probes)
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")

@@ -243,22 +243,31 @@ func (x *Index) Set(s *HelperState) int32 {
 	return slot
 }
 
-// ScoreOf scores the helper in slot for need n at event time at, as Query
+// Suggest scores the helper in slot for need n at event time at, as Query
 // would; ok is false when the helper is not a candidate.
-func (x *Index) ScoreOf(slot int32, n *events.Need, at int64) (score float64, ok bool) {
+func (x *Index) Suggest(slot int32, n *events.Need, at int64) (s Suggestion, ok bool) {
 	h := &x.helpers[slot]
 	age := at - h.pingMS
 	if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(at) {
-		return 0, false
+		return s, false
 	}
 	x.cosLat = math.Cos(n.Lat * math.Pi / 180)
 	d := x.dist(n, float64(h.lat), float64(h.lng))
 	if d > n.RadiusM {
-		return 0, false
+		return s, false
 	}
 	c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
-	score, _ = x.p.Score(&c, n.Category)
-	return score, true
+	score, reasons := x.p.Score(&c, n.Category)
+	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot}, true
+}
+
+// better reports whether a ranks above b: a higher score, or the same
+// score and the smaller id, as Query ranks.
+func better(a, b *Suggestion) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	return a.HelperID < b.HelperID
 }
 
 // position returns where the helper in slot was last seen, whether it is

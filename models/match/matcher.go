@@ -31,8 +31,11 @@ type List struct {
 // Work per helper change is bounded by the needs near the helper: open
 // needs are indexed by every NeedResolution cell their radius reaches, and
 // a change looks only at the needs of the helper's cell and those listing
-// the helper. A need is re-ranked only when the helper is in its list or
-// could enter it.
+// the helper. Most changes are settled from the list alone: a helper who
+// enters a list or rises in it changes nothing else, since the others'
+// scores do not move relative to each other as time passes (recency falls
+// alike for all). Only a listed helper who falls or leaves makes the need
+// ranked afresh, since someone unlisted may now take their place.
 type Matcher struct {
 	p     *Params
 	idx   *Index
@@ -61,6 +64,7 @@ type openNeed struct {
 	ev      events.Need // strings owned
 	version uint32
 	list    []Suggestion
+	at      int64 // event time the list's scores are for
 	cells   []uint64
 	stamp   uint32
 	open    bool
@@ -130,8 +134,8 @@ func (m *Matcher) Outcome(o *events.Outcome, ts int64) {
 	m.changed(m.idx.Outcome(o), ts)
 }
 
-// changed re-ranks the needs listing the helper in slot and those it may
-// now enter.
+// changed settles, for the needs listing the helper in slot and those
+// near it, what its change does to their lists.
 func (m *Matcher) changed(slot int32, ts int64) {
 	m.stamp++
 	m.aff = m.aff[:0]
@@ -141,30 +145,84 @@ func (m *Matcher) changed(slot int32, ts int64) {
 			m.mark(ni)
 		}
 	}
-	m.nearby(slot, ts)
-	m.rematchAffected(ts)
+	m.nearby(slot)
+	m.sortAffected()
+	for _, ni := range m.aff {
+		m.update(ni, slot, ts)
+	}
 }
 
-// nearby marks the open needs that the helper in slot, as it is now, could
-// enter the list of.
-func (m *Matcher) nearby(slot int32, at int64) {
+// nearby marks the open needs whose radius reaches the cell of the helper
+// in slot.
+func (m *Matcher) nearby(slot int32) {
 	lat, lng, avail, _, _ := m.idx.position(slot)
 	if !avail {
 		return
 	}
-	// A helper's score drifts down with time only through recency, by at
-	// most its weight: a helper below the k-th best less that cannot enter.
-	slack := m.p.Weights.Recency
 	for _, ni := range m.cells[geo.Cell(lat, lng, NeedResolution)] {
-		n := &m.needs[ni]
-		if n.stamp == m.stamp {
-			continue
-		}
-		score, ok := m.idx.ScoreOf(slot, &n.ev, at)
-		if ok && (len(n.list) < m.k || score >= n.list[len(n.list)-1].Score-slack) {
-			m.mark(ni)
+		m.mark(ni)
+	}
+}
+
+// update settles need ni's list after the helper in slot changed at event
+// time at.
+func (m *Matcher) update(ni int32, slot int32, at int64) {
+	n := &m.needs[ni]
+	m.shift(n, at)
+	pos := -1
+	for i := range n.list {
+		if n.list[i].slot == slot {
+			pos = i
+			break
 		}
 	}
+	s, ok := m.idx.Suggest(slot, &n.ev, at)
+	if pos >= 0 {
+		if !ok || better(&n.list[pos], &s) {
+			m.rematch(ni, at) // fell or left: someone unlisted may come in
+			return
+		}
+		n.list[pos] = s
+		moved := false
+		for ; pos > 0 && better(&n.list[pos], &n.list[pos-1]); pos-- {
+			n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
+			moved = true
+		}
+		if moved {
+			m.publish(ni, at)
+		} else {
+			m.Unchanged++
+		}
+		return
+	}
+	if !ok || len(n.list) >= m.k && !better(&s, &n.list[len(n.list)-1]) {
+		return // cannot enter
+	}
+	if len(n.list) >= m.k {
+		out := n.list[len(n.list)-1].slot
+		n.list = n.list[:len(n.list)-1]
+		m.unlist(out, ni)
+	}
+	n.list = append(n.list, s)
+	for pos = len(n.list) - 1; pos > 0 && better(&n.list[pos], &n.list[pos-1]); pos-- {
+		n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
+	}
+	m.list(slot, ni)
+	m.publish(ni, at)
+}
+
+// shift brings the scores of need ni's list to event time at: every
+// listed helper has lost the same recency since.
+func (m *Matcher) shift(n *openNeed, at int64) {
+	if at == n.at {
+		return
+	}
+	d := m.p.Weights.Recency * float64(at-n.at) / float64(m.p.RecencyWindow.Milliseconds())
+	for i := range n.list {
+		n.list[i].Score -= d
+		n.list[i].Reasons.Recency -= d
+	}
+	n.at = at
 }
 
 func (m *Matcher) mark(ni int32) {
@@ -174,13 +232,18 @@ func (m *Matcher) mark(ni int32) {
 	}
 }
 
-// rematchAffected re-ranks the marked needs in need-id order, so that the
-// order lists are published in does not depend on map iteration.
-func (m *Matcher) rematchAffected(at int64) {
+// sortAffected puts the marked needs in need-id order, so that the order
+// lists are published in does not depend on map iteration.
+func (m *Matcher) sortAffected() {
 	if len(m.aff) > 1 {
 		needs := m.needs
 		slices.SortFunc(m.aff, func(a, b int32) int { return strings.Compare(needs[a].ev.NeedID, needs[b].ev.NeedID) })
 	}
+}
+
+// rematchAffected ranks every marked need afresh.
+func (m *Matcher) rematchAffected(at int64) {
+	m.sortAffected()
 	for _, ni := range m.aff {
 		m.rematch(ni, at)
 	}
@@ -291,11 +354,19 @@ func (m *Matcher) rematch(ni int32, at int64) {
 		// Same helpers in the same order: nothing to publish, but keep the
 		// new scores, which decide what may enter the list later.
 		copy(n.list, m.found)
+		n.at = at
 		m.Unchanged++
 		return
 	}
 	m.relist(ni, n.list, m.found)
 	n.list = append(n.list[:0], m.found...)
+	n.at = at
+	m.publish(ni, at)
+}
+
+// publish announces need ni's list, one version up.
+func (m *Matcher) publish(ni int32, at int64) {
+	n := &m.needs[ni]
 	if n.version > 0 {
 		m.Changed++
 	}
@@ -318,35 +389,43 @@ func sameHelpers(a, b []Suggestion) bool {
 	return true
 }
 
-// relist moves need ni's listings from the helpers of old to those of new,
-// and arms the staleness timer of each newly listed helper: a listed
-// helper whose ping grows too old must leave the list even if it never
-// pings again.
+// relist moves need ni's listings from the helpers of old to those of new.
 func (m *Matcher) relist(ni int32, old, new []Suggestion) {
 	for _, s := range old {
 		if !listedIn(new, s.slot) {
-			l := m.listed[s.slot]
-			for i, x := range l.needs {
-				if x == ni {
-					l.needs = append(l.needs[:i], l.needs[i+1:]...)
-					break
-				}
-			}
-			if len(l.needs) == 0 {
-				delete(m.listed, s.slot)
-			}
+			m.unlist(s.slot, ni)
 		}
 	}
 	for _, s := range new {
-		l := m.listed[s.slot]
-		if l == nil {
-			l = &listing{}
-			m.listed[s.slot] = l
-		}
 		if !listedIn(old, s.slot) {
-			l.needs = append(l.needs, ni)
+			m.list(s.slot, ni)
 		}
-		m.arm(s.slot, l)
+	}
+}
+
+// list records that need ni lists the helper in slot, and arms the
+// helper's staleness timer: a listed helper whose ping grows too old must
+// leave the list even if it never pings again.
+func (m *Matcher) list(slot, ni int32) {
+	l := m.listed[slot]
+	if l == nil {
+		l = &listing{}
+		m.listed[slot] = l
+	}
+	l.needs = append(l.needs, ni)
+	m.arm(slot, l)
+}
+
+func (m *Matcher) unlist(slot, ni int32) {
+	l := m.listed[slot]
+	for i, x := range l.needs {
+		if x == ni {
+			l.needs = append(l.needs[:i], l.needs[i+1:]...)
+			break
+		}
+	}
+	if len(l.needs) == 0 {
+		delete(m.listed, slot)
 	}
 }
 
@@ -394,7 +473,8 @@ func (m *Matcher) fire(t *timer) {
 		if _, _, _, _, alert := m.idx.position(t.slot); alert != t.ref {
 			return
 		}
-		m.nearby(t.slot, t.at)
+		m.changed(t.slot, t.at)
+		return
 	}
 	m.rematchAffected(t.at)
 }

@@ -153,15 +153,11 @@ func TestClosedAndExpiredNeedsPublishNothingMore(t *testing.T) {
 }
 
 // TestListsEqualAFreshQueryAfterEveryEvent drives a matcher with random
-// helpers and needs and checks, after every event, that each open need's
-// list is what a fresh query gives at that moment: re-matching misses no
-// change. Recency is weighted 0 here, so that scores do not drift with
-// the clock between events (with it, a list is exact as of its last
-// re-match, which is what the contract asks).
+// helpers, needs and outcomes and checks, after every event, that each
+// open need's list is what a fresh query gives at that moment: the lists
+// settled without a query, and those re-ranked, miss no change.
 func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 	p := DefaultParams()
-	p.Weights.Distance += p.Weights.Recency
-	p.Weights.Recency = 0
 	for seed := range uint64(4) {
 		m := NewMatcher(&p, 5)
 		r := rand.New(rand.NewPCG(seed, 7))
@@ -195,7 +191,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 				if !sameHelpers(n.list, want) {
 					for _, h := range append(n.list, want...) {
 						lat, lng, av, ping, alert := m.idx.position(h.slot)
-						sc, ok := m.idx.ScoreOf(h.slot, &n.ev, m.now)
+						sc, ok := m.idx.Suggest(h.slot, &n.ev, m.now)
 						hc := geo.Cell(lat, lng, NeedResolution)
 						t.Logf("need slot %d r %.0f d %.0f cell in need cells %v; in cells map %v stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), slices.Contains(n.cells, hc), slices.Contains(m.cells[hc], ni), n.stamp, m.stamp)
 						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", h.HelperID, lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[h.slot])

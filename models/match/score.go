@@ -21,8 +21,11 @@ type Params struct {
 	Weights Weights `mapstructure:"weights" yaml:"weights"`
 	// DistanceScaleM: the distance factor is exp(-d/scale): 0.37 at scale.
 	DistanceScaleM float64 `mapstructure:"distance_scale_m" yaml:"distance_scale_m"`
-	// RecencyScale: the recency factor is exp(-age/scale).
-	RecencyScale time.Duration `mapstructure:"recency_scale" yaml:"recency_scale"`
+	// RecencyWindow: the recency factor falls linearly from 1 for a ping
+	// just made to 0 for one this old. Linear, so that as time passes
+	// every candidate loses the same: two candidates never swap places
+	// while neither pings, and a list stays right without being recomputed.
+	RecencyWindow time.Duration `mapstructure:"recency_window" yaml:"recency_window"`
 	// A newcomer's record is read as PriorJobs jobs at PriorRate completed
 	// and PriorRating stars: neither buried nor favoured.
 	PriorJobs   float64 `mapstructure:"prior_jobs" yaml:"prior_jobs"`
@@ -43,7 +46,7 @@ type Weights struct {
 func DefaultParams() Params {
 	return Params{
 		Weights:        Weights{Distance: 0.45, Reliability: 0.25, Skill: 0.15, Credit: 0.1, Recency: 0.05},
-		DistanceScaleM: 1500, RecencyScale: 5 * time.Minute,
+		DistanceScaleM: 1500, RecencyWindow: MaxPingAge * time.Millisecond,
 		PriorJobs: 3, PriorRate: 0.8, PriorRating: 4,
 	}
 }
@@ -66,8 +69,8 @@ func (p *Params) Validate() error {
 	if p.DistanceScaleM <= 0 {
 		errs = append(errs, fmt.Errorf("matching.model.distance_scale_m: is %g; allowed: above 0", p.DistanceScaleM))
 	}
-	if p.RecencyScale <= 0 {
-		errs = append(errs, fmt.Errorf("matching.model.recency_scale: is %s; allowed: above 0", p.RecencyScale))
+	if p.RecencyWindow < MaxPingAge*time.Millisecond || p.RecencyWindow > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("matching.model.recency_window: is %s; allowed: 10m (the age at which a ping goes stale) to 24h", p.RecencyWindow))
 	}
 	if p.PriorJobs < 0 || p.PriorRate < 0 || p.PriorRate > 1 || p.PriorRating < 1 || p.PriorRating > 5 {
 		errs = append(errs, errors.New("matching.model: prior_jobs must be 0 or more, prior_rate 0 to 1, prior_rating 1 to 5"))
@@ -125,7 +128,7 @@ func (p *Params) Score(c *Candidate, cat events.Category) (float64, Reasons) {
 		credit = float64(c.Credit-events.MinCredit) / float64(events.MaxCredit-events.MinCredit)
 	}
 	r.Credit = w.Credit * math.Min(math.Max(credit, 0), 1)
-	r.Recency = w.Recency * math.Exp(-float64(max(c.AgeMS, 0))/float64(p.RecencyScale.Milliseconds()))
+	r.Recency = w.Recency * math.Max(0, 1-float64(max(c.AgeMS, 0))/float64(p.RecencyWindow.Milliseconds()))
 	return r.Distance + r.Reliability + r.Skill + r.Credit + r.Recency, r
 }
 

@@ -31,7 +31,10 @@ type Chunk[T any] struct {
 type Config struct {
 	Name       string        // the sink, in logs and metrics
 	MaxRows    int           // write when this many rows are held
-	MaxWait    time.Duration // write when the oldest chunk is this old
+	// MaxWait: write when the oldest chunk is this old. 0 writes as soon
+	// as the previous write is done, with whatever queued meanwhile: no
+	// wait at low load, and batches that grow with the load.
+	MaxWait    time.Duration
 	Queue      int           // chunks waiting beyond the current batch
 	Backoff    time.Duration // first pause after a failed write
 	MaxBackoff time.Duration // longest pause
@@ -160,6 +163,17 @@ func (b *Batcher[T]) loop() {
 		select {
 		case c := <-b.in:
 			take(c)
+			if b.cfg.MaxWait == 0 {
+				for drained := false; !drained && rows < b.cfg.MaxRows; {
+					select {
+					case c := <-b.in:
+						take(c)
+					default:
+						drained = true
+					}
+				}
+				flush()
+			}
 		case <-timer.C:
 			armed = false
 			flush()

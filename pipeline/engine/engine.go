@@ -248,7 +248,7 @@ var errNotReady = errors.New("not ready")
 
 func (e *Engine) writer(topic string) *kafka.Writer {
 	w := sink.NewWriter(sink.WriterConfig{Brokers: e.cfg.Kafka.Brokers, Topic: topic, Partitioner: e.cfg.Kafka.Partitioner,
-		BatchSize: e.cfg.Kafka.WriteBatchSize, BatchTimeout: e.cfg.Kafka.WriteBatchTimeout})
+		BatchSize: e.cfg.Kafka.WriteBatchSize})
 	e.writers = append(e.writers, w)
 	return w
 }

@@ -47,9 +47,13 @@ func (e *Emitter) Observe(ts int64, t *ack.Ticket) {
 	e.cur = t
 	e.wm = max(e.wm, ts)
 	if now := time.Now(); now.Sub(e.last) >= e.interval {
-		e.flush(t, now, false)
+		e.flush(t, now, true, false)
 	}
 }
+
+// Now hands over what is pending at once, without watermarks: a need must
+// not wait for the interval, the regions are waiting for it.
+func (e *Emitter) Now(t *ack.Ticket) { e.flush(t, e.last, false, false) }
 
 // WM is the source's watermark.
 func (e *Emitter) WM() int64 { return e.wm }
@@ -78,19 +82,19 @@ func (e *Emitter) end() {
 // the first hand-off that failed since the last seal: that run must not be
 // committed.
 func (e *Emitter) Seal(t *ack.Ticket) error {
-	e.flush(t, time.Now(), false)
+	e.flush(t, time.Now(), true, false)
 	err := e.err
 	e.err = nil
 	return err
 }
 
 // Idle tells every partition the source has caught up.
-func (e *Emitter) Idle(t *ack.Ticket) { e.flush(t, time.Now(), true) }
+func (e *Emitter) Idle(t *ack.Ticket) { e.flush(t, time.Now(), true, true) }
 
-func (e *Emitter) flush(t *ack.Ticket, now time.Time, idle bool) {
+func (e *Emitter) flush(t *ack.Ticket, now time.Time, watermarks, idle bool) {
 	e.last = now
 	for p := range e.sent {
-		if e.sent[p] < e.wm || idle && !e.idle[p] {
+		if watermarks && (e.sent[p] < e.wm || idle && !e.idle[p]) {
 			e.begin(p, "")
 			e.buf = AppendWatermark(e.buf, e.src, e.wm, idle)
 			e.end()

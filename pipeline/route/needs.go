@@ -45,6 +45,7 @@ func (n *Needs) Need(ev *events.Need, t *ack.Ticket) {
 			n.open[ev.NeedID] = placed{partition: p, expiresAt: ev.ExpiresAt}
 		}
 		n.write(p, ev)
+		n.out.Now(t)
 		return
 	}
 	// A cancellation or fulfilment goes where the need is; if this

@@ -14,13 +14,14 @@ type WriterConfig struct {
 	Partitioner  string // murmur2, crc32 or fnv1a
 	Topic        string
 	BatchSize    int
-	BatchTimeout time.Duration
 }
 
 // NewWriter returns a synchronous producer that waits for all in-sync
 // replicas: a kafka.Writer literal defaults to fire-and-forget and a 1 s
 // batch timeout, neither acceptable for outputs whose offsets are committed
-// after the write.
+// after the write. Its callers hand it whole batches (a batcher gathers
+// them), so it must not wait for more: a partial batch would otherwise sit
+// for the batch timeout on every write.
 func NewWriter(c WriterConfig) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:                   kafka.TCP(c.Brokers...),
@@ -28,7 +29,7 @@ func NewWriter(c WriterConfig) *kafka.Writer {
 		Balancer:               Balancer(c.Partitioner),
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              c.BatchSize,
-		BatchTimeout:           c.BatchTimeout,
+		BatchTimeout:           time.Microsecond,
 		BatchBytes:             8 << 20,
 		MaxAttempts:            5,
 		WriteBackoffMin:        50 * time.Millisecond,
