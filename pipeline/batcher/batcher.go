@@ -29,8 +29,8 @@ type Chunk[T any] struct {
 
 // Config tunes a Batcher.
 type Config struct {
-	Name       string        // the sink, in logs and metrics
-	MaxRows    int           // write when this many rows are held
+	Name    string // the sink, in logs and metrics
+	MaxRows int    // write when this many rows are held
 	// MaxWait: write when the oldest chunk is this old. 0 writes as soon
 	// as the previous write is done, with whatever queued meanwhile: no
 	// wait at low load, and batches that grow with the load.

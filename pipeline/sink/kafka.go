@@ -10,10 +10,10 @@ import (
 
 // WriterConfig tunes a Kafka producer.
 type WriterConfig struct {
-	Brokers      []string
-	Partitioner  string // murmur2, crc32 or fnv1a
-	Topic        string
-	BatchSize    int
+	Brokers     []string
+	Partitioner string // murmur2, crc32 or fnv1a
+	Topic       string
+	BatchSize   int
 }
 
 // NewWriter returns a synchronous producer that waits for all in-sync
