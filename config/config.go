@@ -53,6 +53,7 @@ type Matching struct {
 	RegionResolution  int           `mapstructure:"region_resolution" yaml:"region_resolution"`
 	MaxRadiusM        float64       `mapstructure:"max_radius_m" yaml:"max_radius_m"`
 	WatermarkInterval time.Duration `mapstructure:"watermark_interval" yaml:"watermark_interval"`
+	Republish         time.Duration `mapstructure:"republish_interval" yaml:"republish_interval"`
 	Model             match.Params  `mapstructure:"model" yaml:"model"`
 }
 
@@ -109,7 +110,8 @@ type ClickHouse struct {
 
 // HTTP is the metrics and health listener.
 type HTTP struct {
-	Addr string `mapstructure:"addr" yaml:"addr"`
+	Addr      string `mapstructure:"addr" yaml:"addr"`
+	PprofAddr string `mapstructure:"pprof_addr" yaml:"pprof_addr"`
 }
 
 // Engine holds processing settings.

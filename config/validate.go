@@ -81,6 +81,9 @@ func (c *Config) Validate() error {
 	if !isHostPort(c.HTTP.Addr) {
 		bad("http.addr", "%q is not host:port", c.HTTP.Addr)
 	}
+	if c.HTTP.PprofAddr != "" && !isHostPort(c.HTTP.PprofAddr) {
+		bad("http.pprof_addr", "%q is not host:port; allowed: host:port, or empty for off", c.HTTP.PprofAddr)
+	}
 
 	if len(c.Engine.BaseCurrency) != 3 || strings.ToUpper(c.Engine.BaseCurrency) != c.Engine.BaseCurrency {
 		bad("engine.base_currency", "%q is not an ISO 4217 code; allowed: three upper-case letters such as CNY, USD, EUR", c.Engine.BaseCurrency)
@@ -104,6 +107,7 @@ func (c *Config) Validate() error {
 	if c.Matching.MaxRadiusM < events.MaxRadiusM || c.Matching.MaxRadiusM > 100_000 {
 		bad("matching.max_radius_m", "is %g; allowed: %d (the largest radius a need may ask for) to 100000", c.Matching.MaxRadiusM, events.MaxRadiusM)
 	}
+	within(bad, "matching.republish_interval", c.Matching.Republish, 0, time.Hour)
 	within(bad, "matching.watermark_interval", c.Matching.WatermarkInterval, 100*time.Microsecond, 10*time.Second)
 	if err := c.Matching.Model.Validate(); err != nil {
 		errs = append(errs, err)

@@ -39,3 +39,19 @@ func Cell(lat, lng float64, res int) uint64 {
 // h3Linked keeps h3-go, and with it the H3 C library, in every binary that
 // uses this package.
 var h3Linked = h3.LatLngToCell
+
+// Parent returns the cell of resolution res that holds cell c (c itself at
+// its own resolution, 0 for a res finer than c's). It is bit arithmetic on
+// the H3 index, as H3's cellToParent is, without a call into C: a cell
+// computed once at a fine resolution gives its coarser ones for free.
+func Parent(c uint64, res int) uint64 {
+	cur := int(c>>52) & 0xF
+	if res > cur || res < 0 {
+		return 0
+	}
+	c = c&^(0xF<<52) | uint64(res)<<52
+	for r := res + 1; r <= cur; r++ {
+		c |= 7 << ((15 - r) * 3)
+	}
+	return c
+}

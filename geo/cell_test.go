@@ -48,3 +48,18 @@ func BenchmarkCellH3Go(b *testing.B) {
 		_ = h3.LatLngToCell(h3.NewLatLng(lat, lng), 8)
 	}
 }
+
+func TestParentMatchesH3Go(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		lat, lng := r.Float64()*180-90, r.Float64()*360-180
+		res := r.IntN(16)
+		c := Cell(lat, lng, res)
+		for p := 0; p <= res; p++ {
+			want := h3.Cell(c).Parent(p)
+			if got := Parent(c, p); got != uint64(want) {
+				t.Fatalf("Parent(%x, %d) = %x, h3-go says %x", c, p, got, uint64(want))
+			}
+		}
+	}
+}

@@ -112,7 +112,7 @@ func paidAt(id, user string, ts int64, lat, lng float64) string {
 // and a helper coming back when an alert's window passes.
 func TestSuggestionScenarios(t *testing.T) {
 	e := newEnv(t, 4)
-	e.startEngine()
+	e.startEngine("EVERYWHERE_MATCHING_REPUBLISH_INTERVAL=0s") // every change its own version
 	const t0 = int64(1_764_000_000_000)
 	seen := t0 - 60_000 // when the helpers pinged
 

@@ -270,6 +270,9 @@ func better(a, b *Suggestion) bool {
 	return a.HelperID < b.HelperID
 }
 
+// cellOf returns the Resolution cell of the helper in slot.
+func (x *Index) cellOf(slot int32) uint64 { return x.helpers[slot].cell }
+
 // position returns where the helper in slot was last seen, whether it is
 // available there, its latest ping time and latest high alert.
 func (x *Index) position(slot int32) (lat, lng float64, available bool, pingMS, alertMS int64) {

@@ -55,6 +55,13 @@ type Matcher struct {
 
 	// Publish receives each new list; it must not keep the list.
 	Publish func(*List)
+	// Republish is the least event time, in milliseconds, between two
+	// versions of a need's list when the newer one only reorders or adds
+	// helpers: such changes within it are gathered into one version at its
+	// end. A list that drops a helper who is no longer a candidate (gone,
+	// stale, alerted, out of reach) is published at once. 0 publishes
+	// every change.
+	Republish int64
 	// Stats: lists published; re-rankings of an open need that changed its
 	// list, and those that changed nothing.
 	Published, Changed, Unchanged uint64
@@ -64,7 +71,10 @@ type openNeed struct {
 	ev      events.Need // strings owned
 	version uint32
 	list    []Suggestion
-	at      int64 // event time the list's scores are for
+	at      int64   // event time the list's scores are for
+	pub     []int32 // the helpers of the last published list, in order
+	pubAt   int64   // when it was published
+	flushAt int64   // when a gathered change is due, 0 for none
 	cells   []uint64
 	stamp   uint32
 	open    bool
@@ -155,11 +165,10 @@ func (m *Matcher) changed(slot int32, ts int64) {
 // nearby marks the open needs whose radius reaches the cell of the helper
 // in slot.
 func (m *Matcher) nearby(slot int32) {
-	lat, lng, avail, _, _ := m.idx.position(slot)
-	if !avail {
+	if _, _, avail, _, _ := m.idx.position(slot); !avail {
 		return
 	}
-	for _, ni := range m.cells[geo.Cell(lat, lng, NeedResolution)] {
+	for _, ni := range m.cells[geo.Parent(m.idx.cellOf(slot), NeedResolution)] {
 		m.mark(ni)
 	}
 }
@@ -340,8 +349,7 @@ func (m *Matcher) close(ni int32) {
 	m.unplace(ni)
 	m.relist(ni, n.list, nil)
 	delete(m.byID, n.ev.NeedID)
-	cells := n.cells
-	*n = openNeed{cells: cells, list: n.list[:0]}
+	*n = openNeed{cells: n.cells, list: n.list[:0], pub: n.pub[:0]}
 	m.free = append(m.free, ni)
 }
 
@@ -364,9 +372,49 @@ func (m *Matcher) rematch(ni int32, at int64) {
 	m.publish(ni, at)
 }
 
-// publish announces need ni's list, one version up.
+// publish announces need ni's list, one version up, unless the change
+// waits for the end of the republish interval.
 func (m *Matcher) publish(ni int32, at int64) {
 	n := &m.needs[ni]
+	if n.version > 0 && m.Republish > 0 && at < n.pubAt+m.Republish && !m.dropsCandidate(n, at) {
+		if n.flushAt == 0 {
+			n.flushAt = n.pubAt + m.Republish
+			m.timers.push(timer{at: n.flushAt, kind: needFlush, slot: ni, ref: n.flushAt})
+		}
+		return
+	}
+	m.emit(ni, at)
+}
+
+// dropsCandidate reports whether a helper of the last published list is
+// no longer a candidate: the matcher must not leave them suggested.
+func (m *Matcher) dropsCandidate(n *openNeed, at int64) bool {
+	for _, slot := range n.pub {
+		if _, ok := m.idx.Suggest(slot, &n.ev, at); !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// emit publishes need ni's list if it differs from the last published.
+func (m *Matcher) emit(ni int32, at int64) {
+	n := &m.needs[ni]
+	n.flushAt = 0
+	if n.version > 0 && len(n.pub) == len(n.list) {
+		same := true
+		for i := range n.list {
+			same = same && n.pub[i] == n.list[i].slot
+		}
+		if same {
+			return
+		}
+	}
+	n.pub = n.pub[:0]
+	for i := range n.list {
+		n.pub = append(n.pub, n.list[i].slot)
+	}
+	n.pubAt = at
 	if n.version > 0 {
 		m.Changed++
 	}
@@ -455,6 +503,12 @@ func (m *Matcher) fire(t *timer) {
 	case needExpires:
 		if n := &m.needs[t.slot]; n.open && n.ev.ExpiresAt == t.ref {
 			m.close(t.slot)
+		}
+		return
+	case needFlush:
+		if n := &m.needs[t.slot]; n.open && n.flushAt == t.ref {
+			m.shift(n, t.at)
+			m.emit(t.slot, t.at)
 		}
 		return
 	case helperStale:

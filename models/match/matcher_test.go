@@ -210,3 +210,24 @@ func ids(l []Suggestion) []string {
 	}
 	return out
 }
+
+func TestReorderingsAreGatheredAndDroppedCandidatesGoAtOnce(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Republish = 30_000
+	m.Helper(helperAt("a", now, 1000, true), now)
+	m.Need(need("n1", now))
+	expect(t, r, "n1 v1 @0 [a]")
+	m.Helper(helperAt("b", now+1000, 100, true), now+1000)
+	m.Helper(helperAt("c", now+2000, 500, true), now+2000)
+	expect(t, r) // better helpers, gathered until the interval ends
+	m.Advance(now + 30_000)
+	expect(t, r, "n1 v2 @30000 [b c a]")
+	m.Helper(helperAt("b", now+31_000, 100, false), now+31_000)
+	expect(t, r, "n1 v3 @31000 [c a]") // b is no candidate any more: at once
+	m.Helper(helperAt("c", now+32_000, 2000, true), now+32_000)
+	m.Helper(helperAt("c", now+33_000, 400, true), now+33_000)
+	m.Advance(now + 61_000)
+	expect(t, r) // c moved away and back: the list at the end is the one published
+	m.Helper(helperAt("c", now+62_000, 2000, true), now+62_000)
+	expect(t, r, "n1 v4 @62000 [a c]") // the interval since v3 is over: at once
+}

@@ -18,6 +18,7 @@ const (
 	helperStale timerKind = iota
 	alertEnds
 	needExpires
+	needFlush
 )
 
 // timers is a min-heap on (at, kind, slot): timers due at the same time

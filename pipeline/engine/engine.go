@@ -59,6 +59,11 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 		return err
 	}
 	defer srv.shutdown()
+	if prof, err := e.servePprof(); err != nil {
+		return err
+	} else if prof != nil {
+		defer prof.shutdown()
+	}
 
 	conn, err := e.connect(ctx)
 	if err != nil {

@@ -83,7 +83,7 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 	mc := &e.cfg.Matching
 	return &matchEnv{regionsOut: regionsOut, userParts: users, needParts: needs, regionParts: regions,
 		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
-			Model: mc.ModelName, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
+			Model: mc.ModelName, Republish: mc.Republish, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
 }
 
 func messages(dst []kafka.Message, chunk []kafka.Message) []kafka.Message {

@@ -27,6 +27,7 @@ type Env struct {
 	Params       *match.Params
 	K            int
 	Model        string
+	Republish    time.Duration
 	Sources      int // partitions of the user topics, the needs topic and the outcomes topic
 	BaseCurrency string
 	Metrics      *metrics.Metrics
@@ -56,6 +57,7 @@ func NewHandler(ctx context.Context, env *Env) *Handler {
 	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
 		m: match.NewMatcher(env.Params, env.K), latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
 	h.m.Publish = h.publish
+	h.m.Republish = env.Republish.Milliseconds()
 	return h
 }
 
