@@ -21,7 +21,7 @@ import (
 // probe is the first purchase of a new user above the amount_spike floor,
 // which always raises an alert. Reports p50 and p99 in milliseconds.
 func BenchmarkTransactionToAlert(b *testing.B) {
-	for _, load := range []int{20_000, 100_000} {
+	for _, load := range []int{20_000, 60_000} {
 		b.Run(fmt.Sprintf("load=%d/s", load), func(b *testing.B) {
 			probeLatency(b, load, func(e *env) (string, string) { return e.topics.Transactions, e.topics.Alerts },
 				func(i int, ts int64) (string, string, []byte) {
@@ -46,7 +46,7 @@ func BenchmarkTransactionToAlert(b *testing.B) {
 // routed to its region, merged in event time with every source, ranked,
 // and published.
 func BenchmarkNeedToSuggestions(b *testing.B) {
-	for _, load := range []int{20_000, 100_000} {
+	for _, load := range []int{20_000, 60_000} {
 		b.Run(fmt.Sprintf("load=%d/s", load), func(b *testing.B) {
 			probeLatency(b, load, func(e *env) (string, string) { return e.topics.Needs, e.topics.Suggestions },
 				func(i int, ts int64) (string, string, []byte) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -235,6 +236,36 @@ func TestSuggestionScenarios(t *testing.T) {
 	})
 	if n := e.queryUint("SELECT count() FROM suggestions FINAL WHERE need_id = 'n-rematch' AND version = 2 AND rank = 1 AND helper_id = 'm-b'"); n != 1 {
 		t.Errorf("n-rematch version 2 rank 1 rows: %d", n)
+	}
+	// The README's acceptance-by-rank query, on this database: d-near,
+	// first for n-dist, accepted it.
+	e.kcatProduce(e.topics.Outcomes, []string{outcome("n-dist", "d-near", end+120_000, "accepted", 5)})
+	wait(t, 30*time.Second, "the outcome in ClickHouse", func() bool {
+		return e.queryUint("SELECT count() FROM outcomes FINAL WHERE need_id = 'n-dist'") == 1
+	})
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := string(readme)
+	q = q[strings.Index(q, "SELECT rank, count() AS shown"):]
+	q = strings.ReplaceAll(q[:strings.Index(q, "```")], "everywhere.", e.ch.Database+".")
+	rows2, err := e.conn.Query(context.Background(), q)
+	if err != nil {
+		t.Fatalf("README acceptance query: %v", err)
+	}
+	byRank := map[uint8][2]uint64{}
+	for rows2.Next() {
+		var rank uint8
+		var shown, taken uint64
+		var rate float64
+		if err := rows2.Scan(&rank, &shown, &taken, &rate); err != nil {
+			t.Fatal(err)
+		}
+		byRank[rank] = [2]uint64{shown, taken}
+	}
+	if byRank[1][1] != 1 || byRank[2][1] != 0 || byRank[1][0] < 7 {
+		t.Errorf("acceptance by rank: %v", byRank)
 	}
 	if testing.Verbose() {
 		for need, ls := range lists {
