@@ -33,6 +33,14 @@ const cellSpacingM = 150
 // the most recent first: the helpers most surely still there.
 const MaxPerCell = 64
 
+// MaxExamined bounds the helpers one query examines in all: in a dense
+// city the score's other factors keep helpers a kilometre away in the
+// running, and without a bound a query would look at thousands. Cells are
+// taken nearest first, so what is left out is the farthest, the least
+// likely to rank. Where helpers are sparse the bound is never reached and
+// the answer is exact.
+const MaxExamined = 2048
+
 // MaxPingAge is how old a helper's latest ping may be (contract rule 1).
 const MaxPingAge = 10 * 60_000
 
@@ -77,17 +85,18 @@ const cellRadiusM = 250
 // Index holds every known user's latest position and record, and indexes
 // the available ones by H3 cell. It is owned by one goroutine.
 type Index struct {
-	p       *Params
-	byID    map[string]int32
-	helpers []helper
-	cells   map[uint64]*cell
-	stamp   uint32
-	ring    []*cell // scratch, reused by every query
-	next    []*cell
-	heap    topK
-	cosLat  float64 // of the need being queried
-	reach   float64 // beyond this distance no helper can enter the top k
-	at      int64   // event time of the query
+	p        *Params
+	byID     map[string]int32
+	helpers  []helper
+	cells    map[uint64]*cell
+	stamp    uint32
+	ring     []*cell // scratch, reused by every query
+	next     []*cell
+	heap     topK
+	cosLat   float64 // of the need being queried
+	reach    float64 // beyond this distance no helper can enter the top k
+	at       int64   // event time of the query
+	examined int     // helpers looked at by the query
 }
 
 // alerted reports whether a high alert keeps h out at event time at.
@@ -287,6 +296,7 @@ func (x *Index) position(slot int32) (lat, lng float64, available bool, pingMS, 
 func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Suggestion {
 	x.stamp++
 	x.at = at
+	x.examined = 0
 	x.heap.reset(k)
 	x.reach = math.Inf(1)
 	x.cosLat = math.Cos(n.Lat * math.Pi / 180)
@@ -298,7 +308,7 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 		if minDist > n.RadiusM {
 			break
 		}
-		if x.heap.full() && x.p.MaxScoreAt(minDist) < x.heap.min() {
+		if x.heap.full() && x.p.MaxScoreAt(minDist) < x.heap.min() || x.examined >= MaxExamined {
 			break
 		}
 		x.next = x.next[:0]
@@ -349,7 +359,8 @@ func (x *Index) neighbours(cl *cell) []*cell {
 
 func (x *Index) scan(cl *cell, n *events.Need) {
 	seen := 0
-	for i := len(cl.members) - 1; i >= 0 && seen < MaxPerCell; i-- {
+	for i := len(cl.members) - 1; i >= 0 && seen < MaxPerCell && x.examined < MaxExamined; i-- {
+		x.examined++
 		m := &cl.members[i]
 		seen++
 		d := x.dist(n, float64(m.lat), float64(m.lng))
