@@ -149,7 +149,9 @@ func New(version string, topics, sinks []string) *Metrics {
 	}, []string{"kind"})
 	m.EventToOutput = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "everywhere_event_to_output_seconds", Help: "From an output's event time to its hand-off to the producer, by output (suggestions, alerts): end-to-end latency while live, backlog age while catching up.",
-		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		// 0.025 is the latency objective (a bucket of its own, so the
+		// alert rule can count what misses it); above a second is backlog.
+		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600},
 	}, []string{"output"})
 	m.Rematches.WithLabelValues("published")
 	m.Rematches.WithLabelValues("unchanged")

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/events"
@@ -35,18 +36,19 @@ type Env struct {
 
 // Partition is the detector of one partition number.
 type Partition struct {
-	env    *Env
-	ctx    context.Context
-	d      *fraud.Detector
-	cur    *ack.Ticket
-	alerts []fraud.Alert
-	users  int
-	late   int
-	maxTS  int64
-	seals  int
-	pdec   pathDecoder
-	path   fraud.Path
-	err    error // first failed hand-off to a sink: the run must not commit
+	env     *Env
+	ctx     context.Context
+	d       *fraud.Detector
+	cur     *ack.Ticket
+	alerts  []fraud.Alert
+	users   int
+	late    int
+	maxTS   int64
+	seals   int
+	pdec    pathDecoder
+	path    fraud.Path
+	err     error // first failed hand-off to a sink: the run must not commit
+	latency prometheus.Observer
 	// OnAlert, when set, sees every alert published, under its run's ticket.
 	OnAlert func(a *fraud.Alert, t *ack.Ticket)
 }
@@ -54,7 +56,7 @@ type Partition struct {
 // NewPartition starts an empty detector. ctx bounds the hand-offs to the
 // sinks: when it ends, output not handed over keeps its run uncommitted.
 func NewPartition(ctx context.Context, env *Env) *Partition {
-	p := &Partition{env: env, ctx: ctx, d: fraud.New(env.Rules.Load())}
+	p := &Partition{env: env, ctx: ctx, d: fraud.New(env.Rules.Load()), latency: env.Metrics.EventToOutput.WithLabelValues("alerts")}
 	p.d.EmitPath = p.emitPath
 	return p
 }
@@ -92,9 +94,11 @@ func (p *Partition) publish(t *ack.Ticket) {
 		return
 	}
 	chunk := slices.Clone(p.alerts)
+	now := time.Now()
 	for i := range chunk {
 		a := &chunk[i]
 		p.env.Metrics.Alerts.WithLabelValues(a.Rule, a.Severity.String()).Inc()
+		p.latency.Observe(max(now.Sub(time.UnixMilli(a.TS)).Seconds(), 0))
 		if p.OnAlert != nil {
 			p.OnAlert(a, t)
 		}
