@@ -47,7 +47,7 @@ func reportKafka(ctx context.Context, w *tabwriter.Writer, cfg *config.Config) e
 		}
 		fmt.Fprintf(w, "%s\t%d\t\n", t, n)
 	}
-	lag, err := kafkaadmin.GroupLag(ctx, cfg.Kafka.Brokers, cfg.Kafka.Group, cfg.Topics().Inputs())
+	lag, err := kafkaadmin.GroupLag(ctx, cfg.Kafka.Brokers, cfg.Kafka.Group, append(cfg.Topics().Inputs(), cfg.Topics().Internal()...))
 	if err != nil {
 		return err
 	}

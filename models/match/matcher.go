@@ -39,7 +39,8 @@ type List struct {
 type Matcher struct {
 	p     *Params
 	idx   *Index
-	k     int
+	k     int // helpers published per need
+	kk    int // helpers kept per need: k and a reserve
 	now   int64
 	needs []openNeed
 	free  []int32
@@ -70,14 +71,18 @@ type Matcher struct {
 type openNeed struct {
 	ev      events.Need // strings owned
 	version uint32
-	list    []Suggestion
-	at      int64   // event time the list's scores are for
-	pub     []int32 // the helpers of the last published list, in order
-	pubAt   int64   // when it was published
-	flushAt int64   // when a gathered change is due, 0 for none
-	cells   []uint64
-	stamp   uint32
-	open    bool
+	list    []Suggestion // the best helpers, best first: the top k and a reserve
+	// complete: the list holds every candidate (the last query found
+	// fewer than it asked for), so any new candidate belongs in it.
+	// Otherwise every unlisted candidate ranks below the list's last.
+	complete bool
+	at       int64   // event time the list's scores are for
+	pub      []int32 // the helpers of the last published list, in order
+	pubAt    int64   // when it was published
+	flushAt  int64   // when a gathered change is due, 0 for none
+	cells    []uint64
+	stamp    uint32
+	open     bool
 }
 
 type listing struct {
@@ -99,9 +104,14 @@ const (
 	needCellM    = 1750
 )
 
+// Reserve is how many helpers beyond k a need's list keeps: when a listed
+// helper falls or leaves, the next one is already known, and the need is
+// ranked afresh only once the reserve runs out.
+const Reserve = 5
+
 // NewMatcher returns a matcher publishing the k best helpers of each need.
 func NewMatcher(p *Params, k int) *Matcher {
-	return &Matcher{p: p, idx: NewIndex(p), k: k, byID: map[string]int32{}, cells: map[uint64][]int32{},
+	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, cells: map[uint64][]int32{},
 		listed: map[int32]*listing{}, alerts: map[int32]int64{}}
 }
 
@@ -187,37 +197,47 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 	}
 	s, ok := m.idx.Suggest(slot, &n.ev, at)
 	if pos >= 0 {
-		if !ok || better(&n.list[pos], &s) {
-			m.rematch(ni, at) // fell or left: someone unlisted may come in
+		// Take the helper out and put it back where it now ranks, unless
+		// it is gone, or it fell below every other listed helper while
+		// unlisted ones may rank above it: then it stays out, and the
+		// reserve keeps the top k exact until it runs out.
+		n.list = append(n.list[:pos], n.list[pos+1:]...)
+		back := ok && (n.complete || len(n.list) > 0 && better(&s, &n.list[len(n.list)-1]))
+		if back {
+			m.insert(n, s)
+		} else {
+			m.unlist(slot, ni)
+			if ok {
+				n.complete = false
+			}
+		}
+		if len(n.list) < m.k && !n.complete {
+			m.rematch(ni, at)
 			return
 		}
-		n.list[pos] = s
-		moved := false
-		for ; pos > 0 && better(&n.list[pos], &n.list[pos-1]); pos-- {
-			n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
-			moved = true
-		}
-		if moved {
-			m.publish(ni, at)
-		} else {
-			m.Unchanged++
-		}
+		m.publish(ni, at)
 		return
 	}
-	if !ok || len(n.list) >= m.k && !better(&s, &n.list[len(n.list)-1]) {
-		return // cannot enter
+	if !ok || !n.complete && (len(n.list) == 0 || !better(&s, &n.list[len(n.list)-1])) {
+		return // cannot enter: every unlisted candidate ranks below the list
 	}
-	if len(n.list) >= m.k {
+	if len(n.list) >= m.kk {
 		out := n.list[len(n.list)-1].slot
 		n.list = n.list[:len(n.list)-1]
 		m.unlist(out, ni)
+		n.complete = false
 	}
-	n.list = append(n.list, s)
-	for pos = len(n.list) - 1; pos > 0 && better(&n.list[pos], &n.list[pos-1]); pos-- {
-		n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
-	}
+	m.insert(n, s)
 	m.list(slot, ni)
 	m.publish(ni, at)
+}
+
+// insert puts s in its place in n's list.
+func (m *Matcher) insert(n *openNeed, s Suggestion) {
+	n.list = append(n.list, s)
+	for pos := len(n.list) - 1; pos > 0 && better(&n.list[pos], &n.list[pos-1]); pos-- {
+		n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
+	}
 }
 
 // shift brings the scores of need ni's list to event time at: every
@@ -357,7 +377,8 @@ func (m *Matcher) close(ni int32) {
 // changed.
 func (m *Matcher) rematch(ni int32, at int64) {
 	n := &m.needs[ni]
-	m.found = m.idx.Query(&n.ev, at, m.k, m.found[:0])
+	m.found = m.idx.Query(&n.ev, at, m.kk, m.found[:0])
+	n.complete = len(m.found) < m.kk
 	if n.version > 0 && sameHelpers(n.list, m.found) {
 		// Same helpers in the same order: nothing to publish, but keep the
 		// new scores, which decide what may enter the list later.
@@ -401,18 +422,20 @@ func (m *Matcher) dropsCandidate(n *openNeed, at int64) bool {
 func (m *Matcher) emit(ni int32, at int64) {
 	n := &m.needs[ni]
 	n.flushAt = 0
-	if n.version > 0 && len(n.pub) == len(n.list) {
+	top := n.list[:min(m.k, len(n.list))]
+	if n.version > 0 && len(n.pub) == len(top) {
 		same := true
-		for i := range n.list {
-			same = same && n.pub[i] == n.list[i].slot
+		for i := range top {
+			same = same && n.pub[i] == top[i].slot
 		}
 		if same {
+			m.Unchanged++
 			return
 		}
 	}
 	n.pub = n.pub[:0]
-	for i := range n.list {
-		n.pub = append(n.pub, n.list[i].slot)
+	for i := range top {
+		n.pub = append(n.pub, top[i].slot)
 	}
 	n.pubAt = at
 	if n.version > 0 {
@@ -421,7 +444,7 @@ func (m *Matcher) emit(ni int32, at int64) {
 	n.version++
 	m.Published++
 	if m.Publish != nil {
-		m.Publish(&List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: n.list})
+		m.Publish(&List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: top})
 	}
 }
 

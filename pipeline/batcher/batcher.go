@@ -11,6 +11,7 @@ package batcher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -221,7 +222,7 @@ func (b *Batcher[T]) flush(batch []T, rows int) bool {
 		}
 		// Throttled: a sink that is down for a minute logs a few lines, not thousands.
 		if time.Since(lastLog) > 10*time.Second {
-			slog.Warn("write failed, retrying", "sink", b.cfg.Name, "rows", rows, "attempt", attempt+1, "backoff", backoff, "err", err)
+			slog.Warn("write failed, retrying", "sink", b.cfg.Name, "rows", rows, "attempt", attempt+1, "backoff", backoff, "err", clip(err.Error()))
 			lastLog = time.Now()
 		}
 		select {
@@ -230,4 +231,14 @@ func (b *Batcher[T]) flush(batch []T, rows int) bool {
 		}
 		backoff = min(backoff*2, b.cfg.MaxBackoff)
 	}
+}
+
+// clip keeps a logged error to one readable line: a producer's error can
+// repeat the same reason for each of thousands of messages.
+func clip(s string) string {
+	const most = 600
+	if len(s) <= most {
+		return s
+	}
+	return s[:most] + fmt.Sprintf("... (%d bytes)", len(s))
 }

@@ -17,8 +17,8 @@ import (
 // matchEnv is what the matching sets share: where routed records and
 // re-keyed outcomes go, the region layout, and the matchers' sinks.
 type matchEnv struct {
-	regionsOut  *batcher.Batcher[[]kafka.Message]
-	userParts   int // source numbers: user partitions, then need partitions, then outcome partitions
+	regionsOut  []*batcher.Batcher[[]kafka.Message] // sources share them, each always the same one
+	userParts   int                                 // source numbers: user partitions, then need partitions, then outcome partitions
 	needParts   int
 	regionParts int
 	match       *matching.Env
@@ -70,13 +70,20 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 		e.health.sinks = append(e.health.sinks, b)
 	}
 	// Routed records name their partition themselves (see route.Regions).
-	rw := e.writer(t.Regions)
-	rw.Balancer = sink.Chosen{}
-	regionsOut := batcher.New(fast(t.Regions), sink.Produce(rw, messages), batcher.Observer(e.m))
+	// Every routed event makes one or two records, so one synchronous
+	// producer would cap the engine at its rate: several write side by
+	// side, a source always through the same one so its records keep their
+	// order.
+	var regionsOut []*batcher.Batcher[[]kafka.Message]
+	for range regionWriters {
+		rw := e.writer(t.Regions)
+		rw.Balancer = sink.Chosen{}
+		regionsOut = append(regionsOut, batcher.New(fast(t.Regions), sink.Produce(rw, messages), batcher.Observer(e.m)))
+	}
 	suggestions := batcher.New(fast(t.Suggestions), sink.Produce(e.writer(t.Suggestions), messages), batcher.Observer(e.m))
 	table := batcher.New(batcher.Config{Name: matching.SuggestionsTable.Name, MaxRows: ch.FlushRows, MaxWait: ch.FlushInterval,
 		Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}, sink.Insert(e.conn, matching.SuggestionsTable), batcher.Observer(e.m))
-	for _, b := range []*batcher.Batcher[[]kafka.Message]{regionsOut, suggestions} {
+	for _, b := range append(regionsOut, suggestions) {
 		start(b)
 	}
 	start(table)
@@ -85,6 +92,9 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
 			Model: mc.ModelName, Republish: mc.Republish, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
 }
+
+// regionWriters is how many producers write the regions topic.
+const regionWriters = 4
 
 func messages(dst []kafka.Message, chunk []kafka.Message) []kafka.Message {
 	return append(dst, chunk...)
@@ -97,5 +107,5 @@ func (m *matchEnv) regions(e *Engine) *route.Regions {
 }
 
 func (m *matchEnv) emitter(ctx context.Context, e *Engine, src int) *route.Emitter {
-	return route.NewEmitter(ctx, src, m.regionParts, m.regionsOut, e.cfg.Matching.WatermarkInterval)
+	return route.NewEmitter(ctx, src, m.regionParts, m.regionsOut[src%len(m.regionsOut)], e.cfg.Matching.WatermarkInterval)
 }

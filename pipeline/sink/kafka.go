@@ -24,13 +24,15 @@ type WriterConfig struct {
 // for the batch timeout on every write.
 func NewWriter(c WriterConfig) *kafka.Writer {
 	return &kafka.Writer{
-		Addr:                   kafka.TCP(c.Brokers...),
-		Topic:                  c.Topic,
-		Balancer:               Balancer(c.Partitioner),
-		RequiredAcks:           kafka.RequireAll,
-		BatchSize:              c.BatchSize,
-		BatchTimeout:           time.Microsecond,
-		BatchBytes:             8 << 20,
+		Addr:         kafka.TCP(c.Brokers...),
+		Topic:        c.Topic,
+		Balancer:     Balancer(c.Partitioner),
+		RequiredAcks: kafka.RequireAll,
+		BatchSize:    c.BatchSize,
+		BatchTimeout: time.Microsecond,
+		// Under the broker's default message.max.bytes (1 MiB): a larger
+		// record batch is refused whole.
+		BatchBytes:             1_000_000,
 		MaxAttempts:            5,
 		WriteBackoffMin:        50 * time.Millisecond,
 		WriteBackoffMax:        2 * time.Second,
