@@ -78,7 +78,12 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 	for range regionWriters {
 		rw := e.writer(t.Regions)
 		rw.Balancer = sink.Chosen{}
-		regionsOut = append(regionsOut, batcher.New(fast(t.Regions), sink.Produce(rw, messages), batcher.Observer(e.m)))
+		// A short queue: chunks hold a few milliseconds of a source's
+		// records each, and while a catch-up outruns the producers the
+		// queue is what memory holds; sources wait instead.
+		cfg := fast(t.Regions)
+		cfg.Queue = 16
+		regionsOut = append(regionsOut, batcher.New(cfg, sink.Produce(rw, messages), batcher.Observer(e.m)))
 	}
 	suggestions := batcher.New(fast(t.Suggestions), sink.Produce(e.writer(t.Suggestions), messages), batcher.Observer(e.m))
 	table := batcher.New(batcher.Config{Name: matching.SuggestionsTable.Name, MaxRows: ch.FlushRows, MaxWait: ch.FlushInterval,

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 
+	"everywhere/events"
+	"everywhere/models/match"
 	"everywhere/pipeline/route"
 )
 
@@ -26,6 +28,7 @@ import (
 // Ties go by source number.
 type Merge struct {
 	src []source
+	out route.Record // the record Pop returns
 }
 
 type source struct {
@@ -36,10 +39,15 @@ type source struct {
 	known bool // heard from at least once
 }
 
+// queued is a record waiting, kept small: helpers are most of them, and
+// a catch-up can hold many while the slowest source catches up.
 type queued struct {
-	key    int64
-	offset int64
-	rec    route.Record
+	key     int64
+	offset  int64
+	kind    route.Kind
+	helper  match.HelperState
+	need    *events.Need
+	outcome *events.Outcome
 }
 
 // NewMerge returns a merge of n sources.
@@ -66,27 +74,27 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 		n := copy(s.q, s.q[s.head:])
 		s.q, s.head = s.q[:n], 0
 	}
-	s.q = append(s.q, queued{key: r.WM, offset: offset, rec: *r})
-	own(&s.q[len(s.q)-1].rec)
-}
-
-// own copies the strings of a decoded record, which are views.
-func own(r *route.Record) {
+	q := queued{key: r.WM, offset: offset, kind: r.Kind}
+	// Decoded strings are views: what is kept is copied.
 	switch r.Kind {
 	case route.KindHelper:
-		r.Helper.ID = strings.Clone(r.Helper.ID)
+		q.helper = r.Helper
+		q.helper.ID = strings.Clone(r.Helper.ID)
 	case route.KindNeed:
-		n := &r.Need
+		n := r.Need
 		n.NeedID, n.UserID, n.Currency = strings.Clone(n.NeedID), strings.Clone(n.UserID), ""
+		q.need = &n
 	case route.KindOutcome:
-		o := &r.Outcome
+		o := r.Outcome
 		o.NeedID, o.HelperID = strings.Clone(o.NeedID), strings.Clone(o.HelperID)
+		q.outcome = &o
 	}
+	s.q = append(s.q, q)
 }
 
 // Pop returns the next record in event-time order and its order key, or
 // nil when the next one is not known yet. The record stays valid until the
-// next Push.
+// next Pop.
 func (m *Merge) Pop() (*route.Record, int64) {
 	best := -1
 	for i := range m.src {
@@ -111,7 +119,17 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	}
 	q := &b.q[b.head]
 	b.head++
-	return &q.rec, key
+	m.out.Kind = q.kind
+	switch q.kind {
+	case route.KindHelper:
+		m.out.Helper = q.helper
+	case route.KindNeed:
+		m.out.Need = *q.need
+	case route.KindOutcome:
+		m.out.Outcome = *q.outcome
+	}
+	*q = queued{}
+	return &m.out, key
 }
 
 // Low is the event time the merge has passed: every record released from

@@ -111,7 +111,7 @@ func (e *Emitter) flush(t *ack.Ticket, now time.Time, watermarks, idle bool) {
 			msgs[i].Key = e.buf[r.key:r.value:r.value]
 		}
 	}
-	e.buf = make([]byte, 0, cap(e.buf)) // the chunk owns the old buffer now
+	e.buf = make([]byte, 0, len(e.buf)) // the chunk owns the old buffer now
 	e.pend = e.pend[:0]
 	e.Chunks++
 	if err := e.sink.Add(e.ctx, batcher.Chunk[[]kafka.Message]{Data: msgs, Rows: len(msgs), Ticket: t}); err != nil && e.err == nil {
