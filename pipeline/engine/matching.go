@@ -99,7 +99,7 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 }
 
 // regionWriters is how many producers write the regions topic.
-const regionWriters = 4
+const regionWriters = 2
 
 func messages(dst []kafka.Message, chunk []kafka.Message) []kafka.Message {
 	return append(dst, chunk...)
