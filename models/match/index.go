@@ -66,7 +66,8 @@ type helper struct {
 type member struct {
 	slot     int32
 	lat, lng float32
-	static   float32 // upper bound of every factor but distance
+	static   float32 // upper bound of every factor but distance and skill
+	skills   events.SkillSet
 }
 
 type cell struct {
@@ -150,7 +151,7 @@ func (x *Index) Ping(p *events.Ping) (left, entered uint64) {
 	if p.Available {
 		cl := x.cellAt(c)
 		h.slot = int32(len(cl.members))
-		cl.members = append(cl.members, member{slot: s, lat: h.lat, lng: h.lng, static: x.static(h)})
+		cl.members = append(cl.members, member{slot: s, lat: h.lat, lng: h.lng, static: x.static(h), skills: h.skills})
 		entered = c
 	}
 	return left, entered
@@ -195,18 +196,20 @@ func (x *Index) Outcome(o *events.Outcome) int32 {
 	return s
 }
 
-// static bounds a helper's score without its distance term: exact for
-// reliability and credit, the most for skill and recency.
+// static bounds a helper's score without its distance and skill terms:
+// exact for reliability and credit, the most for recency. The skill term
+// is added per need from the skills kept beside it.
 func (x *Index) static(h *helper) float32 {
 	c := Candidate{DistanceM: math.Inf(1), Record: h.record, Credit: int(h.credit)}
 	s, _ := x.p.Score(&c, events.CategoryNone)
-	return float32(s + x.p.Weights.Skill + 1e-6) // recency is at its most at age 0
+	return float32(s + 1e-6) // recency is at its most at age 0
 }
 
 // restatic refreshes the bound kept in the helper's cell entry.
 func (x *Index) restatic(h *helper) {
 	if h.slot >= 0 {
-		x.cells[h.cell].members[h.slot].static = x.static(h)
+		m := &x.cells[h.cell].members[h.slot]
+		m.static, m.skills = x.static(h), h.skills
 	}
 }
 
@@ -247,7 +250,7 @@ func (x *Index) Set(s *HelperState) int32 {
 		h.cell = geo.Cell(s.Lat, s.Lng, Resolution)
 		cl := x.cellAt(h.cell)
 		h.slot = int32(len(cl.members))
-		cl.members = append(cl.members, member{slot: slot, lat: h.lat, lng: h.lng, static: x.static(h)})
+		cl.members = append(cl.members, member{slot: slot, lat: h.lat, lng: h.lng, static: x.static(h), skills: h.skills})
 	}
 	return slot
 }
@@ -370,7 +373,11 @@ func (x *Index) scan(cl *cell, n *events.Need) {
 		// exp(-z) <= 1/(1+z): a cheap bound on the distance term that, with
 		// the static bound, drops most helpers that cannot enter the top k
 		// without scoring them.
-		if x.heap.full() && float64(m.static)+x.p.Weights.Distance/(1+d/x.p.DistanceScaleM) < x.heap.min() {
+		bound := float64(m.static) + x.p.Weights.Distance/(1+d/x.p.DistanceScaleM)
+		if m.skills.Has(n.Category) {
+			bound += x.p.Weights.Skill
+		}
+		if x.heap.full() && bound < x.heap.min() {
 			continue
 		}
 		s := m.slot
