@@ -103,6 +103,11 @@ func must(err error) {
 func generate(users int, d time.Duration, seed uint64) []simulator.Message {
 	c := simulator.DefaultConfig()
 	c.Users, c.Duration, c.Seed, c.Episodes = users, d, seed, 1
+	return simulate(c)
+}
+
+// simulate runs the simulated city and keeps every message.
+func simulate(c simulator.Config) []simulator.Message {
 	s := simulator.New(c)
 	var out []simulator.Message
 	var m simulator.Message
@@ -112,6 +117,16 @@ func generate(users int, d time.Duration, seed uint64) []simulator.Message {
 	return out
 }
 
+// kcatPublish publishes a simulated stream to the input topics with kcat.
+func (e *env) kcatPublish(x *expected) {
+	e.t.Helper()
+	topicName := map[simulator.Topic]string{simulator.Pings: e.topics.Pings, simulator.Profiles: e.topics.Profiles,
+		simulator.Transactions: e.topics.Transactions, simulator.Needs: e.topics.Needs, simulator.Outcomes: e.topics.Outcomes}
+	for topic, lines := range x.byTopic {
+		e.kcatProduce(topicName[topic], lines)
+	}
+}
+
 // TestKcatInputReachesAggregatesExactly publishes a simulated morning with
 // kcat and checks every ClickHouse aggregate, row by row, against totals
 // computed straight from the input.
@@ -119,11 +134,7 @@ func TestKcatInputReachesAggregatesExactly(t *testing.T) {
 	e := newEnv(t, 4)
 	x := expect(generate(400, 10*time.Hour, 7))
 	en := e.startEngine()
-	topicName := map[simulator.Topic]string{simulator.Pings: e.topics.Pings, simulator.Profiles: e.topics.Profiles,
-		simulator.Transactions: e.topics.Transactions, simulator.Needs: e.topics.Needs, simulator.Outcomes: e.topics.Outcomes}
-	for topic, lines := range x.byTopic {
-		e.kcatProduce(topicName[topic], lines)
-	}
+	e.kcatPublish(x)
 	wantPings := uint64(x.published[simulator.Pings])
 	wait(t, 2*time.Minute, "engine caught up and wrote every ping", func() bool {
 		return e.lag() == 0 && e.queryUint("SELECT sum(pings) FROM ping_cell_minute") == wantPings

@@ -90,11 +90,7 @@ func TestDashboardQueriesAgainstPrometheusAndClickHouse(t *testing.T) {
 	c := simulator.DefaultConfig()
 	c.Users, c.Duration, c.Seed, c.Episodes = 400, 10*time.Hour, 5, 1
 	x := expect(simulate(c))
-	topicName := map[simulator.Topic]string{simulator.Pings: e.topics.Pings, simulator.Profiles: e.topics.Profiles,
-		simulator.Transactions: e.topics.Transactions, simulator.Needs: e.topics.Needs, simulator.Outcomes: e.topics.Outcomes}
-	for topic, lines := range x.byTopic {
-		e.kcatProduce(topicName[topic], lines)
-	}
+	e.kcatPublish(x)
 	e.kcatProduce(e.topics.Pings, []string{"u1\tnot json"})
 	e.settled(t)
 	time.Sleep(time.Second) // the outcomes reach ClickHouse

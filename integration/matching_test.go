@@ -289,11 +289,7 @@ func TestReplayGivesTheSameSuggestions(t *testing.T) {
 	// other alerts, and the exclusions they cause, are replayed exactly).
 	c.Users, c.Duration, c.Seed, c.Episodes = 300, 12*time.Hour, 11, 0
 	x := expect(simulate(c))
-	topicName := map[simulator.Topic]string{simulator.Pings: e.topics.Pings, simulator.Profiles: e.topics.Profiles,
-		simulator.Transactions: e.topics.Transactions, simulator.Needs: e.topics.Needs, simulator.Outcomes: e.topics.Outcomes}
-	for topic, lines := range x.byTopic {
-		e.kcatProduce(topicName[topic], lines)
-	}
+	e.kcatPublish(x)
 
 	first := e.startEngine()
 	e.settled(t)
@@ -339,14 +335,4 @@ func TestReplayGivesTheSameSuggestions(t *testing.T) {
 		t.Fatalf("%d needs with lists, %d on replay", len(a), len(b))
 	}
 	t.Logf("%d needs, %d lists, identical on replay", len(a), versions)
-}
-
-func simulate(c simulator.Config) []simulator.Message {
-	s := simulator.New(c)
-	var out []simulator.Message
-	var m simulator.Message
-	for s.Next(&m) {
-		out = append(out, m)
-	}
-	return out
 }

@@ -1,5 +1,7 @@
 package simulator
 
+import "everywhere/minheap"
+
 // Kinds of scheduled action.
 const (
 	kindPing uint8 = iota
@@ -19,61 +21,20 @@ type item struct {
 	msg  *Message
 }
 
-// queue is a binary min-heap of actions by time, ties by insertion order so
-// that a seed always gives the same stream.
-type queue struct{ items []item }
-
-func (q *queue) Len() int { return len(q.items) }
-
-func (q *queue) less(i, j int) bool {
-	a, b := &q.items[i], &q.items[j]
-	return a.at < b.at || a.at == b.at && a.seq < b.seq
-}
-
-func (q *queue) add(it item) {
-	q.items = append(q.items, it)
-	i := len(q.items) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
-			break
-		}
-		q.items[i], q.items[p] = q.items[p], q.items[i]
-		i = p
-	}
-}
-
-func (q *queue) pop() item {
-	top := q.items[0]
-	last := len(q.items) - 1
-	q.items[0] = q.items[last]
-	q.items = q.items[:last]
-	i := 0
-	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && q.less(l, m) {
-			m = l
-		}
-		if r < last && q.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		q.items[i], q.items[m] = q.items[m], q.items[i]
-		i = m
-	}
-	return top
+// newQueue returns the schedule: actions by time, ties by insertion order
+// so that a seed always gives the same stream.
+func newQueue() minheap.Heap[item] {
+	return minheap.New(func(a, b *item) bool { return a.at < b.at || a.at == b.at && a.seq < b.seq })
 }
 
 func (s *Sim) push(at int64, kind uint8, u int32) {
 	s.seq++
-	s.q.add(item{at: at, seq: s.seq, kind: kind, user: u})
+	s.q.Push(item{at: at, seq: s.seq, kind: kind, user: u})
 }
 
 // schedule queues a prepared message for its own time.
 func (s *Sim) schedule(m Message) {
 	s.seq++
 	mm := m
-	s.q.add(item{at: m.TS, seq: s.seq, kind: kindMessage, msg: &mm})
+	s.q.Push(item{at: m.TS, seq: s.seq, kind: kindMessage, msg: &mm})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"everywhere/events"
+	"everywhere/minheap"
 )
 
 // Topic says which input topic a message belongs to.
@@ -80,7 +81,7 @@ type Sim struct {
 	cfg      Config
 	r        *rand.Rand
 	users    []user
-	q        queue
+	q        minheap.Heap[item]
 	out      []Message
 	outHead  int
 	start    int64
@@ -95,7 +96,7 @@ type Sim struct {
 
 // New builds the population and schedules the first actions.
 func New(cfg Config) *Sim {
-	s := &Sim{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+	s := &Sim{cfg: cfg, q: newQueue(), r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
 	s.start = cfg.Start.UnixMilli()
 	s.end = s.start + cfg.Duration.Milliseconds()
 	s.users = make([]user, cfg.Users)
@@ -226,9 +227,9 @@ func (s *Sim) Next(m *Message) bool {
 		if s.q.Len() == 0 {
 			return false
 		}
-		it := s.q.pop()
+		it := s.q.Pop()
 		if it.at >= s.end {
-			s.q.items = s.q.items[:0]
+			s.q.Reset()
 			return false
 		}
 		s.act(it)

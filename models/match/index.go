@@ -259,18 +259,29 @@ func (x *Index) Set(s *HelperState) int32 {
 // would; ok is false when the helper is not a candidate.
 func (x *Index) Suggest(slot int32, n *events.Need, at int64) (s Suggestion, ok bool) {
 	h := &x.helpers[slot]
-	age := at - h.pingMS
-	if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(at) {
-		return s, false
+	if h.slot < 0 {
+		return s, false // unavailable
 	}
 	x.cosLat = math.Cos(n.Lat * math.Pi / 180)
 	d := x.dist(n, float64(h.lat), float64(h.lng))
 	if d > n.RadiusM {
 		return s, false
 	}
+	score, reasons, ok := x.score(h, n, d, at)
+	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot}, ok
+}
+
+// score scores helper h, at distance d, for need n at event time at; ok is
+// false when the rules of the contract exclude h (stale, the requester,
+// alerted). Query and Suggest both rank through it.
+func (x *Index) score(h *helper, n *events.Need, d float64, at int64) (score float64, r Reasons, ok bool) {
+	age := at - h.pingMS
+	if age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(at) {
+		return 0, r, false
+	}
 	c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
-	score, reasons := x.p.Score(&c, n.Category)
-	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot}, true
+	score, r = x.p.Score(&c, n.Category)
+	return score, r, true
 }
 
 // better reports whether a ranks above b: a higher score, or the same
@@ -381,13 +392,10 @@ func (x *Index) scan(cl *cell, n *events.Need) {
 			continue
 		}
 		s := m.slot
-		h := &x.helpers[s]
-		age := x.at - h.pingMS
-		if age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(x.at) {
+		score, reasons, ok := x.score(&x.helpers[s], n, d, x.at)
+		if !ok {
 			continue
 		}
-		c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
-		score, reasons := x.p.Score(&c, n.Category)
 		if x.heap.push(entry{slot: s, score: score, dist: d, reasons: reasons}, x.helpers) && x.heap.full() {
 			x.reach = x.p.Reach(x.heap.min())
 		}

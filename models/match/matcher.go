@@ -6,6 +6,7 @@ import (
 
 	"everywhere/events"
 	"everywhere/geo"
+	"everywhere/minheap"
 )
 
 // List is one published suggestion list: version Version of the ranking
@@ -49,7 +50,7 @@ type Matcher struct {
 	// listed holds, for each helper in at least one list, those lists.
 	listed map[int32]*listing
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
-	timers timers
+	timers minheap.Heap[timer]
 	stamp  uint32
 	aff    []int32
 	found  []Suggestion
@@ -112,7 +113,7 @@ const Reserve = 5
 // NewMatcher returns a matcher publishing the k best helpers of each need.
 func NewMatcher(p *Params, k int) *Matcher {
 	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, cells: map[uint64][]int32{},
-		listed: map[int32]*listing{}, alerts: map[int32]int64{}}
+		listed: map[int32]*listing{}, alerts: map[int32]int64{}, timers: newTimers()}
 }
 
 // Helpers is the number of users the matcher knows; OpenNeeds the number
@@ -120,14 +121,11 @@ func NewMatcher(p *Params, k int) *Matcher {
 func (m *Matcher) Helpers() int   { return m.idx.Len() }
 func (m *Matcher) OpenNeeds() int { return len(m.byID) }
 
-// Now is the matcher's event-time clock.
-func (m *Matcher) Now() int64 { return m.now }
-
 // Advance moves the clock to now, firing what falls due on the way: helpers
 // going stale, alerts ending, needs expiring, each at its own time.
 func (m *Matcher) Advance(now int64) {
-	for m.timers.len() > 0 && m.timers.peek().at <= now {
-		t := m.timers.pop()
+	for m.timers.Len() > 0 && m.timers.Peek().at <= now {
+		t := m.timers.Pop()
 		m.now = max(m.now, t.at)
 		m.fire(&t)
 	}
@@ -142,7 +140,7 @@ func (m *Matcher) Helper(s *HelperState, ts int64) {
 	m.changed(slot, ts)
 	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && ts < s.AlertMS+AlertWindow {
 		m.alerts[slot] = s.AlertMS
-		m.timers.push(timer{at: s.AlertMS + AlertWindow, kind: alertEnds, slot: slot, ref: s.AlertMS})
+		m.timers.Push(timer{at: s.AlertMS + AlertWindow, kind: alertEnds, slot: slot, ref: s.AlertMS})
 	}
 }
 
@@ -312,7 +310,7 @@ func (m *Matcher) Need(ev *events.Need) {
 		m.place(ni)
 	}
 	if expiry {
-		m.timers.push(timer{at: ev.ExpiresAt, kind: needExpires, slot: ni, ref: ev.ExpiresAt})
+		m.timers.Push(timer{at: ev.ExpiresAt, kind: needExpires, slot: ni, ref: ev.ExpiresAt})
 	}
 	m.rematch(ni, ev.TS)
 }
@@ -400,7 +398,7 @@ func (m *Matcher) publish(ni int32, at int64) {
 	if n.version > 0 && m.Republish > 0 && at < n.pubAt+m.Republish && !m.dropsCandidate(n, at) {
 		if n.flushAt == 0 {
 			n.flushAt = n.pubAt + m.Republish
-			m.timers.push(timer{at: n.flushAt, kind: needFlush, slot: ni, ref: n.flushAt})
+			m.timers.Push(timer{at: n.flushAt, kind: needFlush, slot: ni, ref: n.flushAt})
 		}
 		return
 	}
@@ -505,7 +503,7 @@ func (m *Matcher) arm(slot int32, l *listing) {
 	_, _, _, ping, _ := m.idx.position(slot)
 	if staleAt := ping + MaxPingAge + 1; l.staleAt != staleAt {
 		l.staleAt = staleAt
-		m.timers.push(timer{at: staleAt, kind: helperStale, slot: slot, ref: staleAt})
+		m.timers.Push(timer{at: staleAt, kind: helperStale, slot: slot, ref: staleAt})
 	}
 }
 

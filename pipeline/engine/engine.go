@@ -106,27 +106,17 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 			if err != nil {
 				return nil, err
 			}
-			out := menv.emitter(ctx, e, menv.userParts+p)
-			r := route.NewNeeds(out, menv.regions(e))
-			h.OnEvent = func(n *events.Need, tk *ack.Ticket) {
-				r.Need(n, tk)
-				e.m.RoutedRecords.WithLabelValues("need").Add(float64(r.Sent))
-				r.Sent = 0
-			}
-			return map[string]consumers.Handler{t.Needs: route.Sealing{Inner: forgetting{h, r}, Out: out}}, nil
+			out := menv.emitter(ctx, e, menv.userParts+p, "need")
+			h.OnEvent = route.NewNeeds(out, menv.regions(e)).Need
+			return map[string]consumers.Handler{t.Needs: route.Sealing{Inner: h, Out: out}}, nil
 		}},
 		{Topics: []string{t.Outcomes}, Factory: func(ctx context.Context, p int, _ []string) (map[string]consumers.Handler, error) {
 			h, err := aggregate.NewOutcomes(ctx, env, p)
 			if err != nil {
 				return nil, err
 			}
-			out := menv.emitter(ctx, e, menv.userParts+menv.needParts+p)
-			r := route.NewOutcomes(out)
-			h.OnEvent = func(o *events.Outcome, tk *ack.Ticket) {
-				r.Outcome(o, tk)
-				e.m.RoutedRecords.WithLabelValues("outcome").Add(float64(r.Sent))
-				r.Sent = 0
-			}
+			out := menv.emitter(ctx, e, menv.userParts+menv.needParts+p, "outcome")
+			h.OnEvent = route.NewOutcomes(out).Outcome
 			return map[string]consumers.Handler{t.Outcomes: route.Sealing{Inner: h, Out: out}}, nil
 		}},
 		{Topics: []string{t.Regions}, Factory: func(ctx context.Context, p int, _ []string) (map[string]consumers.Handler, error) {
@@ -193,29 +183,18 @@ func (e *Engine) connect(ctx context.Context) (driver.Conn, error) {
 
 func (e *Engine) buildSinks() *aggregate.Env {
 	ch := e.cfg.ClickHouse
-	tableCfg := func(name string) batcher.Config {
-		return batcher.Config{Name: name, MaxRows: ch.FlushRows, MaxWait: ch.FlushInterval, Queue: 256,
-			Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}
-	}
-	table := func(t sink.Table) *batcher.Batcher[*sink.Rows] {
-		b := batcher.New(tableCfg(t.Name), sink.Insert(e.conn, t), batcher.Observer(e.m))
-		b.Start()
-		e.stops = append(e.stops, b.Stop)
-		e.health.sinks = append(e.health.sinks, b)
-		return b
-	}
 	env := &aggregate.Env{
 		Sinks: aggregate.Sinks{
-			PingCells: table(aggregate.PingCellMinute), PingUsers: table(aggregate.PingUsersIn),
-			NeedCells: table(aggregate.NeedCellMinute), TxnCells: table(aggregate.TxnCellMinute),
-			UserSpend: table(aggregate.UserSpendDay), Outcomes: table(aggregate.OutcomesTable),
+			PingCells: e.table(aggregate.PingCellMinute), PingUsers: e.table(aggregate.PingUsersIn),
+			NeedCells: e.table(aggregate.NeedCellMinute), TxnCells: e.table(aggregate.TxnCellMinute),
+			UserSpend: e.table(aggregate.UserSpendDay), Outcomes: e.table(aggregate.OutcomesTable),
 		},
 		Conn: e.conn, Resolution: e.cfg.Aggregate.H3Resolution, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m,
 	}
 	dlqKafka := batcher.New(batcher.Config{Name: e.topics.DeadLetter, MaxRows: e.cfg.Kafka.WriteBatchSize,
 		MaxWait: 50 * time.Millisecond, Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff},
 		sink.Produce(e.writer(e.topics.DeadLetter), encodeDeadLetters), batcher.Observer(e.m))
-	dlqTable := batcher.New(tableCfg(aggregate.DeadLetterTable.Name), deadLetterInsert(e.conn), batcher.Observer(e.m))
+	dlqTable := batcher.New(e.tableSink(aggregate.DeadLetterTable.Name), deadLetterInsert(e.conn), batcher.Observer(e.m))
 	dlqKafka.Start()
 	dlqTable.Start()
 	e.dead = []*batcher.Batcher[[]consumers.DeadLetter]{dlqKafka, dlqTable}
@@ -262,28 +241,17 @@ func (e *Engine) writer(topic string) *kafka.Writer {
 // written as soon as they are made (MaxWait of a millisecond or two): the
 // budget from transaction to alert is 25 ms at the 99th percentile.
 func (e *Engine) buildFraudSinks(rules *detect.Rules) *detect.Env {
-	ch := e.cfg.ClickHouse
-	fast := func(name string) batcher.Config {
-		return batcher.Config{Name: name, MaxRows: e.cfg.Kafka.WriteBatchSize, MaxWait: e.cfg.Kafka.WriteBatchTimeout,
-			Queue: 1024, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}
-	}
-	alertsKafka := batcher.New(fast(e.topics.Alerts), sink.Produce(e.writer(e.topics.Alerts), detect.AlertMessages), batcher.Observer(e.m))
-	paths := batcher.New(fast(e.topics.Paths), sink.Produce(e.writer(e.topics.Paths), detect.PathMessages), batcher.Observer(e.m))
+	alertsKafka := batcher.New(e.topicSink(e.topics.Alerts), sink.Produce(e.writer(e.topics.Alerts), detect.AlertMessages), batcher.Observer(e.m))
+	paths := batcher.New(e.topicSink(e.topics.Paths), sink.Produce(e.writer(e.topics.Paths), detect.PathMessages), batcher.Observer(e.m))
 	insert := sink.Insert(e.conn, AlertsTable)
-	alertsTable := batcher.New(batcher.Config{Name: AlertsTable.Name, MaxRows: ch.FlushRows, MaxWait: ch.FlushInterval,
-		Queue: 1024, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff},
-		func(ctx context.Context, batch [][]fraud.Alert) error {
-			return insert(ctx, []*sink.Rows{{Cols: detect.AlertColumns(batch)}})
-		}, batcher.Observer(e.m))
-	for _, b := range []interface {
-		Start()
-		Stop(time.Duration)
-		Healthy() bool
-	}{alertsKafka, paths, alertsTable} {
-		b.Start()
-		e.stops = append(e.stops, b.Stop)
-		e.health.sinks = append(e.health.sinks, b)
-	}
+	cfg := e.tableSink(AlertsTable.Name)
+	cfg.Queue = 1024 // a chunk per alert hand-off: many small ones
+	alertsTable := batcher.New(cfg, func(ctx context.Context, batch [][]fraud.Alert) error {
+		return insert(ctx, []*sink.Rows{{Cols: detect.AlertColumns(batch)}})
+	}, batcher.Observer(e.m))
+	e.start(alertsKafka)
+	e.start(paths)
+	e.start(alertsTable)
 	return &detect.Env{Sinks: detect.Sinks{AlertsKafka: alertsKafka, AlertsTable: alertsTable, Paths: paths}, Rules: rules, Metrics: e.m}
 }
 
@@ -305,28 +273,18 @@ func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *det
 	}
 	profiles, _ := aggregate.NewProfiles(ctx, env, p)
 	part := detect.NewPartition(ctx, denv)
-	out := menv.emitter(ctx, e, p)
+	out := menv.emitter(ctx, e, p, "helper")
 	helpers := route.NewHelpers(out, menv.regions(e))
-	routed := e.m.RoutedRecords.WithLabelValues("helper")
-	count := func() {
-		routed.Add(float64(helpers.Sent))
-		helpers.Sent = 0
-	}
 	pings.OnEvent = func(ev *events.Ping, tk *ack.Ticket) {
 		part.OnPing(ev, tk)
 		helpers.Ping(ev, tk)
-		count()
 	}
 	profiles.OnEvent = func(ev *events.Profile, tk *ack.Ticket) {
 		part.OnProfile(ev, tk)
 		helpers.Profile(ev, tk)
-		count()
 	}
 	txns.OnEvent = part.OnTransaction
-	part.OnAlert = func(a *fraud.Alert, tk *ack.Ticket) {
-		helpers.Alert(a, tk)
-		count()
-	}
+	part.OnAlert = helpers.Alert
 	wrap := func(h consumers.Handler) consumers.Handler { return route.Sealing{Inner: h, Out: out} }
 	return map[string]consumers.Handler{
 		t.Pings:        wrap(pings),
@@ -334,15 +292,4 @@ func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *det
 		t.Transactions: wrap(detect.Sealing{Inner: txns, P: part}),
 		t.Paths:        wrap(detect.Paths{P: part}),
 	}, nil
-}
-
-// forgetting lets the need router drop needs long expired at each seal.
-type forgetting struct {
-	*aggregate.Needs
-	r *route.Needs
-}
-
-func (f forgetting) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
-	f.r.Forget()
-	return f.Needs.Seal(ctx, t, last)
 }

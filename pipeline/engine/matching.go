@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -28,46 +27,18 @@ type matchEnv struct {
 // input topics decide the source numbers of the region merge, and that of
 // the regions topic the region layout; all must exist before start.
 func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
-	count := func(topic string) (int, error) {
+	t := e.topics
+	var n [4]int
+	for i, topic := range []string{t.Pings, t.Needs, t.Outcomes, t.Regions} {
 		parts, err := kafkaadmin.Partitions(ctx, e.cfg.Kafka.Brokers, topic)
 		if err != nil {
-			return 0, fmt.Errorf("partitions of %s: %w", topic, err)
+			return nil, fmt.Errorf("partitions of %s: %w", topic, err)
 		}
-		return len(parts), nil
+		n[i] = len(parts)
 	}
-	t := e.topics
-	users, err := count(t.Pings)
-	if err != nil {
-		return nil, err
-	}
-	needs, err := count(t.Needs)
-	if err != nil {
-		return nil, err
-	}
-	outcomes, err := count(t.Outcomes)
-	if err != nil {
-		return nil, err
-	}
-	regions, err := count(t.Regions)
-	if err != nil {
-		return nil, err
-	}
+	users, needs, outcomes, regions := n[0], n[1], n[2], n[3]
 	if regions > 64 {
 		return nil, fmt.Errorf("%s has %d partitions; matching handles at most 64", t.Regions, regions)
-	}
-	ch := e.cfg.ClickHouse
-	fast := func(name string) batcher.Config {
-		return batcher.Config{Name: name, MaxRows: e.cfg.Kafka.WriteBatchSize, MaxWait: e.cfg.Kafka.WriteBatchTimeout,
-			Queue: 1024, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}
-	}
-	start := func(b interface {
-		Start()
-		Stop(time.Duration)
-		Healthy() bool
-	}) {
-		b.Start()
-		e.stops = append(e.stops, b.Stop)
-		e.health.sinks = append(e.health.sinks, b)
 	}
 	// Routed records name their partition themselves (see route.Regions).
 	// Every routed event makes one or two records, so one synchronous
@@ -81,17 +52,15 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 		// A short queue: chunks hold a few milliseconds of a source's
 		// records each, and while a catch-up outruns the producers the
 		// queue is what memory holds; sources wait instead.
-		cfg := fast(t.Regions)
+		cfg := e.topicSink(t.Regions)
 		cfg.Queue = 16
 		regionsOut = append(regionsOut, batcher.New(cfg, sink.Produce(rw, messages), batcher.Observer(e.m)))
 	}
-	suggestions := batcher.New(fast(t.Suggestions), sink.Produce(e.writer(t.Suggestions), messages), batcher.Observer(e.m))
-	table := batcher.New(batcher.Config{Name: matching.SuggestionsTable.Name, MaxRows: ch.FlushRows, MaxWait: ch.FlushInterval,
-		Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff}, sink.Insert(e.conn, matching.SuggestionsTable), batcher.Observer(e.m))
+	suggestions := batcher.New(e.topicSink(t.Suggestions), sink.Produce(e.writer(t.Suggestions), messages), batcher.Observer(e.m))
 	for _, b := range append(regionsOut, suggestions) {
-		start(b)
+		e.start(b)
 	}
-	start(table)
+	table := e.table(matching.SuggestionsTable)
 	mc := &e.cfg.Matching
 	return &matchEnv{regionsOut: regionsOut, userParts: users, needParts: needs, regionParts: regions,
 		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
@@ -111,6 +80,9 @@ func (m *matchEnv) regions(e *Engine) *route.Regions {
 	return route.NewRegions(e.cfg.Matching.RegionResolution, e.cfg.Matching.MaxRadiusM, m.regionParts)
 }
 
-func (m *matchEnv) emitter(ctx context.Context, e *Engine, src int) *route.Emitter {
-	return route.NewEmitter(ctx, src, m.regionParts, m.regionsOut[src%len(m.regionsOut)], e.cfg.Matching.WatermarkInterval)
+// emitter returns the emitter of source src, whose records are of one kind
+// (helper, need or outcome).
+func (m *matchEnv) emitter(ctx context.Context, e *Engine, src int, kind string) *route.Emitter {
+	return route.NewEmitter(ctx, src, m.regionParts, m.regionsOut[src%len(m.regionsOut)], e.cfg.Matching.WatermarkInterval,
+		e.m.RoutedRecords.WithLabelValues(kind))
 }

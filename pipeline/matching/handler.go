@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/metrics"
@@ -48,7 +49,7 @@ type Handler struct {
 
 	published, changed, unchanged uint64
 	helpers, needs                int
-	latency                       interface{ Observe(float64) }
+	latency                       prometheus.Observer
 }
 
 // NewHandler returns the matcher of one regions partition. ctx bounds the

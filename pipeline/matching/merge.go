@@ -53,9 +53,6 @@ type queued struct {
 // NewMerge returns a merge of n sources.
 func NewMerge(n int) *Merge { return &Merge{src: make([]source, n)} }
 
-// Sources is the number of sources.
-func (m *Merge) Sources() int { return len(m.src) }
-
 // Push takes record r, read at offset, copying what it keeps. A record
 // from an unknown source number widens the merge: sources are partitions,
 // and topics may gain some.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/pipeline/ack"
@@ -31,13 +32,14 @@ type Emitter struct {
 	last   time.Time
 	cur    *ack.Ticket
 	err    error
-	Chunks uint64
+	routed prometheus.Counter // data records handed over (watermarks aside)
 }
 
 // NewEmitter returns the emitter of source src for a regions topic of
-// partitions partitions.
-func NewEmitter(ctx context.Context, src, partitions int, sink *batcher.Batcher[[]kafka.Message], interval time.Duration) *Emitter {
-	return &Emitter{ctx: ctx, src: src, sink: sink, interval: interval,
+// partitions partitions; routed counts the records it hands over, once per
+// chunk.
+func NewEmitter(ctx context.Context, src, partitions int, sink *batcher.Batcher[[]kafka.Message], interval time.Duration, routed prometheus.Counter) *Emitter {
+	return &Emitter{ctx: ctx, src: src, sink: sink, interval: interval, routed: routed,
 		sent: make([]int64, partitions), idle: make([]bool, partitions)}
 }
 
@@ -51,15 +53,12 @@ func (e *Emitter) Observe(ts int64, t *ack.Ticket) {
 	}
 }
 
-// Now hands over what is pending at once, without watermarks: a need must
+// Send hands over what is pending at once, without watermarks: a need must
 // not wait for the interval, the regions are waiting for it.
-func (e *Emitter) Now(t *ack.Ticket) { e.flush(t, e.last, false, false) }
+func (e *Emitter) Send(t *ack.Ticket) { e.flush(t, e.last, false, false) }
 
 // WM is the source's watermark.
 func (e *Emitter) WM() int64 { return e.wm }
-
-// Src is the source number.
-func (e *Emitter) Src() int { return e.src }
 
 type pending struct{ p, key, value, end int }
 
@@ -105,15 +104,17 @@ func (e *Emitter) flush(t *ack.Ticket, now time.Time, watermarks, idle bool) {
 		return
 	}
 	msgs := make([]kafka.Message, len(e.pend))
+	data := 0
 	for i, r := range e.pend {
 		msgs[i] = kafka.Message{Partition: r.p, Value: e.buf[r.value:r.end:r.end]}
-		if r.value > r.key {
+		if r.value > r.key { // a data record: only watermarks have no key
 			msgs[i].Key = e.buf[r.key:r.value:r.value]
+			data++
 		}
 	}
+	e.routed.Add(float64(data))
 	e.buf = make([]byte, 0, len(e.buf)) // the chunk owns the old buffer now
 	e.pend = e.pend[:0]
-	e.Chunks++
 	if err := e.sink.Add(e.ctx, batcher.Chunk[[]kafka.Message]{Data: msgs, Rows: len(msgs), Ticket: t}); err != nil && e.err == nil {
 		e.err = err
 	}

@@ -45,11 +45,7 @@ func (s Sealing) Close() {
 // in any region: outcomes are few, so each region hears of all of them,
 // in event-time order with everything else, and the matchers learn the
 // same records whatever the order outcomes were read in.
-type Outcomes struct {
-	out *Emitter
-	// Sent counts outcome records written.
-	Sent uint64
-}
+type Outcomes struct{ out *Emitter }
 
 // NewOutcomes returns the router of one outcome partition.
 func NewOutcomes(out *Emitter) *Outcomes { return &Outcomes{out: out} }
@@ -61,6 +57,5 @@ func (o *Outcomes) Outcome(ev *events.Outcome, t *ack.Ticket) {
 		o.out.begin(p, ev.HelperID)
 		o.out.buf = AppendOutcome(o.out.buf, o.out.src, o.out.WM(), ev)
 		o.out.end()
-		o.Sent++
 	}
 }

@@ -21,8 +21,6 @@ type Helpers struct {
 	reg   *Regions
 	users map[string]*user
 	state match.HelperState
-	// Sent counts helper records written.
-	Sent uint64
 }
 
 type user struct {
@@ -125,6 +123,5 @@ func (h *Helpers) send(id string, u *user, mask uint64, ts int64) {
 		h.out.begin(p, id)
 		h.out.buf = AppendHelper(h.out.buf, h.out.src, wm, ts, s)
 		h.out.end()
-		h.Sent++
 	}
 }

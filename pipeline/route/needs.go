@@ -15,9 +15,7 @@ type Needs struct {
 	out  *Emitter
 	reg  *Regions
 	open map[string]placed
-	// Sent counts need records written.
-	Sent  uint64
-	seals int
+	seen int
 }
 
 type placed struct {
@@ -33,6 +31,9 @@ func NewNeeds(out *Emitter, reg *Regions) *Needs {
 // Need sends a need, or its update, to its region.
 func (n *Needs) Need(ev *events.Need, t *ack.Ticket) {
 	n.out.Observe(ev.TS, t)
+	if n.seen++; n.seen%4096 == 0 {
+		n.forget()
+	}
 	was, known := n.open[ev.NeedID]
 	if ev.Status == events.Open && ev.HasPlace {
 		_, p := n.reg.Of(ev.Lat, ev.Lng)
@@ -45,7 +46,7 @@ func (n *Needs) Need(ev *events.Need, t *ack.Ticket) {
 			n.open[ev.NeedID] = placed{partition: p, expiresAt: ev.ExpiresAt}
 		}
 		n.write(p, ev)
-		n.out.Now(t)
+		n.out.Send(t)
 		return
 	}
 	// A cancellation or fulfilment goes where the need is; if this
@@ -69,19 +70,15 @@ func (n *Needs) write(p int, ev *events.Need) {
 	n.out.begin(p, ev.NeedID)
 	n.out.buf = AppendNeed(n.out.buf, n.out.src, n.out.WM(), ev)
 	n.out.end()
-	n.Sent++
 }
 
 // Open is the number of needs this router is keeping track of.
 func (n *Needs) Open() int { return len(n.open) }
 
-// Forget drops needs that expired before the watermark, now and then: they
-// are closed in their regions by expiry, and need no update routed.
-func (n *Needs) Forget() {
-	n.seals++
-	if n.seals%64 != 0 {
-		return
-	}
+// forget drops needs that expired before the watermark, every few thousand
+// needs: they are closed in their regions by expiry, and need no update
+// routed.
+func (n *Needs) forget() {
 	wm := n.out.WM()
 	for id, pl := range n.open {
 		if pl.expiresAt <= wm {
