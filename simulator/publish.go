@@ -39,10 +39,17 @@ func (s Stats) Total() int {
 	return n
 }
 
-// Publish runs the simulation to its end (or until ctx ends), publishing
+// Stream is what Publish publishes: messages in event-time order.
+type Stream interface {
+	Next(*Message) bool
+	// Start is the event time of the first message.
+	Start() time.Time
+}
+
+// Publish runs the stream to its end (or until ctx ends), publishing
 // every message to its topic keyed as the contract says. Writes wait for
 // all in-sync replicas; batches are flushed every 5 ms.
-func Publish(ctx context.Context, s *Sim, c PublishConfig) (Stats, error) {
+func Publish(ctx context.Context, s Stream, c PublishConfig) (Stats, error) {
 	var writers [NumTopics]*kafka.Writer
 	if c.Balancer == nil {
 		c.Balancer = kafka.Murmur2Balancer{Consistent: true}
@@ -63,7 +70,7 @@ func Publish(ctx context.Context, s *Sim, c PublishConfig) (Stats, error) {
 		batches  [NumTopics][]kafka.Message
 		m        Message
 		start    = time.Now()
-		simStart = s.start
+		simStart = s.Start().UnixMilli()
 		lastLog  = start
 		lastN    int
 	)
@@ -112,7 +119,7 @@ func Publish(ctx context.Context, s *Sim, c PublishConfig) (Stats, error) {
 		if c.Progress != nil && time.Since(lastLog) >= 2*time.Second {
 			n := st.Total()
 			fmt.Fprintf(c.Progress, "simulate: %d events, %.0f events/s, event time %s\n",
-				n, float64(n-lastN)/time.Since(lastLog).Seconds(), time.UnixMilli(m.TS).In(s.cfg.Start.Location()).Format("2006-01-02 15:04"))
+				n, float64(n-lastN)/time.Since(lastLog).Seconds(), time.UnixMilli(m.TS).In(s.Start().Location()).Format("2006-01-02 15:04"))
 			lastLog, lastN = time.Now(), n
 		}
 	}

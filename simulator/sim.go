@@ -240,6 +240,9 @@ func (s *Sim) Next(m *Message) bool {
 	return true
 }
 
+// Start is the event time the simulation begins at.
+func (s *Sim) Start() time.Time { return s.cfg.Start }
+
 // Labels returns the truth: every injected episode and honest look-alike.
 func (s *Sim) Labels() []Label { return s.labels }
 

@@ -25,6 +25,9 @@ func cmdSimulate(args []string) error {
 	start := fs.String("start", def.Start.Format(time.RFC3339), "simulated start time (RFC 3339)")
 	episodes := fs.Int("episodes", def.Episodes, "fraud episodes (and honest look-alikes) per pattern")
 	labels := fs.String("labels", "", "write the injected episodes here as JSON lines")
+	load := fs.Bool("load", false, "publish the synthetic load of `make bench` instead of the city's day: an exact mix (80% pings, 12% transactions, 5% needs, 3% other), no storyline")
+	events := fs.Int("events", simulator.DefaultLoad().Events, "with --load: events to publish")
+	rate := fs.Int("rate", simulator.DefaultLoad().Rate, "with --load: events per second of event time")
 	out := fs.String("out", "", "write the events to this file (topic<TAB>key<TAB>json lines) instead of Kafka")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -52,14 +55,26 @@ func cmdSimulate(args []string) error {
 
 	ctx, stop := signalContext()
 	defer stop()
-	sim := simulator.New(sc)
+	var stream simulator.Stream
+	var sim *simulator.Sim
+	if *load {
+		lc := simulator.DefaultLoad()
+		lc.Users, lc.Seed, lc.Start, lc.Events, lc.Rate, lc.Currency = *users, *seed, sc.Start, *events, *rate, sc.Currency
+		if *events < 1 || *rate < 1 {
+			return fmt.Errorf("--events is %d and --rate is %d; both must be at least 1", *events, *rate)
+		}
+		stream = simulator.NewLoad(lc)
+	} else {
+		sim = simulator.New(sc)
+		stream = sim
+	}
 	var st simulator.Stats
 	if *out != "" {
-		st, err = writeEvents(*out, sim, pc.Topics)
+		st, err = writeEvents(*out, stream, pc.Topics)
 	} else {
-		st, err = simulator.Publish(ctx, sim, pc)
+		st, err = simulator.Publish(ctx, stream, pc)
 	}
-	if *labels != "" {
+	if *labels != "" && sim != nil {
 		f, ferr := os.Create(*labels)
 		if ferr != nil {
 			return ferr
@@ -81,7 +96,7 @@ func cmdSimulate(args []string) error {
 	return err
 }
 
-func writeEvents(path string, sim *simulator.Sim, topics [simulator.NumTopics]string) (simulator.Stats, error) {
+func writeEvents(path string, sim simulator.Stream, topics [simulator.NumTopics]string) (simulator.Stats, error) {
 	var st simulator.Stats
 	f, err := os.Create(path)
 	if err != nil {
