@@ -38,15 +38,16 @@ type List struct {
 // alike for all). Only a listed helper who falls or leaves makes the need
 // ranked afresh, since someone unlisted may now take their place.
 type Matcher struct {
-	p     *Params
-	idx   *Index
-	k     int // helpers published per need
-	kk    int // helpers kept per need: k and a reserve
-	now   int64
-	needs []openNeed
-	free  []int32
-	byID  map[string]int32
-	cells map[uint64][]int32 // NeedResolution cell → needs reaching it
+	p       *Params
+	idx     *Index
+	k       int // helpers published per need
+	kk      int // helpers kept per need: k and a reserve
+	now     int64
+	needs   []openNeed
+	free    []int32
+	byID    map[string]int32
+	cells   map[uint64][]int32    // NeedResolution cell → needs reaching it
+	centres map[uint64][2]float64 // NeedResolution cell → its centre, once computed
 	// listed holds, for each helper in at least one list, those lists.
 	listed map[int32]*listing
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
@@ -112,7 +113,7 @@ const Reserve = 5
 
 // NewMatcher returns a matcher publishing the k best helpers of each need.
 func NewMatcher(p *Params, k int) *Matcher {
-	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, cells: map[uint64][]int32{},
+	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, cells: map[uint64][]int32{}, centres: map[uint64][2]float64{},
 		listed: map[int32]*listing{}, alerts: map[int32]int64{}, timers: newTimers()}
 }
 
@@ -259,13 +260,13 @@ func (m *Matcher) mark(ni int32) {
 	}
 }
 
-// sortAffected puts the marked needs in need-id order, so that the order
-// lists are published in does not depend on map iteration.
+// sortAffected puts the marked needs in slot order, so that the order
+// lists are published in does not depend on map iteration. Which slot a
+// need gets depends only on the input (the next free one as it arrives),
+// so neither does the order; integers sort far faster than need ids, and
+// a ping can mark a hundred needs.
 func (m *Matcher) sortAffected() {
-	if len(m.aff) > 1 {
-		needs := m.needs
-		slices.SortFunc(m.aff, func(a, b int32) int { return strings.Compare(needs[a].ev.NeedID, needs[b].ev.NeedID) })
-	}
+	slices.Sort(m.aff)
 }
 
 // rematchAffected ranks every marked need afresh.
@@ -332,12 +333,24 @@ func (m *Matcher) place(ni int32) {
 	reach := n.ev.RadiusM + needCellM
 	k := int(reach/needSpacingM) + 2
 	for _, c := range geo.Disk(geo.Cell(n.ev.Lat, n.ev.Lng, NeedResolution), k) {
-		lat, lng := geo.Centre(c)
+		lat, lng := m.centre(c)
 		if geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng) <= reach {
 			m.cells[c] = append(m.cells[c], ni)
 			n.cells = append(n.cells, c)
 		}
 	}
+}
+
+// centre is the centre of a need cell. A need looks at up to a few
+// hundred cells around it, and the same few hundred serve a city's needs:
+// they are computed once, not once per need (each is a call into C).
+func (m *Matcher) centre(c uint64) (float64, float64) {
+	if ll, ok := m.centres[c]; ok {
+		return ll[0], ll[1]
+	}
+	lat, lng := geo.Centre(c)
+	m.centres[c] = [2]float64{lat, lng}
+	return lat, lng
 }
 
 func (m *Matcher) unplace(ni int32) {
