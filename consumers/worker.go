@@ -348,9 +348,22 @@ func (w *worker) seal(ctx context.Context, t *ack.Ticket, log *slog.Logger) bool
 }
 
 // commitLoop commits each run's offsets, in order, once its ticket is done.
+// Runs that are already durable by the time one is committed go in the
+// same commit: while catching up, a partition seals many runs a second
+// and a commit is a round trip to the group coordinator.
 func (w *worker) commitLoop(log *slog.Logger) {
 	defer close(w.done)
-	for c := range w.commits {
+	var next *commit
+	for {
+		c, ok := next, true
+		next = nil
+		if c == nil {
+			var r commit
+			if r, ok = <-w.commits; !ok {
+				return
+			}
+			c = &r
+		}
 		select {
 		case <-c.t.Wait():
 		case <-w.drain:
@@ -361,19 +374,52 @@ func (w *worker) commitLoop(log *slog.Logger) {
 				return
 			}
 		}
-		if len(c.offsets) == 0 {
+		offsets := c.offsets
+		for more := true; more; {
+			select {
+			case r, ok := <-w.commits:
+				switch {
+				case !ok:
+					more = false
+				case r.t.IsDone():
+					offsets = mergeOffsets(offsets, r.offsets)
+				default:
+					next, more = &r, false
+				}
+			default:
+				more = false
+			}
+		}
+		if len(offsets) == 0 {
 			continue
 		}
-		if err := w.gen.CommitOffsets(c.offsets); err != nil {
+		if err := w.gen.CommitOffsets(offsets); err != nil {
 			// A later commit covers this one; a lost commit only means
 			// re-reading, which the sinks absorb.
 			log.Warn("offset commit failed", "err", err)
 			continue
 		}
-		for topic := range c.offsets {
+		for topic := range offsets {
 			w.g.m.Commits.WithLabelValues(topic).Inc()
 		}
 	}
+}
+
+// mergeOffsets folds a later run's offsets into an earlier run's: offsets
+// only move forward, so the later one wins.
+func mergeOffsets(into, later map[string]map[int]int64) map[string]map[int]int64 {
+	if len(into) == 0 {
+		return later
+	}
+	for topic, parts := range later {
+		if into[topic] == nil {
+			into[topic] = map[int]int64{}
+		}
+		for p, off := range parts {
+			into[topic][p] = off
+		}
+	}
+	return into
 }
 
 // restore makes the handlers, retrying while their sinks do not answer: a
