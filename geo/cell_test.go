@@ -63,3 +63,12 @@ func TestParentMatchesH3Go(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkCellFinest(b *testing.B) {
+	b.ReportAllocs()
+	lat, lng := 30.2741, 120.1551
+	for b.Loop() {
+		lat += 1e-7
+		_ = Cell(lat, lng, Finest)
+	}
+}

@@ -21,11 +21,17 @@ type Sinks struct {
 
 // Env is what every handler shares.
 type Env struct {
-	Sinks        Sinks
-	Conn         driver.Conn // to read watermarks on assignment
-	Resolution   int         // H3 resolution of the cell aggregates
-	BaseCurrency string
-	Metrics      *metrics.Metrics
+	Sinks      Sinks
+	Conn       driver.Conn // to read watermarks on assignment
+	Resolution int         // H3 resolution of the cell aggregates
+	// PlaceResolution is the resolution a place's cell is computed at,
+	// once per event: the finest that the aggregates or a ping's
+	// OnEvent need, at least Resolution. Coarser cells are its
+	// ancestors (geo.Parent), which cost nothing, where each
+	// resolution looked up directly is a call into C.
+	PlaceResolution int
+	BaseCurrency    string
+	Metrics         *metrics.Metrics
 }
 
 func (e *Env) watermark(ctx context.Context, table string, partition int) (int64, error) {

@@ -5,7 +5,11 @@
 // map update, with no locks.
 package aggregate
 
-import "time"
+import (
+	"time"
+
+	"everywhere/geo"
+)
 
 // cellMinute keys the per-cell, per-minute tables.
 type cellMinute struct {
@@ -30,4 +34,15 @@ func userHash(s string) uint64 {
 		h *= 1099511628211
 	}
 	return h
+}
+
+// cell is the aggregate cell of a place: the ancestor at Resolution of
+// its cell at PlaceResolution, which it also returns. A ping's place cell
+// routes it to matching too, so it is computed once; needs and
+// transactions are placed the same way so that every table agrees on
+// which cell a place is in (H3's children overhang their parent a little,
+// so an ancestor is not always the cell a direct lookup would give).
+func (e *Env) cell(lat, lng float64) (agg, place uint64) {
+	place = geo.Cell(lat, lng, max(e.PlaceResolution, e.Resolution))
+	return geo.Parent(place, e.Resolution), place
 }

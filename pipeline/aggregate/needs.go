@@ -7,7 +7,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/events"
-	"everywhere/geo"
 	"everywhere/pipeline/ack"
 )
 
@@ -59,7 +58,8 @@ func (h *Needs) Handle(m *kafka.Message, t *ack.Ticket) error {
 		h.skipped.Inc()
 		return nil
 	}
-	k := needKey{cellMinute{geo.Cell(h.ev.Lat, h.ev.Lng, h.env.Resolution), minuteOf(h.ev.TS)}, h.ev.Category, h.ev.Status}
+	cell, _ := h.env.cell(h.ev.Lat, h.ev.Lng)
+	k := needKey{cellMinute{cell, minuteOf(h.ev.TS)}, h.ev.Category, h.ev.Status}
 	c := h.counts[k]
 	c.needs++
 	c.reward += uint64(h.ev.Reward)

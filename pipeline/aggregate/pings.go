@@ -8,7 +8,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/events"
-	"everywhere/geo"
 	"everywhere/pipeline/ack"
 )
 
@@ -30,8 +29,9 @@ type Pings struct {
 	counts    map[cellMinute]pingCount
 	users     map[cellUser]uint8
 	// OnEvent, when set, receives each valid ping (a view, valid only
-	// during the call) and the open run's ticket.
-	OnEvent func(p *events.Ping, t *ack.Ticket)
+	// during the call), its cell at Env.PlaceResolution (0 where H3 has
+	// none), and the open run's ticket.
+	OnEvent func(p *events.Ping, cell uint64, t *ack.Ticket)
 }
 
 // NewPings restores the partition's watermark and returns its handler.
@@ -50,7 +50,8 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Ping(m.Value, &h.ev); err != nil {
 		return err
 	}
-	k := cellMinute{geo.Cell(h.ev.Lat, h.ev.Lng, h.env.Resolution), minuteOf(h.ev.TS)}
+	cell, place := h.env.cell(h.ev.Lat, h.ev.Lng)
+	k := cellMinute{cell, minuteOf(h.ev.TS)}
 	var avail uint8
 	if h.ev.Available {
 		avail = 1
@@ -59,7 +60,7 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 	uk := cellUser{k, userHash(h.ev.UserID)}
 	h.users[uk] |= avail
 	if h.OnEvent != nil {
-		h.OnEvent(&h.ev, t)
+		h.OnEvent(&h.ev, place, t)
 	}
 	if m.Offset <= h.watermark {
 		h.skipped.Inc()

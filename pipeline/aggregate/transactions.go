@@ -9,7 +9,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/events"
-	"everywhere/geo"
 	"everywhere/pipeline/ack"
 )
 
@@ -79,7 +78,7 @@ func (h *Transactions) Handle(m *kafka.Message, t *ack.Ticket) error {
 func (h *Transactions) count(m *kafka.Message, ev *events.Transaction) {
 	var cell uint64
 	if ev.HasLocation {
-		cell = geo.Cell(ev.Lat, ev.Lng, h.env.Resolution)
+		cell, _ = h.env.cell(ev.Lat, ev.Lng)
 	}
 	amount := uint64(ev.Amount)
 	if m.Offset > h.wmCells {

@@ -189,7 +189,7 @@ func (e *Engine) buildSinks() *aggregate.Env {
 			NeedCells: e.table(aggregate.NeedCellMinute), TxnCells: e.table(aggregate.TxnCellMinute),
 			UserSpend: e.table(aggregate.UserSpendDay), Outcomes: e.table(aggregate.OutcomesTable),
 		},
-		Conn: e.conn, Resolution: e.cfg.Aggregate.H3Resolution, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m,
+		Conn: e.conn, Resolution: e.cfg.Aggregate.H3Resolution, PlaceResolution: route.ReachResolution, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m,
 	}
 	dlqKafka := batcher.New(batcher.Config{Name: e.topics.DeadLetter, MaxRows: e.cfg.Kafka.WriteBatchSize,
 		MaxWait: 50 * time.Millisecond, Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff},
@@ -275,9 +275,9 @@ func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *det
 	part := detect.NewPartition(ctx, denv)
 	out := menv.emitter(ctx, e, p, "helper")
 	helpers := route.NewHelpers(out, menv.regions(e))
-	pings.OnEvent = func(ev *events.Ping, tk *ack.Ticket) {
+	pings.OnEvent = func(ev *events.Ping, cell uint64, tk *ack.Ticket) {
 		part.OnPing(ev, tk)
-		helpers.Ping(ev, tk)
+		helpers.Ping(ev, cell, tk)
 	}
 	profiles.OnEvent = func(ev *events.Profile, tk *ack.Ticket) {
 		part.OnProfile(ev, tk)

@@ -51,9 +51,10 @@ func (h *Helpers) get(id string) *user {
 	return u
 }
 
-// Ping moves a user. An older ping than the latest known changes nothing
-// but the watermark.
-func (h *Helpers) Ping(ev *events.Ping, t *ack.Ticket) {
+// Ping moves a user; cell is the ping's cell at any resolution from
+// ReachResolution up (see Regions.Reach). An older ping
+// than the latest known changes nothing but the watermark.
+func (h *Helpers) Ping(ev *events.Ping, cell uint64, t *ack.Ticket) {
 	h.out.Observe(ev.TS, t)
 	u := h.users[ev.UserID]
 	if u == nil {
@@ -69,7 +70,7 @@ func (h *Helpers) Ping(ev *events.Ping, t *ack.Ticket) {
 	old := u.mask
 	u.mask = 0
 	if u.avail {
-		u.mask = h.reg.Reach(u.lat, u.lng)
+		u.mask = h.reg.Reach(cell)
 	}
 	h.send(ev.UserID, u, old|u.mask, ev.TS)
 }

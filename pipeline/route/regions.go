@@ -17,12 +17,13 @@ import (
 	"everywhere/geo"
 )
 
-// reachResolution is the resolution at which the regions a helper reaches
+// ReachResolution is the resolution at which the regions a helper reaches
 // are worked out once and cached: cells of about 36 km2, so a city needs a
 // few hundred entries and a helper's reach is widened by at most a cell's
-// size (measured under 4.1 km from centre to edge).
+// size (at most 4.3 km from its centre to any place whose finest cell
+// descends from it: TestReachCellBound).
 const (
-	reachResolution = 6
+	ReachResolution = 6
 	reachCellM      = 4500
 )
 
@@ -33,7 +34,7 @@ type Regions struct {
 	maxRadiusM float64
 	parts      []int
 	balancer   kafka.Murmur2Balancer
-	reach      map[uint64]uint64 // reachResolution cell → partitions reached
+	reach      map[uint64]uint64 // ReachResolution cell → partitions reached
 }
 
 // NewRegions returns the regions of H3 resolution res spread over
@@ -64,9 +65,10 @@ func (r *Regions) partition(region uint64) int {
 }
 
 // Reach returns the set of partitions (bit p for partition p) holding a
-// region within maxRadiusM of the place.
-func (r *Regions) Reach(lat, lng float64) uint64 {
-	c := geo.Cell(lat, lng, reachResolution)
+// region within maxRadiusM of a place, given as its cell at any
+// resolution from ReachResolution up.
+func (r *Regions) Reach(cell uint64) uint64 {
+	c := geo.Parent(cell, ReachResolution)
 	if m, ok := r.reach[c]; ok {
 		return m
 	}
