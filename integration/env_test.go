@@ -180,13 +180,22 @@ func (en *engine) stop() (time.Duration, error) {
 
 func (en *engine) metrics(t testing.TB) string {
 	t.Helper()
-	resp, err := http.Get("http://" + en.http + "/metrics")
+	text, err := en.scrape()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return text
+}
+
+// scrape reads /metrics; it fails while the engine is starting.
+func (en *engine) scrape() (string, error) {
+	resp, err := http.Get("http://" + en.http + "/metrics")
+	if err != nil {
+		return "", err
+	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }
 
 // metric returns the value of one series line, e.g.

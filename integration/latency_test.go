@@ -16,14 +16,14 @@ import (
 
 // BenchmarkTransactionToAlert measures the time from publishing a
 // transaction to reading its alert from the alerts topic, through the
-// broker and the engine, while the simulated city streams its mixed load
-// (pings, profiles, transactions, needs, outcomes) at a steady rate. Each
+// broker and the engine, while the catch-up benchmark's mixed load (80%
+// pings, 12% transactions, 5% needs, 3% other) streams at a steady rate. Each
 // probe is the first purchase of a new user above the amount_spike floor,
 // which always raises an alert. Reports p50 and p99 in milliseconds.
 func BenchmarkTransactionToAlert(b *testing.B) {
-	for _, load := range []int{20_000, 60_000} {
-		b.Run(fmt.Sprintf("load=%d/s", load), func(b *testing.B) {
-			probeLatency(b, load, func(e *env) (string, string) { return e.topics.Transactions, e.topics.Alerts },
+	for _, load := range loads() {
+		b.Run(load.name, func(b *testing.B) {
+			probeLatency(b, load.rate, func(e *env) (string, string) { return e.topics.Transactions, e.topics.Alerts },
 				func(i int, ts int64) (string, string, []byte) {
 					id, user := fmt.Sprintf("probe%d", i), fmt.Sprintf("probe-user-%d", i)
 					return id, user, fmt.Appendf(nil, `{"txn_id":%q,"user_id":%q,"ts":%d,"amount":900000,"currency":"CNY","kind":"purchase","counterparty_id":"m1","counterparty_kind":"merchant"}`, id, user, ts)
@@ -46,9 +46,9 @@ func BenchmarkTransactionToAlert(b *testing.B) {
 // routed to its region, merged in event time with every source, ranked,
 // and published.
 func BenchmarkNeedToSuggestions(b *testing.B) {
-	for _, load := range []int{20_000, 60_000} {
-		b.Run(fmt.Sprintf("load=%d/s", load), func(b *testing.B) {
-			probeLatency(b, load, func(e *env) (string, string) { return e.topics.Needs, e.topics.Suggestions },
+	for _, load := range loads() {
+		b.Run(load.name, func(b *testing.B) {
+			probeLatency(b, load.rate, func(e *env) (string, string) { return e.topics.Needs, e.topics.Suggestions },
 				func(i int, ts int64) (string, string, []byte) {
 					id := fmt.Sprintf("probe-need-%d", i)
 					lat, lng := 30.2741+float64(i%20-10)*0.005, 120.1551+float64(i/20%20-10)*0.005
@@ -69,7 +69,23 @@ func BenchmarkNeedToSuggestions(b *testing.B) {
 	}
 }
 
-// probeLatency streams the simulated city at load events/s and publishes
+type load struct {
+	name string
+	rate int
+}
+
+// loads are the background loads latency is measured under: a fixed
+// 20,000 events/s, and half the catch-up rate BenchmarkCatchUp measured
+// in the same run (60,000 events/s when it did not run).
+func loads() []load {
+	half := 60_000
+	if maxRate > 0 {
+		half = int(maxRate / 2)
+	}
+	return []load{{"load=20000/s", 20_000}, {"load=half", half}}
+}
+
+// probeLatency streams the synthetic load at load events/s and publishes
 // probes (id, key, value at event time ts) to the input topic, timing each
 // until its output (recognised by idOf) is read back.
 func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), probe func(i int, ts int64) (id, key string, value []byte), idOf func([]byte) string) {
@@ -79,14 +95,13 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	defer cancel()
 	in, out := topics(e)
 
-	// Background load: a city whose day is replayed at `load` events/s.
-	sc := simulator.DefaultConfig()
-	sc.Users, sc.Duration = 20_000, 48*time.Hour
-	perDay := 7_500_000.0 // events a day for 20,000 users, about
-	pc := simulator.PublishConfig{Brokers: e.brokers, Speed: float64(load) * 86_400 / perDay}
-	pc.Topics = [simulator.NumTopics]string{e.topics.Pings, e.topics.Profiles, e.topics.Transactions, e.topics.Needs, e.topics.Outcomes}
+	// Background load: the catch-up benchmark's mix, published at `load`
+	// events/s, long enough to outlast the probes.
+	lc := simulator.DefaultLoad()
+	lc.Events = load * 90
+	pc := publishConfig(e, float64(load)/float64(lc.Rate))
 	loadStart := time.Now()
-	go simulator.Publish(ctx, simulator.New(sc), pc)
+	go simulator.Publish(ctx, simulator.NewLoad(lc), pc)
 
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: out, GroupID: "latency-probe",
 		StartOffset: kafka.LastOffset, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 5 * time.Millisecond, CommitInterval: time.Second,
@@ -121,7 +136,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 		// behind its schedule on a busy machine, and an event stamped ahead
 		// of the others is held until they reach its time (matching merges
 		// in event time); the margin keeps the probes in the stream's time.
-		ts := sc.Start.UnixMilli() + int64(float64(time.Since(loadStart).Milliseconds())*pc.Speed) - 300_000
+		ts := lc.Start.UnixMilli() + int64(float64(time.Since(loadStart).Milliseconds())*pc.Speed) - 300_000
 		id, key, value := probe(i, ts)
 		mu.Lock()
 		sent[id] = time.Now()
@@ -150,4 +165,5 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(len(lat)), "probes")
+	b.ReportMetric(float64(load), "load-events/s")
 }

@@ -37,6 +37,35 @@ func BenchmarkTransaction(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeAndDetect is a payment's whole cost without Kafka:
+// decode and validate its JSON, then run every rule, among 100,000 users.
+func BenchmarkDecodeAndDetect(b *testing.B) {
+	const users = 100_000
+	d := New(rules(b))
+	for i := range users {
+		d.Ping(&events.Ping{UserID: "u" + strconv.Itoa(i), TS: t0, Lat: 30.27, Lng: 120.15})
+	}
+	msgs := make([][]byte, 4096)
+	for i := range msgs {
+		tx := events.Transaction{TxnID: "t" + strconv.Itoa(i), UserID: "u" + strconv.Itoa((i*7919)%users), TS: t0 + int64(i), Amount: int64(1000 + i%5000),
+			Currency: "CNY", Kind: events.Purchase, CounterpartyID: "m" + strconv.Itoa(i%100), CounterpartyKind: events.Merchant, Lat: 30.27, Lng: 120.15, HasLocation: true}
+		msgs[i] = tx.AppendJSON(nil)
+	}
+	dec := events.NewDecoder("CNY")
+	var (
+		tx  events.Transaction
+		out []Alert
+	)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := dec.Transaction(msgs[i%len(msgs)], &tx); err != nil {
+			b.Fatal(err)
+		}
+		tx.TS = t0 + 1000*int64(i)
+		out = d.Transaction(&tx, out[:0])
+	}
+}
+
 // BenchmarkStateBytesPerUser measures the heap a detector holds per user
 // once a million users have paid and moved, map overhead and ids included.
 func BenchmarkStateBytesPerUser(b *testing.B) {

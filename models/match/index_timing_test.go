@@ -106,3 +106,27 @@ func BenchmarkBytesPerHelper(b *testing.B) {
 		runtime.KeepAlive(x)
 	}
 }
+
+// BenchmarkDecodeAndIndex is a ping's whole cost without Kafka: decode
+// and validate its JSON, then update the helper index.
+func BenchmarkDecodeAndIndex(b *testing.B) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	r := rand.New(rand.NewPCG(5, 6))
+	city(r, x, 100_000, 0.3)
+	msgs := make([][]byte, 4096)
+	for i := range msgs {
+		pg := events.Ping{UserID: "h" + strconv.Itoa(r.IntN(100_000)), TS: now + int64(i), Lat: 30.15 + r.Float64()*0.225, Lng: 120.0 + r.Float64()*0.31, Available: i%5 != 0}
+		msgs[i] = pg.AppendJSON(nil)
+	}
+	d := events.NewDecoder("CNY")
+	var pg events.Ping
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := d.Ping(msgs[i%len(msgs)], &pg); err != nil {
+			b.Fatal(err)
+		}
+		pg.TS = now + int64(i)
+		x.Ping(&pg)
+	}
+}

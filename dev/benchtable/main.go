@@ -1,0 +1,148 @@
+// Command benchtable reads the output of `go test -bench` over the whole
+// module and prints the one table `make bench` shows: throughput against
+// a bare Kafka reader, the per-stage costs, latency at half the maximum
+// rate and memory, each next to its budget from the design notes.
+// Figures a run did not produce are shown as "-".
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// results maps "package/Benchmark/sub" (without the -N suffix) to its
+// figures by unit.
+type results map[string]map[string]float64
+
+func parse(r io.Reader) (results, []string) {
+	res := results{}
+	var head []string
+	pkg := ""
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "pkg: "):
+			pkg = strings.TrimPrefix(line, "pkg: ")
+			continue
+		case strings.HasPrefix(line, "cpu: ") || strings.HasPrefix(line, "goos: ") || strings.HasPrefix(line, "goarch: "):
+			if !contains(head, line) {
+				head = append(head, line)
+			}
+			continue
+		case !strings.HasPrefix(line, "Benchmark"):
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		name := f[0]
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		m := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				m[f[i+1]] = v
+			}
+		}
+		res[pkg[strings.LastIndexByte(pkg, '/')+1:]+"/"+name] = m
+	}
+	return res, head
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// get formats one figure, "-" when absent.
+func (r results) get(name, unit string, format string) string {
+	m, ok := r[name]
+	if !ok {
+		return "-"
+	}
+	v, ok := m[unit]
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func main() {
+	r, head := parse(os.Stdin)
+	w := tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', 0)
+	for _, h := range head {
+		fmt.Fprintln(w, h)
+	}
+	section := func(title string, cols ...string) {
+		fmt.Fprintf(w, "\n%s\n", title)
+		fmt.Fprintln(w, strings.Join(cols, "\t")+"\t")
+	}
+	row := func(cells ...string) { fmt.Fprintln(w, strings.Join(cells, "\t")+"\t") }
+
+	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing",
+		"users", "bare reader ev/s", "engine ev/s", "ratio", "engine allocs/event", "peak RSS MiB", "budget")
+	for _, u := range []string{"10000", "100000", "1000000"} {
+		n := "integration/BenchmarkCatchUp/users=" + u
+		row(u, r.get(n, "bare-events/s", "%.0f"), r.get(n, "events/s", "%.0f"), r.get(n, "ratio", "%.3f"),
+			r.get(n, "allocs/event", "%.1f"), r.get(n, "peak-RSS-MiB", "%.0f"), ">= 300000 ev/s, ratio >= 0.25")
+	}
+
+	section("Per stage, one core, no Kafka", "stage", "ns/op", "allocs/op", "budget")
+	stage := func(what, name, budget string) {
+		row(what, r.get(name, "ns/op", "%.0f"), r.get(name, "allocs/op", "%.0f"), budget)
+	}
+	stage("decode + validate + index a ping", "match/BenchmarkDecodeAndIndex", "< 3000 ns, <= 2 allocs")
+	stage("decode + validate + detect a transaction", "fraud/BenchmarkDecodeAndDetect", "< 3000 ns, <= 2 allocs")
+	stage("decode + validate ping (fastjson)", "events/BenchmarkDecodePing", "")
+	stage("decode + validate transaction (fastjson)", "events/BenchmarkDecodeTransaction", "")
+	stage("decode + validate transaction (encoding/json)", "events/BenchmarkDecodeTransactionStdlib", "(the decoder not chosen)")
+	stage("match score of one helper", "match/BenchmarkScore", "")
+	stage("helper index update per ping", "match/BenchmarkPing", "")
+	stage("stadium query (50,000 helpers in one cell)", "match/BenchmarkStadium", "")
+	for _, u := range []string{"1000", "100000", "1000000"} {
+		stage("fraud per transaction, "+u+" users", "fraud/BenchmarkTransaction/users="+u, "")
+	}
+	stage("H3 cell of a place (C, no allocation)", "geo/BenchmarkCell", "")
+
+	section("Top-10 query within 3 km, one city", "helpers", "p50 us", "p99 us", "budget")
+	for _, n := range []string{"10000", "100000", "1000000"} {
+		q := "match/BenchmarkQuery/helpers=" + n
+		row(n, r.get(q, "p50-us", "%.1f"), r.get(q, "p99-us", "%.1f"), "p50 < 20 us at 1M, flat")
+	}
+
+	section("Latency through Kafka and the engine under load", "path", "load ev/s", "p50 ms", "p99 ms", "budget")
+	for _, p := range []struct{ what, name string }{
+		{"need to suggestions", "integration/BenchmarkNeedToSuggestions"},
+		{"transaction to alert", "integration/BenchmarkTransactionToAlert"},
+	} {
+		for _, l := range []string{"load=20000/s", "load=half"} {
+			n := p.name + "/" + l
+			budget := ""
+			if l == "load=half" {
+				budget = "p99 < 25 ms at half the maximum rate"
+			}
+			row(p.what, r.get(n, "load-events/s", "%.0f"), r.get(n, "p50-ms", "%.1f"), r.get(n, "p99-ms", "%.1f"), budget)
+		}
+	}
+
+	section("Memory", "measure", "value", "budget")
+	row("engine peak RSS, 1,000,000 users and 200,000 helpers, MiB", r.get("integration/BenchmarkEngineMemory", "peak-RSS-MiB", "%.0f"), "< 1536")
+	row("match index heap per helper, bytes (200,000 helpers)", r.get("match/BenchmarkBytesPerHelper", "bytes/helper", "%.0f"), "<= 256")
+	row("fraud state heap per user, bytes (1,000,000 users)", r.get("fraud/BenchmarkStateBytesPerUser", "bytes/user", "%.0f"), "<= 1024")
+	w.Flush()
+}

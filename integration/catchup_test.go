@@ -1,0 +1,192 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/kafkaadmin"
+	"everywhere/simulator"
+)
+
+// maxRate is the engine's catch-up rate measured by BenchmarkCatchUp at
+// 100,000 users, in events/s; the latency benchmarks, which run after it
+// (files run in name order), load the engine at half of it. 0 until
+// measured.
+var maxRate float64
+
+// BenchmarkCatchUp fills the input topics (8 partitions each) with the
+// synthetic mix of simulator.Load (80% pings, 12% transactions, 5% needs,
+// 3% other), then reads them twice in the same run: once with a bare
+// kafka-go group reader that only fetches and commits every 10,000
+// messages, the ceiling any consumer of this broker has, and once with the
+// engine, ClickHouse writing on, until its group has committed every input
+// and internal topic. Both rates count from the first message read to the
+// last; the engine's ratio to the bare reader is the budget's second
+// figure. The same number of events over 10,000, 100,000 and 1,000,000
+// users shows whether cost follows the work or the city.
+func BenchmarkCatchUp(b *testing.B) {
+	events := 2_000_000
+	if s := os.Getenv("BENCH_EVENTS"); s != "" {
+		events, _ = strconv.Atoi(s)
+	}
+	for _, users := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("users=%d", users), func(b *testing.B) {
+			r := catchUp(b, users, events)
+			b.ReportMetric(r.bare, "bare-events/s")
+			b.ReportMetric(r.engine, "events/s")
+			b.ReportMetric(r.engine/r.bare, "ratio")
+			b.ReportMetric(float64(r.rss)/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(r.allocs, "allocs/event")
+			if users == 100_000 {
+				maxRate = r.engine
+			}
+		})
+	}
+}
+
+type catchUpResult struct {
+	bare, engine float64 // events/s
+	rss          int64   // the engine's peak resident memory, bytes
+	allocs       float64 // the engine's heap allocations per event, Kafka clients included
+}
+
+func catchUp(b *testing.B, users, events int) (r catchUpResult) {
+	e := newEnv(b, 8)
+	ctx := context.Background()
+	lc := simulator.DefaultLoad()
+	lc.Users, lc.Events = users, events
+	st, err := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := st.Total()
+	r.bare = bareRead(b, e, total)
+
+	pprof := freeAddr(b)
+	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s", "EVERYWHERE_HTTP_PPROF_ADDR="+pprof)
+	var (
+		start   time.Time
+		mallocs float64
+	)
+	wait(b, time.Minute, "the engine reads its first message", func() bool {
+		start = time.Now()
+		text, err := en.scrape()
+		mallocs = sumMetric(text, "go_memstats_mallocs_total")
+		return err == nil && sumMetric(text, "everywhere_events_in_total") > 0
+	})
+	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
+		go saveProfile(b, pprof, filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
+	}
+	topics := append(e.topics.Inputs(), e.topics.Internal()...)
+	wait(b, 10*time.Minute, "the engine commits every topic", func() bool {
+		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", topics)
+		return err == nil && lag == 0
+	})
+	r.engine = float64(total) / time.Since(start).Seconds()
+	text := en.metrics(b)
+	if in := sumMetric(text, "everywhere_events_in_total"); int(in) < total {
+		b.Fatalf("the engine processed %.0f of %d events", in, total)
+	}
+	r.allocs = (sumMetric(text, "go_memstats_mallocs_total") - mallocs) / float64(total)
+	r.rss = peakRSS(b, en.cmd.Process.Pid)
+	en.stop()
+	return r
+}
+
+// saveProfile writes a 10 s CPU profile of the engine to path, for
+// `go tool pprof`: set BENCH_PROFILE to a directory to get one per run.
+func saveProfile(b *testing.B, addr, path string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=10")
+	if err != nil {
+		b.Log("profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		b.Log("profile:", err)
+	}
+}
+
+// bareRead is the ceiling: a kafka-go group reader over the same topics
+// that fetches every message and commits every 10,000, nothing else.
+func bareRead(b *testing.B, e *env, total int) float64 {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, GroupID: "bare", GroupTopics: e.topics.Inputs(),
+		MinBytes: 1, MaxBytes: 10 << 20, QueueCapacity: 1024, StartOffset: kafka.FirstOffset})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	latest := map[[2]any]kafka.Message{}
+	commit := func() {
+		msgs := make([]kafka.Message, 0, len(latest))
+		for _, m := range latest {
+			msgs = append(msgs, m)
+		}
+		if err := r.CommitMessages(ctx, msgs...); err != nil {
+			b.Fatal(err)
+		}
+		clear(latest)
+	}
+	var start time.Time
+	for n := 0; n < total; n++ {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			b.Fatalf("bare reader after %d of %d: %v", n, total, err)
+		}
+		if n == 0 {
+			start = time.Now()
+		}
+		latest[[2]any{m.Topic, m.Partition}] = m
+		if (n+1)%10_000 == 0 {
+			commit()
+		}
+	}
+	commit()
+	return float64(total) / time.Since(start).Seconds()
+}
+
+func publishConfig(e *env, speed float64) simulator.PublishConfig {
+	pc := simulator.PublishConfig{Brokers: e.brokers, Speed: speed}
+	pc.Topics = [simulator.NumTopics]string{e.topics.Pings, e.topics.Profiles, e.topics.Transactions, e.topics.Needs, e.topics.Outcomes}
+	return pc
+}
+
+// sumMetric adds up every series of a metric family.
+func sumMetric(text, name string) float64 {
+	sum := 0.0
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+			if i := strings.LastIndexByte(line, ' '); i > 0 {
+				v, _ := strconv.ParseFloat(line[i+1:], 64)
+				sum += v
+			}
+		}
+	}
+	return sum
+}
+
+// peakRSS is the most resident memory the process has had (VmHWM), bytes.
+func peakRSS(b *testing.B, pid int) int64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmHWM in /proc status")
+	return 0
+}
