@@ -56,6 +56,7 @@ type helper struct {
 	slot     int32 // position in its cell's member list, -1 when unavailable
 	skills   events.SkillSet
 	credit   uint16
+	idHash   uint32 // of id: the requester check compares it before the id
 	record   Record
 	alertMS  int64 // event time of the user's latest high alert, 0 for none
 }
@@ -95,6 +96,7 @@ type Index struct {
 	next     []*cell
 	heap     topK
 	cosLat   float64 // of the need being queried
+	reqHash  uint32  // hashID of its requester
 	reach    float64 // beyond this distance no helper can enter the top k
 	at       int64   // event time of the query
 	examined int     // helpers looked at by the query
@@ -118,9 +120,19 @@ func (x *Index) slotOf(id string) int32 {
 		return s
 	}
 	s := int32(len(x.helpers))
-	x.helpers = append(x.helpers, helper{id: strings.Clone(id), slot: -1})
+	x.helpers = append(x.helpers, helper{id: strings.Clone(id), idHash: hashID(id), slot: -1})
 	x.byID[x.helpers[s].id] = s
 	return s
+}
+
+// hashID is FNV-1a of a user id. Comparing it first spares the requester
+// check a cache miss on the helper's id bytes for nearly every candidate.
+func hashID(id string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return h
 }
 
 func (x *Index) cellAt(c uint64) *cell {
@@ -258,15 +270,40 @@ func (x *Index) Set(s *HelperState) int32 {
 // Suggest scores the helper in slot for need n at event time at, as Query
 // would; ok is false when the helper is not a candidate.
 func (x *Index) Suggest(slot int32, n *events.Need, at int64) (s Suggestion, ok bool) {
+	return x.SuggestAbove(slot, n, CosLat(n.Lat), at, math.Inf(-1))
+}
+
+// CosLat is the cosine of a latitude in degrees, which distances from a
+// need scale longitudes by; a caller who asks about one need many times
+// computes it once.
+func CosLat(lat float64) float64 { return math.Cos(lat * math.Pi / 180) }
+
+// SuggestAbove is Suggest for a helper who matters only if they score
+// above floor: ok is also false when the cheap bound Query uses shows
+// they cannot. A ping reaches a hundred or more open needs, and for most
+// the helper is far below their lists.
+// cosLat is CosLat(n.Lat).
+func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int64, floor float64) (s Suggestion, ok bool) {
 	h := &x.helpers[slot]
 	if h.slot < 0 {
 		return s, false // unavailable
 	}
-	x.cosLat = math.Cos(n.Lat * math.Pi / 180)
+	x.cosLat = cosLat
 	d := x.dist(n, float64(h.lat), float64(h.lng))
 	if d > n.RadiusM {
 		return s, false
 	}
+	if !math.IsInf(floor, -1) {
+		m := &x.cells[h.cell].members[h.slot]
+		bound := float64(m.static) + x.p.Weights.Distance/(1+d/x.p.DistanceScaleM)
+		if m.skills.Has(n.Category) {
+			bound += x.p.Weights.Skill
+		}
+		if bound < floor {
+			return s, false
+		}
+	}
+	x.reqHash = hashID(n.UserID)
 	score, reasons, ok := x.score(h, n, d, at)
 	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot}, ok
 }
@@ -276,7 +313,7 @@ func (x *Index) Suggest(slot int32, n *events.Need, at int64) (s Suggestion, ok 
 // alerted). Query and Suggest both rank through it.
 func (x *Index) score(h *helper, n *events.Need, d float64, at int64) (score float64, r Reasons, ok bool) {
 	age := at - h.pingMS
-	if age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(at) {
+	if age > MaxPingAge || age < -MaxPingAge || h.idHash == x.reqHash && h.id == n.UserID || h.alerted(at) {
 		return 0, r, false
 	}
 	c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
@@ -313,7 +350,8 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.examined = 0
 	x.heap.reset(k)
 	x.reach = math.Inf(1)
-	x.cosLat = math.Cos(n.Lat * math.Pi / 180)
+	x.cosLat = CosLat(n.Lat)
+	x.reqHash = hashID(n.UserID)
 	origin := x.cellAt(geo.Cell(n.Lat, n.Lng, Resolution))
 	origin.stamp = x.stamp
 	x.ring = append(x.ring[:0], origin)

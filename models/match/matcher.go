@@ -1,6 +1,7 @@
 package match
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -54,7 +55,10 @@ type Matcher struct {
 	timers minheap.Heap[timer]
 	stamp  uint32
 	aff    []int32
-	found  []Suggestion
+	// holding: lists to publish go to held until the change is settled.
+	holding bool
+	held    []int32
+	found   []Suggestion
 
 	// Publish receives each new list; it must not keep the list.
 	Publish func(*List)
@@ -72,6 +76,7 @@ type Matcher struct {
 
 type openNeed struct {
 	ev      events.Need // strings owned
+	cosLat  float64     // CosLat(ev.Lat), for distances to it
 	version uint32
 	list    []Suggestion // the best helpers, best first: the top k and a reserve
 	// complete: the list holds every candidate (the last query found
@@ -165,10 +170,11 @@ func (m *Matcher) changed(slot int32, ts int64) {
 		}
 	}
 	m.nearby(slot)
-	m.sortAffected()
+	m.holding = true
 	for _, ni := range m.aff {
 		m.update(ni, slot, ts)
 	}
+	m.release(ts)
 }
 
 // nearby marks the open needs whose radius reaches the cell of the helper
@@ -194,7 +200,11 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 			break
 		}
 	}
-	s, ok := m.idx.Suggest(slot, &n.ev, at)
+	floor := math.Inf(-1)
+	if pos < 0 && !n.complete && len(n.list) > 0 {
+		floor = n.list[len(n.list)-1].Score // to enter, the helper must beat the last
+	}
+	s, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
 	if pos >= 0 {
 		// Take the helper out and put it back where it now ranks, unless
 		// it is gone, or it fell below every other listed helper while
@@ -260,21 +270,28 @@ func (m *Matcher) mark(ni int32) {
 	}
 }
 
-// sortAffected puts the marked needs in slot order, so that the order
-// lists are published in does not depend on map iteration. Which slot a
-// need gets depends only on the input (the next free one as it arrives),
-// so neither does the order; integers sort far faster than need ids, and
-// a ping can mark a hundred needs.
-func (m *Matcher) sortAffected() {
-	slices.Sort(m.aff)
-}
-
 // rematchAffected ranks every marked need afresh.
 func (m *Matcher) rematchAffected(at int64) {
-	m.sortAffected()
+	m.holding = true
 	for _, ni := range m.aff {
 		m.rematch(ni, at)
 	}
+	m.release(at)
+}
+
+// release publishes the lists held while a change was settled, in slot
+// order, so that the order lists are published in does not depend on map
+// iteration. Which slot a need gets depends only on the input (the next
+// free one as it arrives), so neither does the order. Settling needs in
+// any order and sorting only those that publish spares sorting the
+// hundred or more needs a ping can reach.
+func (m *Matcher) release(at int64) {
+	m.holding = false
+	slices.Sort(m.held)
+	for _, ni := range m.held {
+		m.publish(ni, at)
+	}
+	m.held = m.held[:0]
 }
 
 // Need opens, updates or closes a need at its event time.
@@ -305,6 +322,7 @@ func (m *Matcher) Need(ev *events.Need) {
 	id := n.ev.NeedID
 	n.ev = *ev
 	n.ev.NeedID, n.ev.UserID, n.ev.Currency = id, strings.Clone(ev.UserID), ""
+	n.cosLat = CosLat(n.ev.Lat)
 	n.open = true
 	if moved {
 		m.unplace(ni)
@@ -407,6 +425,10 @@ func (m *Matcher) rematch(ni int32, at int64) {
 // publish announces need ni's list, one version up, unless the change
 // waits for the end of the republish interval.
 func (m *Matcher) publish(ni int32, at int64) {
+	if m.holding {
+		m.held = append(m.held, ni)
+		return
+	}
 	n := &m.needs[ni]
 	if n.version > 0 && m.Republish > 0 && at < n.pubAt+m.Republish && !m.dropsCandidate(n, at) {
 		if n.flushAt == 0 {

@@ -16,6 +16,14 @@ type WriterConfig struct {
 	BatchSize   int
 }
 
+// maxRequestMessages caps the messages of one partition's produce request.
+// kafka-go allocates room for BatchSize messages (about 160 bytes each)
+// for every partition batch it starts, however few it then holds: at 1000
+// that was 160 KB allocated and cleared per partition per write, 5% of the
+// engine's CPU while catching up. A larger write is sent as several
+// requests.
+const maxRequestMessages = 256
+
 // NewWriter returns a synchronous producer that waits for all in-sync
 // replicas: a kafka.Writer literal defaults to fire-and-forget and a 1 s
 // batch timeout, neither acceptable for outputs whose offsets are committed
@@ -28,7 +36,7 @@ func NewWriter(c WriterConfig) *kafka.Writer {
 		Topic:        c.Topic,
 		Balancer:     Balancer(c.Partitioner),
 		RequiredAcks: kafka.RequireAll,
-		BatchSize:    c.BatchSize,
+		BatchSize:    min(c.BatchSize, maxRequestMessages),
 		BatchTimeout: time.Microsecond,
 		// Under the broker's default message.max.bytes (1 MiB): a larger
 		// record batch is refused whole.
