@@ -107,6 +107,14 @@ func (h *helper) alerted(at int64) bool {
 	return h.alertMS > 0 && h.alertMS <= at && at < h.alertMS+AlertWindow
 }
 
+// excluded applies the contract's exclusion rules that do not depend on
+// distance: a stale ping, the requester (reqHash is hashID of n.UserID),
+// a high alert in its window.
+func (h *helper) excluded(n *events.Need, reqHash uint32, at int64) bool {
+	age := at - h.pingMS
+	return age > MaxPingAge || age < -MaxPingAge || h.idHash == reqHash && h.id == n.UserID || h.alerted(at)
+}
+
 // NewIndex returns an empty index scoring with p.
 func NewIndex(p *Params) *Index {
 	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}}
@@ -273,6 +281,21 @@ func (x *Index) Suggest(slot int32, n *events.Need, at int64) (s Suggestion, ok 
 	return x.SuggestAbove(slot, n, CosLat(n.Lat), at, math.Inf(-1))
 }
 
+// Candidate reports whether the helper in slot may be suggested for need
+// n at event time at, as Suggest would, without scoring them; cosLat is
+// CosLat(n.Lat).
+func (x *Index) Candidate(slot int32, n *events.Need, cosLat float64, at int64) bool {
+	h := &x.helpers[slot]
+	if h.slot < 0 {
+		return false
+	}
+	x.cosLat = cosLat
+	if x.dist(n, float64(h.lat), float64(h.lng)) > n.RadiusM {
+		return false
+	}
+	return !h.excluded(n, hashID(n.UserID), at)
+}
+
 // CosLat is the cosine of a latitude in degrees, which distances from a
 // need scale longitudes by; a caller who asks about one need many times
 // computes it once.
@@ -312,10 +335,10 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 // false when the rules of the contract exclude h (stale, the requester,
 // alerted). Query and Suggest both rank through it.
 func (x *Index) score(h *helper, n *events.Need, d float64, at int64) (score float64, r Reasons, ok bool) {
-	age := at - h.pingMS
-	if age > MaxPingAge || age < -MaxPingAge || h.idHash == x.reqHash && h.id == n.UserID || h.alerted(at) {
+	if h.excluded(n, x.reqHash, at) {
 		return 0, r, false
 	}
+	age := at - h.pingMS
 	c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
 	score, r = x.p.Score(&c, n.Category)
 	return score, r, true

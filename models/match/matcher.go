@@ -89,6 +89,7 @@ type openNeed struct {
 	flushAt  int64   // when a gathered change is due, 0 for none
 	cells    []uint64
 	stamp    uint32
+	lists    uint32 // == Matcher.stamp: the need lists the helper being settled
 	open     bool
 }
 
@@ -167,6 +168,7 @@ func (m *Matcher) changed(slot int32, ts int64) {
 		m.arm(slot, l)
 		for _, ni := range l.needs {
 			m.mark(ni)
+			m.needs[ni].lists = m.stamp
 		}
 	}
 	m.nearby(slot)
@@ -194,10 +196,12 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 	n := &m.needs[ni]
 	m.shift(n, at)
 	pos := -1
-	for i := range n.list {
-		if n.list[i].slot == slot {
-			pos = i
-			break
+	if n.lists == m.stamp { // listed: find where, else spare the scan
+		for i := range n.list {
+			if n.list[i].slot == slot {
+				pos = i
+				break
+			}
 		}
 	}
 	floor := math.Inf(-1)
@@ -444,7 +448,7 @@ func (m *Matcher) publish(ni int32, at int64) {
 // no longer a candidate: the matcher must not leave them suggested.
 func (m *Matcher) dropsCandidate(n *openNeed, at int64) bool {
 	for _, slot := range n.pub {
-		if _, ok := m.idx.Suggest(slot, &n.ev, at); !ok {
+		if !m.idx.Candidate(slot, &n.ev, n.cosLat, at) {
 			return true
 		}
 	}
