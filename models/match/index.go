@@ -396,7 +396,9 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 					cl.lat, cl.lng, cl.centred = ll.Lat, ll.Lng, true
 				}
 				near := math.Max(0, x.dist(n, cl.lat, cl.lng)-cellRadiusM)
-				if near <= n.RadiusM && (!x.heap.full() || x.p.MaxScoreAt(near) >= x.heap.min()) {
+				// x.reach is where MaxScoreAt falls below the k-th best
+				// (scan skips helpers beyond it too): no call to exp.
+				if near <= n.RadiusM && near <= x.reach {
 					x.scan(cl, n)
 				}
 			}

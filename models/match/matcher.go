@@ -194,7 +194,6 @@ func (m *Matcher) nearby(slot int32) {
 // time at.
 func (m *Matcher) update(ni int32, slot int32, at int64) {
 	n := &m.needs[ni]
-	m.shift(n, at)
 	pos := -1
 	if n.lists == m.stamp { // listed: find where, else spare the scan
 		for i := range n.list {
@@ -206,9 +205,15 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 	}
 	floor := math.Inf(-1)
 	if pos < 0 && !n.complete && len(n.list) > 0 {
-		floor = n.list[len(n.list)-1].Score // to enter, the helper must beat the last
+		// To enter, the helper must beat the last, as of at: the list is
+		// shifted to at only if they may (a margin covers rounding).
+		floor = n.list[len(n.list)-1].Score - m.decay(n.at, at) - 1e-9
 	}
 	s, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
+	if pos < 0 && !ok {
+		return
+	}
+	m.shift(n, at)
 	if pos >= 0 {
 		// Take the helper out and put it back where it now ranks, unless
 		// it is gone, or it fell below every other listed helper while
@@ -259,12 +264,18 @@ func (m *Matcher) shift(n *openNeed, at int64) {
 	if at == n.at {
 		return
 	}
-	d := m.p.Weights.Recency * float64(at-n.at) / float64(m.p.RecencyWindow.Milliseconds())
+	d := m.decay(n.at, at)
 	for i := range n.list {
 		n.list[i].Score -= d
 		n.list[i].Reasons.Recency -= d
 	}
 	n.at = at
+}
+
+// decay is the score every candidate loses to recency from event time
+// from to at.
+func (m *Matcher) decay(from, at int64) float64 {
+	return m.p.Weights.Recency * float64(at-from) / float64(m.p.RecencyWindow.Milliseconds())
 }
 
 func (m *Matcher) mark(ni int32) {
