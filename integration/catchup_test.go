@@ -176,7 +176,7 @@ func sumMetric(text, name string) float64 {
 }
 
 // peakRSS is the most resident memory the process has had (VmHWM), bytes.
-func peakRSS(b *testing.B, pid int) int64 {
+func peakRSS(b testing.TB, pid int) int64 {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
