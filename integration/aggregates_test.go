@@ -84,6 +84,9 @@ func expect(msgs []simulator.Message) *expected {
 		case simulator.Needs:
 			var n events.Need
 			must(d.Need(m.Value, &n))
+			if !n.HasPlace || n.Category == events.CategoryNone {
+				continue // a status update without a place has no cell
+			}
 			x.needs[[4]int64{cellOf(n.Lat, n.Lng), n.TS / 60000, int64(n.Category), int64(n.Status)}]++
 		case simulator.Outcomes:
 			var o events.Outcome

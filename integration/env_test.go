@@ -74,6 +74,12 @@ func clickhouseAddr() string {
 // under the test's prefix), and makes a fresh database.
 func newEnv(t testing.TB, partitions int, extra ...string) *env {
 	t.Helper()
+	return newEnvAt(t, partitions, clickhouseAddr(), extra...)
+}
+
+// newEnvAt is newEnv with the ClickHouse server at chAddr.
+func newEnvAt(t testing.TB, partitions int, chAddr string, extra ...string) *env {
+	t.Helper()
 	cfg, err := config.Load("", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +99,7 @@ func newEnv(t testing.TB, partitions int, extra ...string) *env {
 	e.brokers = b.Addrs()
 
 	e.ch = cfg.ClickHouse
-	e.ch.Addr = clickhouseAddr()
+	e.ch.Addr = chAddr
 	name := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "_"))
 	e.ch.Database = fmt.Sprintf("it_%s_%d", name, rand.IntN(1e6))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -76,14 +76,43 @@ func Messages(ctx context.Context, brokers []string, topic string) (int64, error
 
 // GroupLag is how many messages of topics the group has not committed.
 func GroupLag(ctx context.Context, brokers []string, group string, topics []string) (int64, error) {
+	committed, ends, err := groupOffsets(ctx, brokers, group, topics)
+	if err != nil {
+		return 0, err
+	}
+	var lag int64
+	for t, end := range ends {
+		for p, e := range end {
+			lag += e - committed[t][p]
+		}
+	}
+	return lag, nil
+}
+
+// Committed is the sum over topics and partitions of the group's committed
+// offsets: it moves only when the group commits.
+func Committed(ctx context.Context, brokers []string, group string, topics []string) (int64, error) {
+	committed, _, err := groupOffsets(ctx, brokers, group, topics)
+	var sum int64
+	for _, parts := range committed {
+		for _, c := range parts {
+			sum += c
+		}
+	}
+	return sum, err
+}
+
+// groupOffsets returns the group's committed offsets and the partitions'
+// ends. A partition the group never committed counts from its first offset.
+func groupOffsets(ctx context.Context, brokers []string, group string, topics []string) (committed, ends map[string]map[int]int64, err error) {
 	c := client(brokers)
 	req := &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{}}
-	ends := map[string]map[int]int64{}
+	ends = map[string]map[int]int64{}
 	firsts := map[string]map[int]int64{}
 	for _, t := range topics {
 		first, end, err := Ends(ctx, brokers, t)
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
 		ends[t], firsts[t] = end, first
 		for p := range end {
@@ -92,27 +121,23 @@ func GroupLag(ctx context.Context, brokers []string, group string, topics []stri
 	}
 	res, err := c.OffsetFetch(ctx, req)
 	if err != nil {
-		return 0, fmt.Errorf("committed offsets of %s: %w", group, err)
+		return nil, nil, fmt.Errorf("committed offsets of %s: %w", group, err)
 	}
-	committed := map[string]map[int]int64{}
-	for t, parts := range res.Topics {
-		committed[t] = map[int]int64{}
-		for _, p := range parts {
-			committed[t][p.Partition] = p.CommittedOffset
-		}
-	}
-	// A partition the group never committed counts from its first offset.
-	var lag int64
+	committed = map[string]map[int]int64{}
 	for t, end := range ends {
-		for p, e := range end {
-			c, ok := committed[t][p]
-			if !ok || c < 0 {
-				c = firsts[t][p]
-			}
-			lag += e - c
+		committed[t] = map[int]int64{}
+		for p := range end {
+			committed[t][p] = firsts[t][p]
 		}
 	}
-	return lag, nil
+	for t, parts := range res.Topics {
+		for _, p := range parts {
+			if p.CommittedOffset >= 0 && committed[t] != nil {
+				committed[t][p.Partition] = p.CommittedOffset
+			}
+		}
+	}
+	return committed, ends, nil
 }
 
 // ReadAll calls fn with every message of topic that exists now, partition

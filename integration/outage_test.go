@@ -1,0 +1,168 @@
+package integration
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"everywhere/kafkaadmin"
+	"everywhere/simulator"
+)
+
+// clickhouseServer is a ClickHouse server of one test's own (its ports
+// and data directory), started and stopped with dev/clickhouse.sh, for
+// tests that take it away: the shared server stays up for the others.
+type clickhouseServer struct {
+	t    testing.TB
+	env  []string
+	addr string
+}
+
+func startClickHouse(t testing.TB) *clickhouseServer {
+	port := func() string { _, p, _ := net.SplitHostPort(freeAddr(t)); return p }
+	tcp := port()
+	c := &clickhouseServer{t: t, addr: "127.0.0.1:" + tcp, env: append(os.Environ(),
+		"CLICKHOUSE_DIR="+t.TempDir(), "CLICKHOUSE_TCP_PORT="+tcp,
+		"CLICKHOUSE_HTTP_PORT="+port(), "CLICKHOUSE_INTERSERVER_PORT="+port())}
+	c.run("start")
+	t.Cleanup(func() { c.run("stop") })
+	return c
+}
+
+func (c *clickhouseServer) run(action string) {
+	c.t.Helper()
+	cmd := exec.Command("../dev/clickhouse.sh", action)
+	cmd.Env = c.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("clickhouse %s: %v\n%s", action, err, out)
+	}
+}
+
+// TestClickHouseOutage stops ClickHouse for 60 s while the engine takes a
+// steady stream. Meanwhile the engine must stay up, report not ready,
+// count write errors, commit nothing and stop taking input (so memory
+// stays bounded); when ClickHouse is back it must catch up, and every
+// aggregate must equal the input's totals.
+func TestClickHouseOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes two minutes")
+	}
+	ch := startClickHouse(t)
+	e := newEnvAt(t, 4, ch.addr)
+	en := e.startEngine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	lc := simulator.DefaultLoad()
+	lc.Users, lc.Events = 5_000, 400_000
+	published := make(chan simulator.Stats, 1)
+	go func() {
+		st, _ := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 2)) // 4,000 events/s
+		published <- st
+	}()
+	inputs := e.topics.Inputs()
+	committed := func() int64 {
+		n, err := kafkaadmin.Committed(ctx, e.brokers, "everywhere", inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ready := func() bool {
+		resp, err := http.Get("http://" + en.http + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	wait(t, time.Minute, "the engine ready and committing", func() bool { return ready() && committed() > 0 })
+	time.Sleep(5 * time.Second)
+
+	ch.run("stop")
+	down := time.Now()
+	wait(t, 30*time.Second, "the engine reports not ready", func() bool { return !ready() })
+	time.Sleep(20 * time.Second) // in-flight runs give up, queues fill
+	frozen := committed()
+	processed := sumMetric(en.metrics(t), "everywhere_events_in_total")
+	errors := sumMetric(en.metrics(t), "everywhere_sink_errors_total")
+	for time.Since(down) < 60*time.Second {
+		time.Sleep(2 * time.Second)
+		if en.cmd.ProcessState != nil {
+			t.Fatalf("the engine exited during the outage: %v", en.cmd.ProcessState)
+		}
+		if ready() {
+			t.Fatal("the engine reports ready while ClickHouse is down")
+		}
+	}
+	m := en.metrics(t)
+	if c := committed(); c != frozen {
+		t.Errorf("committed offsets moved during the outage: %d then %d", frozen, c)
+	}
+	if p := sumMetric(m, "everywhere_events_in_total"); p != processed {
+		t.Errorf("the engine processed %.0f more events with ClickHouse down: it should stop taking input", p-processed)
+	}
+	if x := sumMetric(m, "everywhere_sink_errors_total"); x <= errors || errors == 0 {
+		t.Errorf("sink errors %.0f then %.0f: the failed writes should be counted as they are retried", errors, x)
+	}
+	rss := peakRSS(t, en.cmd.Process.Pid)
+	t.Logf("outage: %.0f events processed before input stopped, %.0f write errors, peak RSS %d MiB", processed, errors, rss>>20)
+
+	ch.run("start")
+	st := <-published
+	wait(t, 3*time.Minute, "the engine catches up after the outage", func() bool {
+		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", append(inputs, e.topics.Internal()...))
+		return err == nil && lag == 0
+	})
+	if !ready() {
+		t.Error("the engine is not ready after ClickHouse came back")
+	}
+	want := expectTotals(lc, st.Total())
+	for q, n := range want {
+		if got := e.queryUint(q); got != n {
+			t.Errorf("%s = %d after the outage, want %d (the input's total)", q, got, n)
+		}
+	}
+	if rss > 1<<30 {
+		t.Errorf("peak RSS %d MiB, want under 1 GiB", rss>>20)
+	}
+}
+
+// expectTotals replays the first n events of load lc and returns the
+// aggregates the dashboards read, by query, as the input makes them.
+func expectTotals(lc simulator.LoadConfig, n int) map[string]uint64 {
+	lc.Events = n
+	l := simulator.NewLoad(lc)
+	x := expect(collect(l))
+	var pings, txns, amount, needs uint64
+	for _, c := range x.pings {
+		pings += c[0]
+	}
+	for _, c := range x.txns {
+		txns += c[0]
+		amount += c[1]
+	}
+	for _, c := range x.needs {
+		needs += c
+	}
+	return map[string]uint64{
+		"SELECT sum(pings) FROM ping_cell_minute":       pings,
+		"SELECT sum(txns) FROM txn_cell_minute":         txns,
+		"SELECT sum(amount_total) FROM txn_cell_minute": amount,
+		"SELECT sum(needs) FROM need_cell_minute":       needs,
+		"SELECT count() FROM outcomes FINAL":            uint64(len(x.outcomes)),
+	}
+}
+
+func collect(s simulator.Stream) []simulator.Message {
+	var out []simulator.Message
+	var m simulator.Message
+	for s.Next(&m) {
+		out = append(out, m)
+	}
+	return out
+}
