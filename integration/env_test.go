@@ -55,6 +55,9 @@ func TestMain(m *testing.M) {
 // env is one test's world: its own broker, topic prefix and database.
 type env struct {
 	t       testing.TB
+	broker  *devbroker.Broker
+	topicsN []string // every topic the broker was started with
+	parts   int
 	brokers []string
 	prefix  string
 	topics  config.Topics
@@ -74,11 +77,12 @@ func clickhouseAddr() string {
 // under the test's prefix), and makes a fresh database.
 func newEnv(t testing.TB, partitions int, extra ...string) *env {
 	t.Helper()
-	return newEnvAt(t, partitions, clickhouseAddr(), extra...)
+	return newEnvAt(t, partitions, clickhouseAddr(), "", extra...)
 }
 
-// newEnvAt is newEnv with the ClickHouse server at chAddr.
-func newEnvAt(t testing.TB, partitions int, chAddr string, extra ...string) *env {
+// newEnvAt is newEnv with the ClickHouse server at chAddr and, when
+// brokerDir is set, a broker that keeps its log there (see restartBroker).
+func newEnvAt(t testing.TB, partitions int, chAddr, brokerDir string, extra ...string) *env {
 	t.Helper()
 	cfg, err := config.Load("", nil)
 	if err != nil {
@@ -91,11 +95,12 @@ func newEnvAt(t testing.TB, partitions int, chAddr string, extra ...string) *env
 	for _, x := range extra {
 		topics = append(topics, e.prefix+x)
 	}
-	b, err := devbroker.Start("127.0.0.1:0", partitions, topics, "")
+	b, err := devbroker.Start("127.0.0.1:0", partitions, topics, brokerDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.Close)
+	e.broker, e.topicsN, e.parts = b, topics, partitions
+	t.Cleanup(func() { e.broker.Close() })
 	e.brokers = b.Addrs()
 
 	e.ch = cfg.ClickHouse
@@ -118,6 +123,25 @@ func newEnvAt(t testing.TB, partitions int, chAddr string, extra ...string) *env
 		e.conn.Close()
 	})
 	return e
+}
+
+// stopBroker stops the broker; startBroker starts it again on the same
+// address from the log it kept in brokerDir.
+func (e *env) stopBroker() { e.broker.Close() }
+
+func (e *env) startBroker(brokerDir string) {
+	e.t.Helper()
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if e.broker, err = devbroker.Start(e.brokers[0], e.parts, e.topicsN, brokerDir); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("restart the broker on %s: %v", e.brokers[0], err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // engine is the engine binary running as its own process.

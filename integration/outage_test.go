@@ -52,7 +52,7 @@ func TestClickHouseOutage(t *testing.T) {
 		t.Skip("takes two minutes")
 	}
 	ch := startClickHouse(t)
-	e := newEnvAt(t, 4, ch.addr)
+	e := newEnvAt(t, 4, ch.addr, "")
 	en := e.startEngine()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -165,4 +165,76 @@ func collect(s simulator.Stream) []simulator.Message {
 		out = append(out, m)
 	}
 	return out
+}
+
+// firstN yields the next n messages of a stream and then stops, so that
+// one stream can be published in parts.
+type firstN struct {
+	simulator.Stream
+	n int
+}
+
+func (f *firstN) Next(m *simulator.Message) bool {
+	if f.n <= 0 {
+		return false
+	}
+	f.n--
+	return f.Stream.Next(m)
+}
+
+// TestBrokerRestart stops the broker for 15 s while the engine works
+// through a backlog, then starts it again from its log. The engine must
+// stay up, report not ready while the broker is away, and resume without
+// loss: once the rest of the stream is published and processed, every
+// aggregate equals the input's total.
+func TestBrokerRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("restarts the broker")
+	}
+	dir := t.TempDir()
+	e := newEnvAt(t, 4, clickhouseAddr(), dir)
+	en := e.startEngine()
+	ctx := context.Background()
+	lc := simulator.DefaultLoad()
+	lc.Users, lc.Events = 5_000, 300_000
+	load := simulator.NewLoad(lc)
+	first, err := simulator.Publish(ctx, &firstN{load, 150_000}, publishConfig(e, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, time.Minute, "the engine at work on the backlog", func() bool {
+		text, err := en.scrape()
+		return err == nil && sumMetric(text, "everywhere_events_in_total") > 10_000
+	})
+
+	e.stopBroker()
+	ready := func() bool {
+		resp, err := http.Get("http://" + en.http + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	wait(t, 30*time.Second, "the engine reports not ready without a broker", func() bool { return !ready() })
+	time.Sleep(15 * time.Second)
+	if en.cmd.ProcessState != nil {
+		t.Fatalf("the engine exited without a broker: %v", en.cmd.ProcessState)
+	}
+	e.startBroker(dir)
+
+	second, err := simulator.Publish(ctx, load, publishConfig(e, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 3*time.Minute, "the engine catches up after the restart", func() bool {
+		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", append(e.topics.Inputs(), e.topics.Internal()...))
+		return err == nil && lag == 0
+	})
+	wait(t, 30*time.Second, "the engine ready again", ready)
+	for q, n := range expectTotals(lc, first.Total()+second.Total()) {
+		if got := e.queryUint(q); got != n {
+			t.Errorf("%s = %d after the broker restart, want %d (the input's total)", q, got, n)
+		}
+	}
 }
