@@ -120,6 +120,7 @@ type Engine struct {
 	SealInterval    time.Duration `mapstructure:"seal_interval" yaml:"seal_interval"`
 	SealEvents      int           `mapstructure:"seal_events" yaml:"seal_events"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout"`
+	Restore         string        `mapstructure:"restore" yaml:"restore"`
 }
 
 // Aggregate holds the ClickHouse aggregate settings.

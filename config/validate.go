@@ -28,6 +28,11 @@ func (c *Config) Validate() error {
 	if c.Kafka.Group == "" {
 		bad("kafka.group", "must not be empty")
 	}
+	switch c.Engine.Restore {
+	case "replay", "none":
+	default:
+		bad("engine.restore", "is %q; allowed: replay, none", c.Engine.Restore)
+	}
 	switch c.Kafka.Partitioner {
 	case "murmur2", "crc32", "fnv1a":
 	default:

@@ -27,6 +27,9 @@ type Config struct {
 	SealInterval     time.Duration // a worker seals its work this often
 	SealEvents       int           // or after this many messages
 	DrainTimeout     time.Duration // how long a stopping worker waits for its writes
+	// Restore replays each assigned partition from its first offset up to
+	// the committed one before going on (see worker.run).
+	Restore bool
 }
 
 // Group runs the consumer group until its context ends.

@@ -40,12 +40,15 @@ type worker struct {
 	drain   chan struct{} // closed when the worker stops: waits are bounded from then on
 	timer   *time.Timer
 	idle    bool // the handlers were told the worker is idle and nothing came since
+	replay  *ack.Ticket
 }
 
 type input struct {
 	topic  string
-	offset int64 // where reading starts
-	h      Handler
+	offset int64 // the committed offset: where new work starts
+	// replayTo: messages before it are read again only to rebuild state.
+	replayTo int64
+	h        Handler
 	r      *kafka.Reader
 	ch     chan kafka.Message
 	head   kafka.Message
@@ -94,8 +97,19 @@ func (w *worker) run(ctx context.Context) {
 			ReadBackoffMin: time.Millisecond, ReadBackoffMax: 10 * time.Millisecond,
 		})
 		defer in.r.Close()
-		if err := in.r.SetOffset(in.offset); err != nil {
-			log.Error("cannot position reader", "topic", in.topic, "offset", in.offset, "err", err)
+		start := in.offset
+		if w.g.cfg.Restore && in.offset > 0 {
+			// State is rebuilt by reading the partition again from its
+			// first offset: the handlers see the same messages in the same
+			// order as when they were first handled, so the state is the
+			// one the last owner had, without a store of its own to keep in
+			// step with the offsets. Outputs of these messages were
+			// published before the commit; the replay ticket suppresses them.
+			start, in.replayTo = kafka.FirstOffset, in.offset
+			w.replay = ack.NewReplay()
+		}
+		if err := in.r.SetOffset(start); err != nil {
+			log.Error("cannot position reader", "topic", in.topic, "offset", start, "err", err)
 			return
 		}
 		// The reader knows its lag only once a message has arrived; until
@@ -272,6 +286,12 @@ func (w *worker) handle(in *input, t *ack.Ticket) {
 	m := &in.head
 	in.has = false
 	w.idle = false
+	if m.Offset < in.replayTo {
+		// Rebuilding state: nothing to count, seal, commit or reject (a
+		// rejected message went to the dead-letter topic the first time).
+		_ = in.h.Handle(m, w.replay)
+		return
+	}
 	in.last = m.Offset
 	err := in.h.Handle(m, t)
 	if err == nil {

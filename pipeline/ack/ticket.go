@@ -9,7 +9,11 @@ import "sync/atomic"
 // written (Done); the ticket is done when its creator has armed it and every
 // chunk is written. Offset is what to commit then: the next offset to read.
 type Ticket struct {
-	Offset  int64
+	Offset int64
+	// Replay marks the ticket of messages read again to rebuild state:
+	// everything derived from them was published before, so handlers
+	// update their state and hand nothing to a sink.
+	Replay  bool
 	pending atomic.Int64
 	done    chan struct{}
 }
@@ -18,6 +22,13 @@ type Ticket struct {
 func New(offset int64) *Ticket {
 	t := &Ticket{Offset: offset, done: make(chan struct{})}
 	t.pending.Store(1) // the creator's hold, released by Arm
+	return t
+}
+
+// NewReplay returns the ticket handlers see while state is rebuilt.
+func NewReplay() *Ticket {
+	t := New(0)
+	t.Replay = true
 	return t
 }
 

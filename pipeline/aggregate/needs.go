@@ -51,7 +51,7 @@ func (h *Needs) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if h.OnEvent != nil {
 		h.OnEvent(&h.ev, t)
 	}
-	if !h.ev.HasPlace || h.ev.Category == events.CategoryNone {
+	if t.Replay || !h.ev.HasPlace || h.ev.Category == events.CategoryNone {
 		return nil
 	}
 	if m.Offset <= h.watermark {

@@ -41,6 +41,9 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if h.OnEvent != nil {
 		h.OnEvent(&h.ev, t)
 	}
+	if t.Replay {
+		return nil // written when first read
+	}
 	h.need = append(h.need, strings.Clone(h.ev.NeedID))
 	h.help = append(h.help, strings.Clone(h.ev.HelperID))
 	h.ts = append(h.ts, uint64(h.ev.TS))

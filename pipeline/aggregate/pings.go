@@ -51,6 +51,12 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 		return err
 	}
 	cell, place := h.env.cell(h.ev.Lat, h.ev.Lng)
+	if h.OnEvent != nil {
+		h.OnEvent(&h.ev, place, t)
+	}
+	if t.Replay {
+		return nil // counted when first read
+	}
 	k := cellMinute{cell, minuteOf(h.ev.TS)}
 	var avail uint8
 	if h.ev.Available {
@@ -59,9 +65,6 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 	// Distinct users are a set: a replayed ping adds nothing, so no watermark.
 	uk := cellUser{k, userHash(h.ev.UserID)}
 	h.users[uk] |= avail
-	if h.OnEvent != nil {
-		h.OnEvent(&h.ev, place, t)
-	}
 	if m.Offset <= h.watermark {
 		h.skipped.Inc()
 		return nil

@@ -68,7 +68,9 @@ func (h *Transactions) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Transaction(m.Value, ev); err != nil {
 		return err
 	}
-	h.count(m, ev)
+	if !t.Replay { // counted when first read
+		h.count(m, ev)
+	}
 	if h.OnEvent != nil {
 		h.OnEvent(ev, t)
 	}

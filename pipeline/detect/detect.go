@@ -93,6 +93,16 @@ func (p *Partition) publish(t *ack.Ticket) {
 	if len(p.alerts) == 0 {
 		return
 	}
+	if t.Replay {
+		// A replayed message's alerts were published the first time; what
+		// keeps state from them (the helper router) must still hear them.
+		if p.OnAlert != nil {
+			for i := range p.alerts {
+				p.OnAlert(&p.alerts[i], t)
+			}
+		}
+		return
+	}
 	chunk := slices.Clone(p.alerts)
 	now := time.Now()
 	for i := range chunk {
@@ -108,6 +118,9 @@ func (p *Partition) publish(t *ack.Ticket) {
 }
 
 func (p *Partition) emitPath(fp *fraud.Path) {
+	if p.cur.Replay {
+		return
+	}
 	p.add(p.env.Sinks.Paths.Add(p.ctx, batcher.Chunk[[]fraud.Path]{Data: []fraud.Path{*fp}, Rows: 1, Ticket: p.cur}))
 }
 

@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	}
 	drain := cfg.Engine.ShutdownTimeout * 3 / 4
 	group := consumers.NewGroup(consumers.Config{
-		Brokers: cfg.Kafka.Brokers, Group: cfg.Kafka.Group, StartOffset: start,
+		Brokers: cfg.Kafka.Brokers, Group: cfg.Kafka.Group, StartOffset: start, Restore: cfg.Engine.Restore == "replay",
 		MinBytes: cfg.Kafka.FetchMinBytes, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: cfg.Kafka.FetchMaxWait,
 		SessionTimeout: cfg.Kafka.SessionTimeout, RebalanceTimeout: cfg.Kafka.RebalanceTimeout,
 		SealInterval: cfg.Engine.SealInterval, SealEvents: cfg.Engine.SealEvents, DrainTimeout: drain,

@@ -93,6 +93,9 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 }
 
 func (h *Handler) publish(l *match.List) {
+	if h.cur.Replay {
+		return // published when the record was first read
+	}
 	now := time.Now()
 	msg := kafka.Message{Key: []byte(l.NeedID), Value: AppendList(nil, l, h.env.Model, now.UnixMilli())}
 	h.latency.Observe(max(now.Sub(time.UnixMilli(l.EventTS)).Seconds(), 0))

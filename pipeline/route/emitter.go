@@ -48,6 +48,9 @@ func NewEmitter(ctx context.Context, src, partitions int, sink *batcher.Batcher[
 func (e *Emitter) Observe(ts int64, t *ack.Ticket) {
 	e.cur = t
 	e.wm = max(e.wm, ts)
+	if t.Replay {
+		return // the watermark was told when the event was first read
+	}
 	if now := time.Now(); now.Sub(e.last) >= e.interval {
 		e.flush(t, now, true, false)
 	}
@@ -72,6 +75,13 @@ func (e *Emitter) begin(p int, key string) {
 
 func (e *Emitter) end() {
 	last := &e.pend[len(e.pend)-1]
+	if e.cur != nil && e.cur.Replay {
+		// Rebuilding the routers' state: the record was sent when its
+		// event was first read.
+		e.buf = e.buf[:last.key]
+		e.pend = e.pend[:len(e.pend)-1]
+		return
+	}
 	last.end = len(e.buf)
 	e.sent[last.p] = e.wm
 	e.idle[last.p] = false
@@ -91,6 +101,9 @@ func (e *Emitter) Seal(t *ack.Ticket) error {
 func (e *Emitter) Idle(t *ack.Ticket) { e.flush(t, time.Now(), true, true) }
 
 func (e *Emitter) flush(t *ack.Ticket, now time.Time, watermarks, idle bool) {
+	if t.Replay {
+		return
+	}
 	e.last = now
 	for p := range e.sent {
 		if watermarks && (e.sent[p] < e.wm || idle && !e.idle[p]) {
