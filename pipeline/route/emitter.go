@@ -104,6 +104,7 @@ func (e *Emitter) flush(t *ack.Ticket, now time.Time, watermarks, idle bool) {
 	if t.Replay {
 		return
 	}
+	e.cur = t // a live run's ticket: the records below are sent
 	e.last = now
 	for p := range e.sent {
 		if watermarks && (e.sent[p] < e.wm || idle && !e.idle[p]) {
