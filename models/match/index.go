@@ -58,7 +58,11 @@ type helper struct {
 	credit   uint16
 	idHash   uint32 // of id: the requester check compares it before the id
 	record   Record
-	alertMS  int64 // event time of the user's latest high alert, 0 for none
+	// The latest outcome learnt, by time and by need and kind: an
+	// outcome read again (after a restart) is not learnt twice.
+	outcomeMS  int64
+	outcomeKey uint32
+	alertMS    int64 // event time of the user's latest high alert, 0 for none
 }
 
 // member is a helper in a cell's list, with its position inline so that
@@ -105,6 +109,12 @@ type Index struct {
 // alerted reports whether a high alert keeps h out at event time at.
 func (h *helper) alerted(at int64) bool {
 	return h.alertMS > 0 && h.alertMS <= at && at < h.alertMS+AlertWindow
+}
+
+// same reports whether h already holds state s.
+func (h *helper) same(s *HelperState) bool {
+	return h.lat == float32(s.Lat) && h.lng == float32(s.Lng) && (h.slot >= 0) == s.Available &&
+		h.skills == s.Skills && h.credit == uint16(s.Credit) && h.alertMS == s.AlertMS
 }
 
 // excluded applies the contract's exclusion rules that do not depend on
@@ -208,12 +218,22 @@ func (x *Index) Alert(id string, ts int64) {
 }
 
 // Outcome teaches the helper's record and returns the helper's slot.
-func (x *Index) Outcome(o *events.Outcome) int32 {
+//
+// An outcome older than the latest one learnt, or the same one again, is
+// ignored and ok is false: outcomes reach a region again when a source
+// re-sends what it sent before its last commit, and a helper's outcomes
+// come in their own order (accepted, then completed).
+func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 	s := x.slotOf(o.HelperID)
 	h := &x.helpers[s]
+	key := hashID(o.NeedID)*31 + uint32(o.Outcome)
+	if o.TS < h.outcomeMS || o.TS == h.outcomeMS && key == h.outcomeKey {
+		return s, false
+	}
+	h.outcomeMS, h.outcomeKey = o.TS, key
 	h.record.Learn(o.Outcome, o.Rating)
 	x.restatic(h)
-	return s
+	return s, true
 }
 
 // static bounds a helper's score without its distance and skill terms:
@@ -257,10 +277,16 @@ type HelperState struct {
 	AlertMS   int64 // latest high alert, 0 for none
 }
 
-// Set replaces what the index knows of s.ID and returns its slot.
-func (x *Index) Set(s *HelperState) int32 {
-	slot := x.slotOf(s.ID)
+// Set replaces what the index knows of s.ID and returns its slot. A state
+// older than the one held (an earlier ping) is ignored and ok is false:
+// states reach a region again when a source re-sends what it sent before
+// its last commit, and the latest must stand.
+func (x *Index) Set(s *HelperState) (slot int32, ok bool) {
+	slot = x.slotOf(s.ID)
 	h := &x.helpers[slot]
+	if s.PingMS < h.pingMS || s.PingMS == h.pingMS && h.same(s) {
+		return slot, false
+	}
 	if h.slot >= 0 {
 		x.remove(slot)
 	}
@@ -272,7 +298,7 @@ func (x *Index) Set(s *HelperState) int32 {
 		h.slot = int32(len(cl.members))
 		cl.members = append(cl.members, member{slot: slot, lat: h.lat, lng: h.lng, static: x.static(h), skills: h.skills})
 	}
-	return slot
+	return slot, true
 }
 
 // Suggest scores the helper in slot for need n at event time at, as Query

@@ -49,6 +49,10 @@ type Matcher struct {
 	byID    map[string]int32
 	cells   map[uint64][]int32    // NeedResolution cell → needs reaching it
 	centres map[uint64][2]float64 // NeedResolution cell → its centre, once computed
+	// closed: needs closed lately, with when, and their expiry (see remember).
+	closed     map[string]int64
+	closedExp  map[string]int64
+	closedKept int
 	// listed holds, for each helper in at least one list, those lists.
 	listed map[int32]*listing
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
@@ -120,6 +124,7 @@ const Reserve = 5
 // NewMatcher returns a matcher publishing the k best helpers of each need.
 func NewMatcher(p *Params, k int) *Matcher {
 	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, cells: map[uint64][]int32{}, centres: map[uint64][2]float64{},
+		closed: map[string]int64{}, closedExp: map[string]int64{},
 		listed: map[int32]*listing{}, alerts: map[int32]int64{}, timers: newTimers()}
 }
 
@@ -143,7 +148,10 @@ func (m *Matcher) Advance(now int64) {
 // it affects.
 func (m *Matcher) Helper(s *HelperState, ts int64) {
 	m.Advance(ts)
-	slot := m.idx.Set(s)
+	slot, ok := m.idx.Set(s)
+	if !ok {
+		return
+	}
 	m.changed(slot, ts)
 	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && ts < s.AlertMS+AlertWindow {
 		m.alerts[slot] = s.AlertMS
@@ -156,7 +164,9 @@ func (m *Matcher) Helper(s *HelperState, ts int64) {
 // worse one drop it.
 func (m *Matcher) Outcome(o *events.Outcome, ts int64) {
 	m.Advance(ts)
-	m.changed(m.idx.Outcome(o), ts)
+	if slot, ok := m.idx.Outcome(o); ok {
+		m.changed(slot, ts)
+	}
 }
 
 // changed settles, for the needs listing the helper in slot and those
@@ -310,11 +320,25 @@ func (m *Matcher) release(at int64) {
 }
 
 // Need opens, updates or closes a need at its event time.
+//
+// A need's messages may reach a region more than once (a source re-sends
+// what it sent after its last commit, a region re-reads what it read
+// after its own): an update no newer than the one applied, or an opening
+// of a need already closed, changes nothing.
 func (m *Matcher) Need(ev *events.Need) {
 	m.Advance(ev.TS)
 	ni, known := m.byID[ev.NeedID]
+	if known && ev.TS <= m.needs[ni].ev.TS && ev.Status == events.Open {
+		return
+	}
+	if !known {
+		if at, closed := m.closed[ev.NeedID]; closed && ev.TS <= at {
+			return
+		}
+	}
 	if ev.Status != events.Open {
 		if known {
+			m.remember(ev.NeedID, ev.TS, m.needs[ni].ev.ExpiresAt)
 			m.close(ni)
 		}
 		return
@@ -408,6 +432,24 @@ func (m *Matcher) unplace(ni int32) {
 
 // close takes a need out: cancelled, fulfilled or expired. Its last list
 // stands; nothing more is published for it.
+// remember records that need id was closed at event time ts, so that an
+// opening read again later is recognised, until the need would have
+// expired: an opening read after that is dropped as expired anyway.
+func (m *Matcher) remember(id string, ts, expiresAt int64) {
+	if len(m.closed) >= 4096 && len(m.closed) >= 2*m.closedKept {
+		for k, exp := range m.closedExp {
+			if exp <= m.now {
+				delete(m.closed, k)
+				delete(m.closedExp, k)
+			}
+		}
+		m.closedKept = len(m.closed)
+	}
+	id = strings.Clone(id)
+	m.closed[id] = ts
+	m.closedExp[id] = expiresAt
+}
+
 func (m *Matcher) close(ni int32) {
 	n := &m.needs[ni]
 	m.unplace(ni)
@@ -573,6 +615,7 @@ func (m *Matcher) fire(t *timer) {
 	switch t.kind {
 	case needExpires:
 		if n := &m.needs[t.slot]; n.open && n.ev.ExpiresAt == t.ref {
+			m.remember(n.ev.NeedID, n.ev.ExpiresAt, n.ev.ExpiresAt)
 			m.close(t.slot)
 		}
 		return
