@@ -49,16 +49,16 @@ type input struct {
 	// replayTo: messages before it are read again only to rebuild state.
 	replayTo int64
 	h        Handler
-	r      *kafka.Reader
-	ch     chan kafka.Message
-	head   kafka.Message
-	headTS int64
-	has    bool
-	closed bool
-	seen   bool  // a message has arrived: the reader's lag is known
-	behind int64 // messages after the start offset when the worker began
-	last   int64 // last offset handled, -1 for none
-	sealed int64 // last offset sealed, -1 for none
+	r        *kafka.Reader
+	ch       chan kafka.Message
+	head     kafka.Message
+	headTS   int64
+	has      bool
+	closed   bool
+	seen     bool  // a message has arrived: the reader's lag is known
+	behind   int64 // messages after the start offset when the worker began
+	last     int64 // last offset handled, -1 for none
+	sealed   int64 // last offset sealed, -1 for none
 
 	ok, bad float64
 	lag     interface{ Set(float64) }
