@@ -110,17 +110,12 @@ func (g *Group) Run(ctx context.Context) error {
 				}
 			}
 			for p, inputs := range byPartition {
-				if len(inputs) != len(set.Topics) {
-					// Another member holds the rest of the set, for a moment
-					// during a rebalance (a member that died and has not timed
-					// out yet) or for good if partition counts differ. The
-					// state of a partition is built from every topic of its
-					// set, so this one is left until an assignment of the whole.
-					slog.Warn("partition assigned for only some topics of a co-partitioned set: left unprocessed until a rebalance; are their partition counts equal?",
+				partial := len(inputs) != len(set.Topics)
+				if partial {
+					slog.Warn("partition assigned for only some topics of a co-partitioned set: waiting for a rebalance; are their partition counts equal?",
 						"partition", p, "topics", set.Topics, "assigned", len(inputs))
-					continue
 				}
-				w := &worker{g: g, gen: gen, set: set, partition: p, inputs: inputs}
+				w := &worker{g: g, gen: gen, set: set, partition: p, inputs: inputs, partial: partial}
 				gen.Start(w.run)
 			}
 		}

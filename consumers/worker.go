@@ -41,6 +41,11 @@ type worker struct {
 	timer   *time.Timer
 	idle    bool // the handlers were told the worker is idle and nothing came since
 	replay  *ack.Ticket
+	// partial: only some topics of the set are assigned. Another member
+	// holds the rest, most often one that died and has not timed out: the
+	// state of a partition is built from every topic of its set, so the
+	// worker waits for the rebalance that follows (see run).
+	partial bool
 }
 
 type input struct {
@@ -74,6 +79,20 @@ func (w *worker) run(ctx context.Context) {
 	topics := make([]string, len(w.inputs))
 	for i, in := range w.inputs {
 		topics[i] = in.topic
+	}
+	if w.partial {
+		// Processing part of a set would build part of its state, and a
+		// late message of a missing topic (a profile that completes an
+		// alert) would find it wanting. A dead member times out within the
+		// session timeout and the group rebalances; if the split outlasts
+		// twice that, it is not that (partition counts differ?) and the
+		// worker goes on with what it has rather than stall.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * w.g.cfg.SessionTimeout):
+			log.Error("still assigned only some topics of a co-partitioned set; processing them alone", "topics", topics)
+		}
 	}
 	handlers, err := w.restore(ctx, topics, log)
 	if err != nil {
