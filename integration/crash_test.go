@@ -92,26 +92,11 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills the engine five times")
 	}
-	sc := simulator.DefaultConfig()
-	sc.Users, sc.Episodes, sc.Duration = 2000, 0, 4*time.Hour
-	sc.Start = sc.Start.Add(10 * time.Hour)
-	msgs := collect(simulator.New(sc))
-	ctx := context.Background()
-
-	clean := newEnv(t, 4)
-	if _, err := simulator.Publish(ctx, &messages{msgs: msgs, start: sc.Start}, publishConfig(clean, 0)); err != nil {
-		t.Fatal(err)
-	}
-	cleanEngine := clean.startEngine()
-	clean.drained(3 * time.Minute)
-	wantAlerts, wantLists := clean.outputs()
-	cleanEngine.stop()
-	if len(wantAlerts) == 0 || len(wantLists) == 0 {
-		t.Fatalf("the uninterrupted run published %d alerts and lists for %d needs: nothing to compare", len(wantAlerts), len(wantLists))
-	}
+	msgs, start := city()
+	want := uninterrupted(t, msgs, start)
 
 	e := newEnv(t, 4)
-	if _, err := simulator.Publish(ctx, &messages{msgs: msgs, start: sc.Start}, publishConfig(e, 0)); err != nil {
+	if _, err := simulator.Publish(context.Background(), &messages{msgs: msgs, start: start}, publishConfig(e, 0)); err != nil {
 		t.Fatal(err)
 	}
 	en := e.startEngine()
@@ -123,8 +108,51 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 		en = e.startEngine()
 	}
 	e.drained(3 * time.Minute)
+	want.check(t, e, "after five kills", true)
+}
 
-	x := expect(msgs)
+// city is the stream the crash and scale-out tests use: four hours of a
+// 2,000-user city from 10:00, without injected rings (see
+// TestCrashesLoseAndDoubleNothing).
+func city() ([]simulator.Message, time.Time) {
+	sc := simulator.DefaultConfig()
+	sc.Users, sc.Episodes, sc.Duration = 2000, 0, 4*time.Hour
+	sc.Start = sc.Start.Add(10 * time.Hour)
+	return collect(simulator.New(sc)), sc.Start
+}
+
+// reference is what an uninterrupted run of one engine made of a stream.
+type reference struct {
+	msgs   []simulator.Message
+	clean  *env
+	alerts []string
+	lists  map[string][]string
+}
+
+// uninterrupted runs one engine over msgs, published first, to the end.
+func uninterrupted(t *testing.T, msgs []simulator.Message, start time.Time) *reference {
+	clean := newEnv(t, 4)
+	if _, err := simulator.Publish(context.Background(), &messages{msgs: msgs, start: start}, publishConfig(clean, 0)); err != nil {
+		t.Fatal(err)
+	}
+	en := clean.startEngine()
+	clean.drained(3 * time.Minute)
+	ref := &reference{msgs: msgs, clean: clean}
+	ref.alerts, ref.lists = clean.outputs()
+	en.stop()
+	if len(ref.alerts) == 0 || len(ref.lists) == 0 {
+		t.Fatalf("the uninterrupted run published %d alerts and lists for %d needs: nothing to compare", len(ref.alerts), len(ref.lists))
+	}
+	return ref
+}
+
+// check compares what e's engines made of the same stream with the
+// reference: the aggregates against the input's totals, read the way the
+// dashboards read them, and with repeated ids dropped the alerts and, when
+// lists is set, each need's final list.
+func (ref *reference) check(t *testing.T, e *env, what string, lists bool) {
+	t.Helper()
+	x := expect(ref.msgs)
 	totals := map[string]uint64{}
 	for _, c := range x.pings {
 		totals["SELECT sum(pings) FROM ping_cell_minute"] += c[0]
@@ -142,34 +170,37 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 		totals["SELECT sum(needs) FROM need_cell_minute"] += c
 	}
 	totals["SELECT count() FROM outcomes FINAL"] = uint64(len(x.outcomes))
-	totals["SELECT count() FROM alerts FINAL"] = uint64(len(wantAlerts))
+	totals["SELECT count() FROM alerts FINAL"] = uint64(len(ref.alerts))
 	for q, want := range totals {
 		if got := e.queryUint(q); got != want {
-			t.Errorf("after five kills %s = %d, want %d", q, got, want)
+			t.Errorf("%s %s = %d, want %d", what, q, got, want)
 		}
 	}
 
-	alerts, lists := e.outputs()
-	if !slices.Equal(alerts, wantAlerts) {
+	alerts, final := e.outputs()
+	if !slices.Equal(alerts, ref.alerts) {
 		var missing, extra []string
-		for _, a := range clean.alerts() {
+		for _, a := range ref.clean.alerts() {
 			if !slices.Contains(alerts, a.AlertID) && !slices.Contains(missing, a.AlertID+" "+a.Rule+" "+a.UserID) {
 				missing = append(missing, a.AlertID+" "+a.Rule+" "+a.UserID)
 			}
 		}
 		for _, a := range e.alerts() {
-			if !slices.Contains(wantAlerts, a.AlertID) && !slices.Contains(extra, a.AlertID+" "+a.Rule+" "+a.UserID) {
+			if !slices.Contains(ref.alerts, a.AlertID) && !slices.Contains(extra, a.AlertID+" "+a.Rule+" "+a.UserID) {
 				extra = append(extra, a.AlertID+" "+a.Rule+" "+a.UserID)
 			}
 		}
-		t.Errorf("alerts after five kills differ from an uninterrupted run: missing %v, extra %v", missing, extra)
+		t.Errorf("alerts %s differ from an uninterrupted run: missing %v, extra %v", what, missing, extra)
 	}
-	for need, want := range wantLists {
-		if got := lists[need]; !slices.Equal(got, want) {
-			t.Errorf("need %s: final list %v after five kills, %v uninterrupted", need, got, want)
+	if !lists {
+		return
+	}
+	for need, want := range ref.lists {
+		if got := final[need]; !slices.Equal(got, want) {
+			t.Errorf("need %s: final list %v %s, %v uninterrupted", need, got, what, want)
 		}
 	}
-	if len(lists) != len(wantLists) {
-		t.Errorf("lists for %d needs after five kills, %d uninterrupted", len(lists), len(wantLists))
+	if len(final) != len(ref.lists) {
+		t.Errorf("lists for %d needs %s, %d uninterrupted", len(final), what, len(ref.lists))
 	}
 }
