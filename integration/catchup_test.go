@@ -14,7 +14,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"everywhere/kafkaadmin"
 	"everywhere/simulator"
 )
 
@@ -87,11 +86,7 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
 		go saveProfile(b, pprof, filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
 	}
-	topics := append(e.topics.Inputs(), e.topics.Internal()...)
-	wait(b, 10*time.Minute, "the engine commits every topic", func() bool {
-		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", topics)
-		return err == nil && lag == 0
-	})
+	e.drained(10 * time.Minute)
 	r.engine = float64(total) / time.Since(start).Seconds()
 	text := en.metrics(b)
 	if in := sumMetric(text, "everywhere_events_in_total"); int(in) < total {

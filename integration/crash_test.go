@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"everywhere/kafkaadmin"
 	"everywhere/simulator"
 )
 
@@ -27,28 +26,6 @@ func (s *messages) Next(m *simulator.Message) bool {
 	*m = s.msgs[s.i]
 	s.i++
 	return true
-}
-
-// drained waits until the engine's group has committed every input and
-// internal topic.
-func (e *env) drained(d time.Duration) {
-	e.t.Helper()
-	topics := append(e.topics.Inputs(), e.topics.Internal()...)
-	deadline := time.Now().Add(d)
-	for {
-		lag, err := kafkaadmin.GroupLag(context.Background(), e.brokers, "everywhere", topics)
-		if err == nil && lag == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, topic := range topics {
-				l, _ := kafkaadmin.GroupLag(context.Background(), e.brokers, "everywhere", []string{topic})
-				e.t.Logf("%s: lag %d", topic, l)
-			}
-			e.t.Fatalf("after %s the engine has not committed every topic", d)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // outputs is what a consumer that drops repeated ids sees: the alert ids,

@@ -270,6 +270,47 @@ func (e *env) kcatConsume(topic string) []string {
 	return msgs
 }
 
+// drained waits up to d until the engine's group has committed every
+// input and internal topic; on failure it logs each topic's lag.
+func (e *env) drained(d time.Duration) {
+	e.t.Helper()
+	e.drainedAs(d, "everywhere", append(e.topics.Inputs(), e.topics.Internal()...))
+}
+
+// drainedAs waits up to d until group has committed every message of topics.
+func (e *env) drainedAs(d time.Duration, group string, topics []string) {
+	e.t.Helper()
+	lag := func(topics ...string) (int64, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return kafkaadmin.GroupLag(ctx, e.brokers, group, topics)
+	}
+	deadline := time.Now().Add(d)
+	for {
+		if n, err := lag(topics...); err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, topic := range topics {
+				n, _ := lag(topic)
+				e.t.Logf("%s: lag %d", topic, n)
+			}
+			e.t.Fatalf("after %s group %s has not committed every topic", d, group)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ready reports whether the engine answers /readyz with 200.
+func (en *engine) ready() bool {
+	resp, err := http.Get("http://" + en.http + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
 // lag is how far the engine's group is behind on the input topics.
 func (e *env) lag() int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"everywhere/kafkaadmin"
 	"everywhere/simulator"
 	"everywhere/sql"
 	"everywhere/warehouse"
@@ -65,12 +64,7 @@ func (e *env) settled(t *testing.T) {
 
 func (e *env) settledAs(t *testing.T, group string, topics []string) {
 	t.Helper()
-	wait(t, 2*time.Minute, "the engine caught up", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		n, err := kafkaadmin.GroupLag(ctx, e.brokers, group, topics)
-		return err == nil && n == 0
-	})
+	e.drainedAs(2*time.Minute, group, topics)
 	time.Sleep(300 * time.Millisecond) // the last lists leave the producer
 }
 

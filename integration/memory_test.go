@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"everywhere/events"
-	"everywhere/kafkaadmin"
 	"everywhere/simulator"
 )
 
@@ -27,11 +26,7 @@ func BenchmarkEngineMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	en := e.startEngine()
-	topics := append(e.topics.Inputs(), e.topics.Internal()...)
-	wait(b, 10*time.Minute, "the engine commits every topic", func() bool {
-		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", topics)
-		return err == nil && lag == 0
-	})
+	e.drained(10 * time.Minute)
 	text := en.metrics(b)
 	if got := sumMetric(text, "everywhere_fraud_users"); got < users {
 		b.Fatalf("fraud state for %.0f users, want %d", got, users)

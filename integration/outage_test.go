@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -72,20 +71,12 @@ func TestClickHouseOutage(t *testing.T) {
 		}
 		return n
 	}
-	ready := func() bool {
-		resp, err := http.Get("http://" + en.http + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}
-	wait(t, time.Minute, "the engine ready and committing", func() bool { return ready() && committed() > 0 })
+	wait(t, time.Minute, "the engine ready and committing", func() bool { return en.ready() && committed() > 0 })
 	time.Sleep(5 * time.Second)
 
 	ch.run("stop")
 	down := time.Now()
-	wait(t, 30*time.Second, "the engine reports not ready", func() bool { return !ready() })
+	wait(t, 30*time.Second, "the engine reports not ready", func() bool { return !en.ready() })
 	time.Sleep(20 * time.Second) // in-flight runs give up, queues fill
 	frozen := committed()
 	processed := sumMetric(en.metrics(t), "everywhere_events_in_total")
@@ -95,7 +86,7 @@ func TestClickHouseOutage(t *testing.T) {
 		if en.cmd.ProcessState != nil {
 			t.Fatalf("the engine exited during the outage: %v", en.cmd.ProcessState)
 		}
-		if ready() {
+		if en.ready() {
 			t.Fatal("the engine reports ready while ClickHouse is down")
 		}
 	}
@@ -114,11 +105,8 @@ func TestClickHouseOutage(t *testing.T) {
 
 	ch.run("start")
 	st := <-published
-	wait(t, 3*time.Minute, "the engine catches up after the outage", func() bool {
-		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", append(inputs, e.topics.Internal()...))
-		return err == nil && lag == 0
-	})
-	if !ready() {
+	e.drained(3 * time.Minute)
+	if !en.ready() {
 		t.Error("the engine is not ready after ClickHouse came back")
 	}
 	want := expectTotals(lc, st.Total())
@@ -208,15 +196,7 @@ func TestBrokerRestart(t *testing.T) {
 	})
 
 	e.stopBroker()
-	ready := func() bool {
-		resp, err := http.Get("http://" + en.http + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}
-	wait(t, 30*time.Second, "the engine reports not ready without a broker", func() bool { return !ready() })
+	wait(t, 30*time.Second, "the engine reports not ready without a broker", func() bool { return !en.ready() })
 	time.Sleep(15 * time.Second)
 	if en.cmd.ProcessState != nil {
 		t.Fatalf("the engine exited without a broker: %v", en.cmd.ProcessState)
@@ -227,11 +207,8 @@ func TestBrokerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wait(t, 3*time.Minute, "the engine catches up after the restart", func() bool {
-		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", append(e.topics.Inputs(), e.topics.Internal()...))
-		return err == nil && lag == 0
-	})
-	wait(t, 30*time.Second, "the engine ready again", ready)
+	e.drained(3 * time.Minute)
+	wait(t, 30*time.Second, "the engine ready again", en.ready)
 	for q, n := range expectTotals(lc, first.Total()+second.Total()) {
 		if got := e.queryUint(q); got != n {
 			t.Errorf("%s = %d after the broker restart, want %d (the input's total)", q, got, n)

@@ -1,12 +1,9 @@
 package integration
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
-
-	"everywhere/kafkaadmin"
 )
 
 // TestStateSurvivesRestart kills the engine (SIGKILL) between the halves of
@@ -25,12 +22,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	})
 	e.kcatProduce(e.topics.Profiles, []string{profile("h-before", t0, `"errand"`, 700)})
 	e.kcatProduce(e.topics.Pings, []string{ping("h-before", t0+590_000, lat, lng, true)})
-	ctx := context.Background()
-	committed := func() bool {
-		lag, err := kafkaadmin.GroupLag(ctx, e.brokers, "everywhere", append(e.topics.Inputs(), e.topics.Internal()...))
-		return err == nil && lag == 0
-	}
-	wait(t, time.Minute, "the first half committed", committed)
+	e.drained(time.Minute)
 	en.cmd.Process.Kill()
 	<-en.done
 

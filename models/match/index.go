@@ -245,6 +245,18 @@ func (x *Index) static(h *helper) float32 {
 	return float32(s + 1e-6) // recency is at its most at age 0
 }
 
+// bound is an upper bound of member m's score for need n at distance d,
+// read from the cell entry alone: the static bound, the skill term, and
+// the distance term bounded by exp(-z) <= 1/(1+z), cheaper than exp. It
+// drops most helpers that cannot rank without reading their record.
+func (x *Index) bound(m *member, n *events.Need, d float64) float64 {
+	b := float64(m.static) + x.p.Weights.Distance/(1+d/x.p.DistanceScaleM)
+	if m.skills.Has(n.Category) {
+		b += x.p.Weights.Skill
+	}
+	return b
+}
+
 // restatic refreshes the bound kept in the helper's cell entry.
 func (x *Index) restatic(h *helper) {
 	if h.slot >= 0 {
@@ -343,12 +355,7 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 		return s, false
 	}
 	if !math.IsInf(floor, -1) {
-		m := &x.cells[h.cell].members[h.slot]
-		bound := float64(m.static) + x.p.Weights.Distance/(1+d/x.p.DistanceScaleM)
-		if m.skills.Has(n.Category) {
-			bound += x.p.Weights.Skill
-		}
-		if bound < floor {
+		if x.bound(&x.cells[h.cell].members[h.slot], n, d) < floor {
 			return s, false
 		}
 	}
@@ -470,14 +477,7 @@ func (x *Index) scan(cl *cell, n *events.Need) {
 		if d > n.RadiusM || d > x.reach {
 			continue
 		}
-		// exp(-z) <= 1/(1+z): a cheap bound on the distance term that, with
-		// the static bound, drops most helpers that cannot enter the top k
-		// without scoring them.
-		bound := float64(m.static) + x.p.Weights.Distance/(1+d/x.p.DistanceScaleM)
-		if m.skills.Has(n.Category) {
-			bound += x.p.Weights.Skill
-		}
-		if x.heap.full() && bound < x.heap.min() {
+		if x.heap.full() && x.bound(m, n, d) < x.heap.min() {
 			continue
 		}
 		s := m.slot

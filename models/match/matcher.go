@@ -49,9 +49,8 @@ type Matcher struct {
 	byID    map[string]int32
 	cells   map[uint64][]int32    // NeedResolution cell → needs reaching it
 	centres map[uint64][2]float64 // NeedResolution cell → its centre, once computed
-	// closed: needs closed lately, with when, and their expiry (see remember).
-	closed     map[string]int64
-	closedExp  map[string]int64
+	// closed: needs closed lately (see remember).
+	closed     map[string]closedNeed
 	closedKept int
 	// listed holds, for each helper in at least one list, those lists.
 	listed map[int32]*listing
@@ -124,7 +123,7 @@ const Reserve = 5
 // NewMatcher returns a matcher publishing the k best helpers of each need.
 func NewMatcher(p *Params, k int) *Matcher {
 	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, cells: map[uint64][]int32{}, centres: map[uint64][2]float64{},
-		closed: map[string]int64{}, closedExp: map[string]int64{},
+		closed: map[string]closedNeed{},
 		listed: map[int32]*listing{}, alerts: map[int32]int64{}, timers: newTimers()}
 }
 
@@ -332,7 +331,7 @@ func (m *Matcher) Need(ev *events.Need) {
 		return
 	}
 	if !known {
-		if at, closed := m.closed[ev.NeedID]; closed && ev.TS <= at {
+		if c, closed := m.closed[ev.NeedID]; closed && ev.TS <= c.at {
 			return
 		}
 	}
@@ -437,18 +436,18 @@ func (m *Matcher) unplace(ni int32) {
 // expired: an opening read after that is dropped as expired anyway.
 func (m *Matcher) remember(id string, ts, expiresAt int64) {
 	if len(m.closed) >= 4096 && len(m.closed) >= 2*m.closedKept {
-		for k, exp := range m.closedExp {
-			if exp <= m.now {
+		for k, c := range m.closed {
+			if c.expiresAt <= m.now {
 				delete(m.closed, k)
-				delete(m.closedExp, k)
 			}
 		}
 		m.closedKept = len(m.closed)
 	}
-	id = strings.Clone(id)
-	m.closed[id] = ts
-	m.closedExp[id] = expiresAt
+	m.closed[strings.Clone(id)] = closedNeed{at: ts, expiresAt: expiresAt}
 }
+
+// closedNeed is when a need was closed and when it would have expired.
+type closedNeed struct{ at, expiresAt int64 }
 
 func (m *Matcher) close(ni int32) {
 	n := &m.needs[ni]
