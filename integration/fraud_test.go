@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/pipeline/sink"
 )
 
 type alertMsg struct {
@@ -95,6 +99,35 @@ func TestFraudAlertsThroughKafka(t *testing.T) {
 	}
 	if !ring["alice"] || !ring["bob"] || !ring["carol"] {
 		t.Fatalf("ring members alerted: %v", ring)
+	}
+
+	// A high ring closes in the last payer's partition, and every member
+	// is kept out of the lists, wherever their partition is.
+	members := []string{"hi-a", "hi-b", "hi-c"}
+	parts := map[int]bool{}
+	for _, u := range members {
+		parts[sink.Balancer("murmur2").Balance(kafka.Message{Key: []byte(u)}, 0, 1, 2, 3)] = true
+	}
+	if len(parts) != len(members) {
+		t.Fatalf("ring members share partitions %v: the test needs them apart", parts)
+	}
+	e.kcatProduce(e.topics.Transactions, []string{
+		transfer("h1", "hi-a", "hi-b", t0+60_000, 700_000),
+		transfer("h2", "hi-b", "hi-c", t0+600_000, 690_000),
+		transfer("h3", "hi-c", "hi-a", t0+1_200_000, 680_000),
+	})
+	e.settled(t)
+	var ps []string
+	for i, u := range append(members, "plain") {
+		lat, lng := at(8, float64(100*(i+1)))
+		ps = append(ps, ping(u, t0+1_300_000, lat, lng, true))
+	}
+	e.kcatProduce(e.topics.Pings, ps)
+	e.settled(t)
+	e.kcatProduce(e.topics.Needs, []string{needAt("n-ring", "req-8", "errand", t0+1_400_000, 8)})
+	e.settled(t)
+	if ls := e.lists(e.topics.Suggestions)["n-ring"]; len(ls) != 1 || fmt.Sprint(ls[0].helpers()) != "[plain]" {
+		t.Errorf("n-ring lists %+v, want only [plain]: every ring member has a high alert", ls)
 	}
 
 	// A bad rules file is refused and the rules in force stay.

@@ -24,7 +24,9 @@ import (
 type Sinks struct {
 	AlertsKafka *batcher.Batcher[[]fraud.Alert]
 	AlertsTable *batcher.Batcher[[]fraud.Alert]
-	Paths       *batcher.Batcher[[]fraud.Path]
+	// Paths takes the records of the money-paths topic, encoded: paths,
+	// and notices of high alerts for users of other partitions.
+	Paths *batcher.Batcher[[]kafka.Message]
 }
 
 // Env is what every partition's detector shares.
@@ -49,7 +51,9 @@ type Partition struct {
 	path    fraud.Path
 	err     error // first failed hand-off to a sink: the run must not commit
 	latency prometheus.Observer
-	// OnAlert, when set, sees every alert published, under its run's ticket.
+	// OnAlert, when set, sees every alert for a user of this partition,
+	// under its run's ticket: those made here, and high ones made in
+	// another partition and sent here as notices.
 	OnAlert func(a *fraud.Alert, t *ack.Ticket)
 }
 
@@ -79,26 +83,31 @@ func (p *Partition) OnPing(ev *events.Ping, t *ack.Ticket) {
 func (p *Partition) OnProfile(ev *events.Profile, t *ack.Ticket) {
 	p.sync(t, ev.TS)
 	p.alerts = p.d.Profile(ev, p.alerts[:0])
-	p.publish(t)
+	p.publish(t, ev.UserID)
 }
 
 // OnTransaction scores a transaction and publishes its alerts.
 func (p *Partition) OnTransaction(ev *events.Transaction, t *ack.Ticket) {
 	p.sync(t, ev.TS)
 	p.alerts = p.d.Transaction(ev, p.alerts[:0])
-	p.publish(t)
+	p.publish(t, ev.UserID)
 }
 
-func (p *Partition) publish(t *ack.Ticket) {
+// publish hands over the alerts of an event keyed by user key. An alert
+// for another user (a member of a ring closed here) is that user's
+// partition's business too: its helper router keeps the user out of
+// every list, so a high one is also sent there as a notice.
+func (p *Partition) publish(t *ack.Ticket, key string) {
 	if len(p.alerts) == 0 {
 		return
 	}
 	if t.Replay {
-		// A replayed message's alerts were published the first time; what
-		// keeps state from them (the helper router) must still hear them.
-		if p.OnAlert != nil {
-			for i := range p.alerts {
-				p.OnAlert(&p.alerts[i], t)
+		// A replayed message's alerts and notices were published the first
+		// time; what keeps state from them (the helper router) must still
+		// hear them.
+		for i := range p.alerts {
+			if a := &p.alerts[i]; p.OnAlert != nil && a.UserID == key {
+				p.OnAlert(a, t)
 			}
 		}
 		return
@@ -109,7 +118,12 @@ func (p *Partition) publish(t *ack.Ticket) {
 		a := &chunk[i]
 		p.env.Metrics.Alerts.WithLabelValues(a.Rule, a.Severity.String()).Inc()
 		p.latency.Observe(max(now.Sub(time.UnixMilli(a.TS)).Seconds(), 0))
-		if p.OnAlert != nil {
+		switch {
+		case a.UserID != key:
+			if a.Severity == fraud.High {
+				p.send(a.UserID, AppendAlertNotice(nil, a.UserID, a.TS), t)
+			}
+		case p.OnAlert != nil:
 			p.OnAlert(a, t)
 		}
 	}
@@ -121,7 +135,14 @@ func (p *Partition) emitPath(fp *fraud.Path) {
 	if p.cur.Replay {
 		return
 	}
-	p.add(p.env.Sinks.Paths.Add(p.ctx, batcher.Chunk[[]fraud.Path]{Data: []fraud.Path{*fp}, Rows: 1, Ticket: p.cur}))
+	p.send(fp.To, AppendPath(nil, fp), p.cur)
+}
+
+// send hands one record of the paths topic, keyed by user to, over under
+// ticket t.
+func (p *Partition) send(to string, value []byte, t *ack.Ticket) {
+	msg := []kafka.Message{{Key: []byte(to), Value: value}}
+	p.add(p.env.Sinks.Paths.Add(p.ctx, batcher.Chunk[[]kafka.Message]{Data: msg, Rows: 1, Ticket: t}))
 }
 
 // add keeps the first failed hand-off. Its ticket was taken before the
@@ -153,17 +174,26 @@ func (p *Partition) Close() { p.env.Metrics.FraudUsers.Sub(float64(p.users)) }
 // Paths handles the money-paths topic of one partition.
 type Paths struct{ P *Partition }
 
-// Handle decodes a path and joins it with the payee's transfers.
+// Handle decodes a path and joins it with the payee's transfers, or hands
+// a notice of a high alert to the helper router.
 func (h Paths) Handle(m *kafka.Message, t *ack.Ticket) error {
 	p := h.P
-	if err := p.pdec.decode(m.Value, &p.path); err != nil {
+	notice, err := p.pdec.decode(m.Value, &p.path)
+	if err != nil {
 		return err
 	}
 	p.sync(t, p.path.LastMS)
+	if notice {
+		if p.OnAlert != nil {
+			a := fraud.Alert{UserID: p.path.To, TS: p.path.LastMS, Severity: fraud.High}
+			p.OnAlert(&a, t)
+		}
+		return nil
+	}
 	path := p.path
 	path.Users, path.TxnIDs = slices.Clone(path.Users), slices.Clone(path.TxnIDs)
 	p.alerts = p.d.Path(&path, p.alerts[:0])
-	p.publish(t)
+	p.publish(t, path.To)
 	return nil
 }
 
@@ -175,15 +205,6 @@ func AlertMessages(dst []kafka.Message, chunk []fraud.Alert) []kafka.Message {
 	for i := range chunk {
 		a := &chunk[i]
 		dst = append(dst, kafka.Message{Key: []byte(a.UserID), Value: a.AppendJSON(nil)})
-	}
-	return dst
-}
-
-// PathMessages encodes paths for the paths topic, keyed by payee.
-func PathMessages(dst []kafka.Message, chunk []fraud.Path) []kafka.Message {
-	for i := range chunk {
-		p := &chunk[i]
-		dst = append(dst, kafka.Message{Key: []byte(p.To), Value: AppendPath(nil, p)})
 	}
 	return dst
 }

@@ -36,20 +36,40 @@ func AppendPath(dst []byte, p *fraud.Path) []byte {
 	return append(dst, '}')
 }
 
+// AppendAlertNotice writes the notice that user to has a high alert at
+// event time ms, made in another partition (the one that closed a ring).
+func AppendAlertNotice(dst []byte, to string, ms int64) []byte {
+	dst = append(dst, `{"to":`...)
+	dst = events.AppendString(dst, to)
+	dst = append(dst, `,"alert_ts":`...)
+	dst = strconv.AppendInt(dst, ms, 10)
+	return append(dst, '}')
+}
+
 // pathDecoder reads the paths topic; the engine writes it, but it is still
 // input and gets the same care: a bad message is rejected, not trusted.
 type pathDecoder struct{ p fastjson.Parser }
 
-func (d *pathDecoder) decode(b []byte, out *fraud.Path) error {
+// decode reads a path into out, or a notice of an alert (notice true):
+// the user in out.To and the alert's time in out.LastMS.
+func (d *pathDecoder) decode(b []byte, out *fraud.Path) (notice bool, err error) {
 	v, err := d.p.ParseBytes(b)
 	if err != nil {
-		return &events.Error{Reason: "not valid JSON: " + err.Error()}
+		return false, &events.Error{Reason: "not valid JSON: " + err.Error()}
 	}
 	to := v.GetStringBytes("to")
+	if a := v.Get("alert_ts"); a != nil {
+		ms, err := a.Int64()
+		if len(to) == 0 || err != nil || ms <= 0 {
+			return false, &events.Error{Reason: "not an alert notice: needs to and a positive alert_ts"}
+		}
+		out.To, out.LastMS = string(to), ms
+		return true, nil
+	}
 	users := v.GetArray("users")
 	txns := v.GetArray("txn_ids")
 	if len(to) == 0 || len(users) == 0 || len(users) != len(txns) {
-		return &events.Error{Reason: "not a money path: needs to, and users and txn_ids of equal length"}
+		return false, &events.Error{Reason: "not a money path: needs to, and users and txn_ids of equal length"}
 	}
 	out.To = string(to)
 	out.Users = out.Users[:0]
@@ -57,7 +77,7 @@ func (d *pathDecoder) decode(b []byte, out *fraud.Path) error {
 	for i := range users {
 		u, id := users[i].GetStringBytes(), txns[i].GetStringBytes()
 		if len(u) == 0 || len(id) == 0 {
-			return &events.Error{Field: "users", Reason: "must be non-empty strings"}
+			return false, &events.Error{Field: "users", Reason: "must be non-empty strings"}
 		}
 		out.Users = append(out.Users, string(u))
 		out.TxnIDs = append(out.TxnIDs, string(id))
@@ -66,7 +86,7 @@ func (d *pathDecoder) decode(b []byte, out *fraud.Path) error {
 	out.LastMS = v.GetInt64("ts")
 	out.Amount = v.GetInt64("amount")
 	if out.FirstMS <= 0 || out.LastMS < out.FirstMS || out.Amount <= 0 {
-		return &events.Error{Reason: "not a money path: first_ts, ts and amount must be positive and ordered"}
+		return false, &events.Error{Reason: "not a money path: first_ts, ts and amount must be positive and ordered"}
 	}
-	return nil
+	return false, nil
 }

@@ -242,7 +242,7 @@ func (e *Engine) writer(topic string) *kafka.Writer {
 // budget from transaction to alert is 25 ms at the 99th percentile.
 func (e *Engine) buildFraudSinks(rules *detect.Rules) *detect.Env {
 	alertsKafka := batcher.New(e.topicSink(e.topics.Alerts), sink.Produce(e.writer(e.topics.Alerts), detect.AlertMessages), batcher.Observer(e.m))
-	paths := batcher.New(e.topicSink(e.topics.Paths), sink.Produce(e.writer(e.topics.Paths), detect.PathMessages), batcher.Observer(e.m))
+	paths := batcher.New(e.topicSink(e.topics.Paths), sink.Produce(e.writer(e.topics.Paths), messages), batcher.Observer(e.m))
 	insert := sink.Insert(e.conn, AlertsTable)
 	cfg := e.tableSink(AlertsTable.Name)
 	cfg.Queue = 1024 // a chunk per alert hand-off: many small ones
