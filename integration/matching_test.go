@@ -9,10 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"everywhere/simulator"
-	"everywhere/sql"
-	"everywhere/warehouse"
 )
 
 type suggestionList struct {
@@ -268,65 +264,4 @@ func TestSuggestionScenarios(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestReplayGivesTheSameSuggestions runs a simulated city through the
-// engine twice, the second time as another consumer group writing its own
-// outputs and internal topics and its own database: every need gets the
-// same lists, version by version, apart from the processing time.
-func TestReplayGivesTheSameSuggestions(t *testing.T) {
-	outputs := []string{"replay.suggestions", "replay.alerts", "replay.deadletter", "replay.fraud.paths", "replay.match.regions"}
-	e := newEnv(t, 4, outputs...)
-	c := simulator.DefaultConfig()
-	// No fraud episodes: a round_trip alert depends on when a money path
-	// reaches its payee's partition, which a replay does not fix (the
-	// other alerts, and the exclusions they cause, are replayed exactly).
-	c.Users, c.Duration, c.Seed, c.Episodes = 300, 12*time.Hour, 11, 0
-	x := expect(simulate(c))
-	e.kcatPublish(x)
-
-	first := e.startEngine()
-	e.settled(t)
-	if _, err := first.stop(); err != nil {
-		t.Fatal(err)
-	}
-
-	db := e.ch
-	db.Database += "_replay"
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := warehouse.Migrate(ctx, db, sql.Migrations); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db.Database) })
-	e.startEngine("EVERYWHERE_KAFKA_GROUP=replay", "EVERYWHERE_CLICKHOUSE_DATABASE="+db.Database,
-		"EVERYWHERE_TOPIC_SUGGESTIONS=replay.suggestions", "EVERYWHERE_TOPIC_ALERTS=replay.alerts",
-		"EVERYWHERE_TOPIC_DEADLETTER=replay.deadletter", "EVERYWHERE_TOPIC_PATHS=replay.fraud.paths",
-		"EVERYWHERE_TOPIC_REGIONS=replay.match.regions")
-	e.settledAs(t, "replay", append(e.topics.Inputs(), e.prefix+"replay.fraud.paths", e.prefix+"replay.match.regions"))
-
-	a, b := e.lists(e.topics.Suggestions), e.lists(e.prefix+"replay.suggestions")
-	if len(a) == 0 {
-		t.Fatalf("no suggestions published; input %v", x.published)
-	}
-	versions := 0
-	for need, la := range a {
-		lb := b[need]
-		versions += len(la)
-		for i := range max(len(la), len(lb)) {
-			if i >= len(la) || i >= len(lb) {
-				t.Fatalf("%s: %d lists, then %d on replay", need, len(la), len(lb))
-			}
-			la[i].TS, lb[i].TS = 0, 0
-			ja, _ := json.Marshal(la[i])
-			jb, _ := json.Marshal(lb[i])
-			if string(ja) != string(jb) {
-				t.Fatalf("%s version %d differs on replay:\n  %s\n  %s", need, i+1, ja, jb)
-			}
-		}
-	}
-	if len(b) != len(a) {
-		t.Fatalf("%d needs with lists, %d on replay", len(a), len(b))
-	}
-	t.Logf("%d needs, %d lists, identical on replay", len(a), versions)
 }
