@@ -9,7 +9,7 @@ DEMO_USERS ?= 5000
 DEMO_SECONDS ?= 60
 
 .PHONY: all build deps clickhouse clickhouse-stop broker engine migrate demo report stop \
-	test test-unit check fmt vet bench clean
+	test test-unit soak check fmt vet bench clean
 
 all: build
 
@@ -69,6 +69,14 @@ test: deps clickhouse check
 
 test-unit:
 	go test -race -count=1 -short ./...
+
+# The damage tests at a heavier scale (see README, "Restarts, outages and
+# bad input"): twenty kills over twelve hours of 10,000 users, two and
+# three instances over the same city, a million malformed messages, and a
+# replay of a day of 10,000 users. Without the race detector, for volume.
+SOAK_TESTS := TestCrashesLoseAndDoubleNothing|TestScaleOutGivesTheSameOutputs|TestBadInputFlood|TestReplayGivesTheSameOutputs
+soak: deps clickhouse
+	SOAK=1 go test -count=1 -timeout 85m -v -run '^($(SOAK_TESTS))$$' ./integration/
 
 check: vet
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi

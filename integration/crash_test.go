@@ -78,22 +78,23 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	}
 	en := e.startEngine()
 	r := rand.New(rand.NewPCG(21, 22))
-	for range 5 {
+	for range heavy(5, 20) {
 		time.Sleep(time.Duration(1000+r.IntN(2000)) * time.Millisecond)
 		en.cmd.Process.Kill()
 		<-en.done
 		en = e.startEngine()
 	}
-	e.drained(3 * time.Minute)
+	e.drained(heavy(3*time.Minute, 15*time.Minute))
 	want.check(t, e, "after five kills", true)
 }
 
 // city is the stream the crash and scale-out tests use: four hours of a
 // 2,000-user city from 10:00, without injected rings (see
-// TestCrashesLoseAndDoubleNothing).
+// TestCrashesLoseAndDoubleNothing); under `make soak`, twelve hours of
+// 10,000 users.
 func city() ([]simulator.Message, time.Time) {
 	sc := simulator.DefaultConfig()
-	sc.Users, sc.Episodes, sc.Duration = 2000, 0, 4*time.Hour
+	sc.Users, sc.Episodes, sc.Duration = heavy(2000, 10_000), 0, heavy(4*time.Hour, 12*time.Hour)
 	sc.Start = sc.Start.Add(10 * time.Hour)
 	return collect(simulator.New(sc)), sc.Start
 }
@@ -113,7 +114,7 @@ func uninterrupted(t *testing.T, msgs []simulator.Message, start time.Time) *ref
 		t.Fatal(err)
 	}
 	en := clean.startEngine()
-	clean.drained(3 * time.Minute)
+	clean.drained(heavy(3*time.Minute, 15*time.Minute))
 	ref := &reference{msgs: msgs, clean: clean}
 	ref.alerts, ref.lists = clean.outputs()
 	en.stop()

@@ -30,6 +30,18 @@ import (
 
 var binary string
 
+// soaking is set by `make soak`: the tests that damage the engine run
+// their heavier variants (see heavy).
+var soaking = os.Getenv("SOAK") != ""
+
+// heavy is normal in `make test` and soak under `make soak`.
+func heavy[T any](normal, soak T) T {
+	if soaking {
+		return soak
+	}
+	return normal
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "everywhere-it")
 	if err != nil {

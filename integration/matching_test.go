@@ -60,7 +60,7 @@ func (e *env) settled(t *testing.T) {
 
 func (e *env) settledAs(t *testing.T, group string, topics []string) {
 	t.Helper()
-	e.drainedAs(2*time.Minute, group, topics)
+	e.drainedAs(heavy(2*time.Minute, 15*time.Minute), group, topics)
 	time.Sleep(300 * time.Millisecond) // the last lists leave the producer
 }
 

@@ -30,7 +30,7 @@ func TestReplayGivesTheSameOutputs(t *testing.T) {
 	outputs := []string{"replay.suggestions", "replay.alerts", "replay.deadletter", "replay.fraud.paths", "replay.match.regions"}
 	e := newEnv(t, 4, outputs...)
 	c := simulator.DefaultConfig()
-	c.Users, c.Duration, c.Seed, c.Episodes, c.NoRings = 1000, 12*time.Hour, 11, 2, true
+	c.Users, c.Duration, c.Seed, c.Episodes, c.NoRings = heavy(1000, 10_000), heavy(12*time.Hour, 24*time.Hour), 11, heavy(2, 4), true
 	x := expect(simulate(c))
 	e.kcatPublish(x)
 	for i, topic := range e.topics.Inputs() {

@@ -43,7 +43,7 @@ func TestScaleOutGivesTheSameOutputs(t *testing.T) {
 			if _, err := engines[0].stop(); err != nil {
 				t.Fatalf("stopping one instance: %v", err)
 			}
-			e.drained(3 * time.Minute)
+			e.drained(heavy(3*time.Minute, 15*time.Minute))
 			want.check(t, e, fmt.Sprintf("with %d instances, one stopped midway,", n), false)
 		})
 	}
