@@ -40,7 +40,10 @@ type worker struct {
 	drain   chan struct{} // closed when the worker stops: waits are bounded from then on
 	timer   *time.Timer
 	idle    bool // the handlers were told the worker is idle and nothing came since
-	replay  *ack.Ticket
+	// waitedSince: since when a message at hand waits for an input that
+	// has none at hand yet (zero when none waits).
+	waitedSince time.Time
+	replay      *ack.Ticket
 	// partial: only some topics of the set are assigned. Another member
 	// holds the rest, most often one that died and has not timed out: the
 	// state of a partition is built from every topic of its set, so the
@@ -60,10 +63,14 @@ type input struct {
 	headTS   int64
 	has      bool
 	closed   bool
-	seen     bool  // a message has arrived: the reader's lag is known
-	behind   int64 // messages after the start offset when the worker began
-	last     int64 // last offset handled, -1 for none
-	sealed   int64 // last offset sealed, -1 for none
+	seen     bool // a message has arrived: the reader's lag is known
+	arrived  time.Time
+	// stalled: the reader reports lag but nothing came for stallAfter;
+	// the others are not held for it until a message of its own arrives.
+	stalled bool
+	behind  int64 // messages after the start offset when the worker began
+	last    int64 // last offset handled, -1 for none
+	sealed  int64 // last offset sealed, -1 for none
 
 	ok, bad float64
 	lag     interface{ Set(float64) }
@@ -234,12 +241,19 @@ func (w *worker) fetch(ctx context.Context, in *input, log *slog.Logger) {
 
 // next returns the input whose next message comes first in event time, or
 // nil at the deadline or when ctx ends. It waits for an input that has no
-// message at hand only while that input is behind the end of its partition.
+// message at hand while that input is behind the end of its partition and
+// its messages keep coming: on a loaded machine a fetch can take longer
+// than the fetch wait, and not waiting for it would hand the others over
+// out of order, so that a replay would differ. An input whose reader
+// reports lag but delivers nothing for stallAfter (a broker gone, or a
+// partition ending in transaction markers, which count in the lag and are
+// never delivered) is not waited for again until it delivers.
 func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
-	var waitedSince time.Time
+	stallAfter := 4 * w.g.cfg.MaxWait
 	for {
 		var best *input
 		waiting := false
+		now := time.Now()
 		for _, in := range w.inputs {
 			if !in.has && !in.closed {
 				select {
@@ -249,6 +263,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 						break
 					}
 					in.head, in.headTS, in.has, in.seen = m, EventTime(m.Value), true, true
+					in.arrived, in.stalled = now, false
 				default:
 				}
 			}
@@ -256,9 +271,17 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 				if best == nil || in.headTS < best.headTS {
 					best = in
 				}
-			} else if !in.closed && (in.r.Lag() > 0 || !in.seen && in.behind > 0) {
-				waiting = true
+				continue
 			}
+			if in.closed || in.stalled || !(in.r.Lag() > 0 || !in.seen && in.behind > 0) {
+				continue
+			}
+			if !w.waitedSince.IsZero() && now.Sub(w.waitedSince) > stallAfter && now.Sub(in.arrived) > stallAfter {
+				in.stalled = true
+				slog.Warn("partition reports lag but delivers nothing; no longer waiting for it", "topic", in.topic, "partition", w.partition, "lag", in.r.Lag())
+				continue
+			}
+			waiting = true
 		}
 		if best == nil && !waiting && !w.idle {
 			w.idle = true
@@ -268,19 +291,19 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 				}
 			}
 		}
-		now := time.Now()
 		if best != nil {
-			// A partition that reports lag but sends nothing (a stale lag,
-			// a slow broker) must not stall the others for long.
-			if !waiting || (!waitedSince.IsZero() && now.Sub(waitedSince) > w.g.cfg.MaxWait) {
+			if !waiting {
+				w.waitedSince = time.Time{}
 				return best
 			}
-			if waitedSince.IsZero() {
-				waitedSince = now
+			if w.waitedSince.IsZero() {
+				w.waitedSince = now
 			}
 		}
 		if !now.Before(deadline) || ctx.Err() != nil {
-			return best
+			// Nothing that can go in order now: the run is sealed, and the
+			// wait goes on in the next one.
+			return nil
 		}
 		wait := deadline.Sub(now)
 		if best != nil {
