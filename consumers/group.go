@@ -62,7 +62,7 @@ func (g *Group) Run(ctx context.Context) error {
 		// Range assignment gives one member the same partition numbers of
 		// every topic with the same partition count: what co-partitioned
 		// sets need.
-		GroupBalancers:         []kafka.GroupBalancer{kafka.RangeGroupBalancer{}},
+		GroupBalancers:         []kafka.GroupBalancer{CoPartitioned{}},
 		SessionTimeout:         g.cfg.SessionTimeout,
 		RebalanceTimeout:       g.cfg.RebalanceTimeout,
 		HeartbeatInterval:      g.cfg.SessionTimeout / 4,
