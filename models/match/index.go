@@ -63,6 +63,7 @@ type helper struct {
 	outcomeMS  int64
 	outcomeKey uint32
 	alertMS    int64 // event time of the user's latest high alert, 0 for none
+	setAt      int64 // order key of the state last set (see Set)
 }
 
 // member is a helper in a cell's list, with its position inline so that
@@ -289,16 +290,20 @@ type HelperState struct {
 	AlertMS   int64 // latest high alert, 0 for none
 }
 
-// Set replaces what the index knows of s.ID and returns its slot. A state
-// older than the one held (an earlier ping) is ignored and ok is false:
-// states reach a region again when a source re-sends what it sent before
-// its last commit, and the latest must stand.
-func (x *Index) Set(s *HelperState) (slot int32, ok bool) {
+// Set replaces what the index knows of s.ID with the state its source
+// sent at order key at (the source's watermark then), and returns its
+// slot. A state sent earlier than the one held, or with an earlier ping,
+// or the same again, is ignored and ok is false: states reach a region
+// again when a source re-sends what it sent before its last commit, and
+// the latest must stand. The ping alone does not order them: a profile
+// or an alert changes the state and not the ping.
+func (x *Index) Set(s *HelperState, at int64) (slot int32, ok bool) {
 	slot = x.slotOf(s.ID)
 	h := &x.helpers[slot]
-	if s.PingMS < h.pingMS || s.PingMS == h.pingMS && h.same(s) {
+	if at < h.setAt || s.PingMS < h.pingMS || s.PingMS == h.pingMS && h.same(s) {
 		return slot, false
 	}
+	h.setAt = at
 	if h.slot >= 0 {
 		x.remove(slot)
 	}

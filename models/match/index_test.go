@@ -144,3 +144,28 @@ func TestQueryFindsEveryoneWithinTheRadius(t *testing.T) {
 		}
 	}
 }
+
+// A state re-sent after a restart must not undo a later one with the same
+// ping: a profile changes the state and not the ping time.
+func TestSetIgnoresStatesSentEarlier(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	pinged := HelperState{ID: "h", PingMS: now, Lat: 30.27, Lng: 120.15, Available: true, Skills: events.SkillSet(1 << 1)}
+	profiled := pinged
+	profiled.Skills = events.SkillSet(1 << 2)
+	if _, ok := x.Set(&pinged, now); !ok {
+		t.Fatal("first state ignored")
+	}
+	if _, ok := x.Set(&profiled, now+5); !ok {
+		t.Fatal("the profile's state ignored")
+	}
+	slot, ok := x.Set(&pinged, now)
+	if ok || x.helpers[slot].skills != profiled.Skills {
+		t.Fatalf("the first state, sent again, was applied (ok %v, skills %v)", ok, x.helpers[slot].skills)
+	}
+	later := profiled
+	later.PingMS, later.Lat = now+10, 30.28
+	if _, ok := x.Set(&later, now+10); !ok {
+		t.Fatal("a newer ping ignored")
+	}
+}

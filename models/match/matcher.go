@@ -147,7 +147,7 @@ func (m *Matcher) Advance(now int64) {
 // it affects.
 func (m *Matcher) Helper(s *HelperState, ts int64) {
 	m.Advance(ts)
-	slot, ok := m.idx.Set(s)
+	slot, ok := m.idx.Set(s, ts)
 	if !ok {
 		return
 	}
