@@ -429,8 +429,6 @@ func (m *Matcher) unplace(ni int32) {
 	n.cells = n.cells[:0]
 }
 
-// close takes a need out: cancelled, fulfilled or expired. Its last list
-// stands; nothing more is published for it.
 // remember records that need id was closed at event time ts, so that an
 // opening read again later is recognised, until the need would have
 // expired: an opening read after that is dropped as expired anyway.
@@ -449,6 +447,8 @@ func (m *Matcher) remember(id string, ts, expiresAt int64) {
 // closedNeed is when a need was closed and when it would have expired.
 type closedNeed struct{ at, expiresAt int64 }
 
+// close takes a need out: cancelled, fulfilled or expired. Its last list
+// stands; nothing more is published for it.
 func (m *Matcher) close(ni int32) {
 	n := &m.needs[ni]
 	m.unplace(ni)
