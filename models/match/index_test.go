@@ -124,6 +124,50 @@ func TestStadiumWorkIsBounded(t *testing.T) {
 	if len(got) != 10 {
 		t.Fatalf("%d suggestions", len(got))
 	}
+	if x.examined > MaxPerCell {
+		t.Fatalf("examined %d helpers in one cell, more than MaxPerCell (%d)", x.examined, MaxPerCell)
+	}
+}
+
+// TestExpBoundIsAnUpperBound: the first pass of a query drops helpers on
+// it, so it must never fall below the exp it stands for.
+func TestExpBoundIsAnUpperBound(t *testing.T) {
+	for z := 0.0; z < 60; z += 0.001 {
+		if b, e := expBound(z), math.Exp(-z); b < e {
+			t.Fatalf("expBound(%g) = %g, below exp(-z) = %g", z, b, e)
+		}
+	}
+	if b, e := expBound(1), math.Exp(-1); b > e*1.02 {
+		t.Fatalf("expBound(1) = %g, more than 2%% above exp(-1) = %g", b, e)
+	}
+}
+
+// TestSelectBestMovesTheHighestBoundsFirst, ties and all.
+func TestSelectBestMovesTheHighestBoundsFirst(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		ks := make([]kept, 1+r.IntN(140))
+		for i := range ks {
+			ks[i].b = float64(r.IntN(1 + r.IntN(20))) // many ties
+		}
+		j := 1 + r.IntN(len(ks))
+		want := make([]float64, len(ks))
+		for i := range ks {
+			want[i] = ks[i].b
+		}
+		slices.Sort(want)
+		slices.Reverse(want)
+		selectBest(ks, j)
+		got := make([]float64, j)
+		for i := range got {
+			got[i] = ks[i].b
+		}
+		slices.Sort(got)
+		slices.Reverse(got)
+		if !slices.Equal(got, want[:j]) {
+			t.Fatalf("best %d of %v: got %v", j, want, got)
+		}
+	}
 }
 
 // TestQueryFindsEveryoneWithinTheRadius: with few helpers a list rarely
