@@ -64,9 +64,8 @@ type helper struct {
 	credit   uint16
 	idHash   uint32 // of id: the requester check compares it before the id
 	record   Record
-	// The latest outcome learnt, by time and by need and kind: an
-	// outcome read again (after a restart) is not learnt twice.
-	outcomeMS  int64
+	// The latest outcome learnt, by need and kind: a producer's retry
+	// right after it is not learnt twice.
 	outcomeKey uint32
 	alertMS    int64 // event time of the user's latest high alert, 0 for none
 	setAt      int64 // order key of the state last set (see Set)
@@ -247,18 +246,19 @@ func (x *Index) Alert(id string, ts int64) {
 
 // Outcome teaches the helper's record and returns the helper's slot.
 //
-// An outcome older than the latest one learnt, or the same one again, is
-// ignored and ok is false: outcomes reach a region again when a source
-// re-sends what it sent before its last commit, and a helper's outcomes
-// come in their own order (accepted, then completed).
+// The same outcome (need and kind) as the latest one learnt is ignored
+// and ok is false: a producer that retries sends it again at once. An
+// outcome that is merely late, older than others learnt, is learnt: it is
+// news. Outcomes a source sends again after a restart are dropped before
+// they get here (see Matcher.Outcome).
 func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 	s := x.slotOf(o.HelperID)
 	h := &x.helpers[s]
 	key := hashID(o.NeedID)*31 + uint32(o.Outcome)
-	if o.TS < h.outcomeMS || o.TS == h.outcomeMS && key == h.outcomeKey {
+	if key == h.outcomeKey && h.outcomeKey != 0 {
 		return s, false
 	}
-	h.outcomeMS, h.outcomeKey = o.TS, key
+	h.outcomeKey = key
 	h.record.Learn(o.Outcome, o.Rating)
 	x.restatic(h)
 	return s, true

@@ -55,6 +55,8 @@ type Matcher struct {
 	// listed holds, for each helper in at least one list, those lists.
 	listed map[int32]*listing
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
+	// learnt: per source of outcomes, the offset of the last one learnt.
+	learnt []int64
 	timers minheap.Heap[timer]
 	stamp  uint32
 	aff    []int32
@@ -161,8 +163,24 @@ func (m *Matcher) Helper(s *HelperState, ts int64) {
 // Outcome teaches a helper's record at event time ts and re-ranks the
 // needs it affects: a better record may lift the helper into a list, a
 // worse one drop it.
-func (m *Matcher) Outcome(o *events.Outcome, ts int64) {
+//
+// src and offset say where the outcome was read: a partition of the
+// outcomes topic, and its offset there (negative when unknown). A source
+// sends its outcomes in offset order, and after a restart sends again
+// those it read after its last commit: an offset not above the last one
+// learnt from the source is one of those, and is ignored. Outcomes that
+// are merely late are learnt, whatever their time.
+func (m *Matcher) Outcome(o *events.Outcome, src int, offset, ts int64) {
 	m.Advance(ts)
+	if offset >= 0 {
+		for src >= len(m.learnt) {
+			m.learnt = append(m.learnt, -1)
+		}
+		if offset <= m.learnt[src] {
+			return
+		}
+		m.learnt[src] = offset
+	}
 	if slot, ok := m.idx.Outcome(o); ok {
 		m.changed(slot, ts)
 	}

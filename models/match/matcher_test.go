@@ -182,7 +182,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 				m.Need(&events.Need{NeedID: "n" + strconv.Itoa(r.IntN(60)), TS: ts, Status: events.Fulfilled})
 			case x < 99:
 				kind := []events.OutcomeKind{events.Completed, events.NoShow, events.Accepted}[r.IntN(3)]
-				m.Outcome(&events.Outcome{NeedID: "old", HelperID: "h" + strconv.Itoa(r.IntN(80)), TS: ts, Outcome: kind, Rating: r.IntN(6)}, ts)
+				m.Outcome(&events.Outcome{NeedID: "old", HelperID: "h" + strconv.Itoa(r.IntN(80)), TS: ts, Outcome: kind, Rating: r.IntN(6)}, 0, -1, ts)
 			default:
 				m.Advance(ts)
 			}
@@ -231,4 +231,24 @@ func TestReorderingsAreGatheredAndDroppedCandidatesGoAtOnce(t *testing.T) {
 	expect(t, r) // c moved away and back: the list at the end is the one published
 	m.Helper(helperAt("c", now+62_000, 2000, true), now+62_000)
 	expect(t, r, "n1 v4 @62000 [a c]") // the interval since v3 is over: at once
+}
+
+// TestOutcomesSentAgainAreLearntOnceAndLateOnesAreLearnt: after a restart
+// a source sends again what it read after its last commit; an outcome
+// older than others, for another need, is still news.
+func TestOutcomesSentAgainAreLearntOnceAndLateOnesAreLearnt(t *testing.T) {
+	m, _ := newRecorded(3)
+	done := func(need string, ts int64) *events.Outcome {
+		return &events.Outcome{NeedID: need, HelperID: "h", TS: ts, Outcome: events.Completed, Rating: 5}
+	}
+	m.Outcome(done("n1", now+2000), 0, 10, now+2000)
+	m.Outcome(done("n2", now+1000), 1, 4, now+2000)  // late, from another source
+	m.Outcome(done("n1", now+2000), 0, 10, now+2000) // sent again
+	m.Outcome(done("n2", now+1000), 1, 4, now+2000)  // sent again
+	m.Outcome(done("n3", now+500), 0, 11, now+2000)  // late, same source
+	m.Outcome(done("n3", now+500), 0, 12, now+2000)  // a producer's retry
+	h := &m.idx.helpers[m.idx.byID["h"]]
+	if h.record.Completed != 3 || h.record.Ratings != 3 {
+		t.Fatalf("record %+v, want 3 jobs completed and rated", h.record)
+	}
 }

@@ -24,8 +24,9 @@ type Outcomes struct {
 	kind []string
 	rate []uint8
 	// OnEvent, when set, receives each valid outcome (a view, valid only
-	// during the call) and the open run's ticket.
-	OnEvent func(o *events.Outcome, t *ack.Ticket)
+	// during the call), its offset in the partition and the open run's
+	// ticket.
+	OnEvent func(o *events.Outcome, offset int64, t *ack.Ticket)
 }
 
 // NewOutcomes returns the handler of an outcomes partition.
@@ -39,7 +40,7 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 		return err
 	}
 	if h.OnEvent != nil {
-		h.OnEvent(&h.ev, t)
+		h.OnEvent(&h.ev, m.Offset, t)
 	}
 	if t.Replay {
 		return nil // written when first read

@@ -82,7 +82,7 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 			h.m.Advance(key)
 			h.m.Need(&r.Need)
 		case route.KindOutcome:
-			h.m.Outcome(&r.Outcome, key)
+			h.m.Outcome(&r.Outcome, r.Source, r.Offset, key)
 		}
 	}
 	if low := h.merge.Low(); low > h.low {

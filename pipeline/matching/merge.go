@@ -47,7 +47,14 @@ type queued struct {
 	kind    route.Kind
 	helper  match.HelperState
 	need    *events.Need
-	outcome *events.Outcome
+	outcome *outcomeAt
+}
+
+// outcomeAt is an outcome and where its source read it.
+type outcomeAt struct {
+	o      events.Outcome
+	src    int
+	offset int64
 }
 
 // NewMerge returns a merge of n sources.
@@ -82,8 +89,8 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 		n.NeedID, n.UserID, n.Currency = strings.Clone(n.NeedID), strings.Clone(n.UserID), ""
 		q.need = &n
 	case route.KindOutcome:
-		o := r.Outcome
-		o.NeedID, o.HelperID = strings.Clone(o.NeedID), strings.Clone(o.HelperID)
+		o := outcomeAt{o: r.Outcome, src: r.Source, offset: r.Offset}
+		o.o.NeedID, o.o.HelperID = strings.Clone(o.o.NeedID), strings.Clone(o.o.HelperID)
 		q.outcome = &o
 	}
 	s.q = append(s.q, q)
@@ -123,7 +130,7 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	case route.KindNeed:
 		m.out.Need = *q.need
 	case route.KindOutcome:
-		m.out.Outcome = *q.outcome
+		m.out.Outcome, m.out.Source, m.out.Offset = q.outcome.o, q.outcome.src, q.outcome.offset
 	}
 	*q = queued{}
 	return &m.out, key

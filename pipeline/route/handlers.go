@@ -50,12 +50,12 @@ type Outcomes struct{ out *Emitter }
 // NewOutcomes returns the router of one outcome partition.
 func NewOutcomes(out *Emitter) *Outcomes { return &Outcomes{out: out} }
 
-// Outcome sends an outcome to every partition.
-func (o *Outcomes) Outcome(ev *events.Outcome, t *ack.Ticket) {
+// Outcome sends an outcome, read at offset, to every partition.
+func (o *Outcomes) Outcome(ev *events.Outcome, offset int64, t *ack.Ticket) {
 	o.out.Observe(ev.TS, t)
 	for p := range o.out.sent {
 		o.out.begin(p, ev.HelperID)
-		o.out.buf = AppendOutcome(o.out.buf, o.out.src, o.out.WM(), ev)
+		o.out.buf = AppendOutcome(o.out.buf, o.out.src, o.out.WM(), offset, ev)
 		o.out.end()
 	}
 }

@@ -27,11 +27,15 @@ const (
 // sends nothing more except late events. Idle says the source has caught
 // up with its input and nobody need wait for it until it sends again.
 type Record struct {
-	Kind    Kind
-	Source  int
-	WM      int64
-	TS      int64 // event time of the change; 0 on a watermark
-	Idle    bool
+	Kind   Kind
+	Source int
+	WM     int64
+	TS     int64 // event time of the change; 0 on a watermark
+	Idle   bool
+	// Offset is where an outcome was read in its partition (its source),
+	// -1 when the record does not say: a matcher learns each outcome once
+	// although its source sends it again after a restart.
+	Offset  int64
 	Helper  match.HelperState
 	Need    events.Need
 	Outcome events.Outcome
@@ -72,11 +76,13 @@ func AppendNeed(dst []byte, src int, wm int64, n *events.Need) []byte {
 }
 
 // AppendOutcome writes an outcome record: the outcome as the contract
-// encodes it.
-func AppendOutcome(dst []byte, src int, wm int64, o *events.Outcome) []byte {
+// encodes it, read at offset in the source's partition.
+func AppendOutcome(dst []byte, src int, wm, offset int64, o *events.Outcome) []byte {
 	dst = appendHead(dst, KindOutcome, src, wm)
 	dst = append(dst, `,"ts":`...)
 	dst = strconv.AppendInt(dst, o.TS, 10)
+	dst = append(dst, `,"off":`...)
+	dst = strconv.AppendInt(dst, offset, 10)
 	dst = append(dst, `,"outcome":`...)
 	dst = o.AppendJSON(dst)
 	return append(dst, '}')
@@ -150,6 +156,12 @@ func (d *Decoder) Decode(b []byte, r *Record) error {
 		ov := v.Get("outcome")
 		if ov == nil || ov.Type() != fastjson.TypeObject {
 			return bad("outcome", "must be an outcome object")
+		}
+		r.Offset = -1
+		if o := v.Get("off"); o != nil {
+			if r.Offset, err = o.Int64(); err != nil || r.Offset < 0 {
+				return bad("off", "must be an offset, 0 or more")
+			}
 		}
 		d.buf = ov.MarshalTo(d.buf[:0])
 		return d.need.Outcome(d.buf, &r.Outcome)
