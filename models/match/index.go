@@ -126,10 +126,10 @@ type Index struct {
 	touch    int64   // what scan's loads read, kept so they are not dropped
 }
 
-// kept is a cell entry that passed scan's first pass, at distance d,
-// with b the bound of its score.
+// kept is the helper in slot, whose cell entry passed scan's first pass
+// at distance d, with b the bound of its score.
 type kept struct {
-	m    *member
+	slot int32
 	d, b float64
 }
 
@@ -273,16 +273,14 @@ func (x *Index) static(h *helper) staticBound {
 	return toStaticBound(s + 1e-6) // recency is at its most at age 0
 }
 
-// bound is an upper bound of member m's score for need n at distance d,
-// read from the cell entry alone: the static bound, the skill term, and
-// the distance term bounded by expBound, cheaper than exp. It
-// drops most helpers that cannot rank without reading their record.
-func (x *Index) bound(m *member, n *events.Need, d float64) float64 {
-	b := m.static.float() + x.p.Weights.Distance*expBound(d/x.p.DistanceScaleM)
-	if m.skills.Has(n.Category) {
-		b += x.p.Weights.Skill
-	}
-	return b
+// bound is an upper bound of member m's score for a need of category cat
+// at distance d, read from the cell entry alone: the static bound, the
+// skill term (without a branch, which would guess wrong half the time),
+// and the distance term bounded by expBound, cheaper than exp. It drops
+// most helpers that cannot rank without reading their record.
+func (x *Index) bound(m *member, cat events.Category, d float64) float64 {
+	w := &x.p.Weights
+	return m.static.float() + w.Distance*expBound(d/x.p.DistanceScaleM) + w.Skill*float64(m.skills>>cat&1)
 }
 
 // expBound is an upper bound of exp(-z) for z >= 0, within 2% of it up to
@@ -394,7 +392,7 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 		return s, false
 	}
 	if !math.IsInf(floor, -1) {
-		if x.bound(&x.cells[h.cell].members[h.slot], n, d) < floor {
+		if x.bound(&x.cells[h.cell].members[h.slot], n.Category, d) < floor {
 			return s, false
 		}
 	}
@@ -522,8 +520,6 @@ func (x *Index) scan(cl *cell, n *events.Need) {
 	if full {
 		floor = x.heap.min()
 	}
-	wd, inv, ws := x.p.Weights.Distance, 1/x.p.DistanceScaleM, x.p.Weights.Skill
-	cat := n.Category
 	budget := min(MaxPerCell, MaxExamined-x.examined, len(cl.members))
 	x.examined += budget
 	ms := cl.members[len(cl.members)-budget:]
@@ -536,13 +532,11 @@ func (x *Index) scan(cl *cell, n *events.Need) {
 			continue
 		}
 		d := math.Sqrt(d2)
-		// bound, without its calls, and the skill term without a branch
-		// that would guess wrong half the time.
-		b := m.static.float() + wd*expBound(d*inv) + ws*float64(m.skills>>cat&1)
+		b := x.bound(m, n.Category, d)
 		if b < floor {
 			continue
 		}
-		x.kept = append(x.kept, kept{m: m, d: d, b: b})
+		x.kept = append(x.kept, kept{slot: m.slot, d: d, b: b})
 	}
 	if left := x.heap.k - len(x.heap.h); !full && len(x.kept) > left {
 		// The heap is not full, so nothing was passed over. Scored first,
@@ -569,19 +563,18 @@ func (x *Index) scan(cl *cell, n *events.Need) {
 func (x *Index) rank(ks []kept, n *events.Need) {
 	var touch int64
 	for _, k := range ks {
-		touch += x.helpers[k.m.slot].pingMS
+		touch += x.helpers[k.slot].pingMS
 	}
 	x.touch = touch
 	for _, k := range ks {
 		if k.d > x.reach || x.heap.full() && k.b < x.heap.min() {
 			continue
 		}
-		s := k.m.slot
-		score, reasons, ok := x.score(&x.helpers[s], n, k.d, x.at)
+		score, reasons, ok := x.score(&x.helpers[k.slot], n, k.d, x.at)
 		if !ok {
 			continue
 		}
-		if x.heap.push(entry{slot: s, score: score, dist: k.d, reasons: reasons}, x.helpers) && x.heap.full() {
+		if x.heap.push(entry{slot: k.slot, score: score, dist: k.d, reasons: reasons}, x.helpers) && x.heap.full() {
 			x.reach = x.p.Reach(x.heap.min())
 		}
 	}

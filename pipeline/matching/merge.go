@@ -50,10 +50,9 @@ type queued struct {
 	outcome *outcomeAt
 }
 
-// outcomeAt is an outcome and where its source read it.
+// outcomeAt is an outcome and its offset where its source read it.
 type outcomeAt struct {
 	o      events.Outcome
-	src    int
 	offset int64
 }
 
@@ -89,7 +88,7 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 		n.NeedID, n.UserID, n.Currency = strings.Clone(n.NeedID), strings.Clone(n.UserID), ""
 		q.need = &n
 	case route.KindOutcome:
-		o := outcomeAt{o: r.Outcome, src: r.Source, offset: r.Offset}
+		o := outcomeAt{o: r.Outcome, offset: r.Offset}
 		o.o.NeedID, o.o.HelperID = strings.Clone(o.o.NeedID), strings.Clone(o.o.HelperID)
 		q.outcome = &o
 	}
@@ -123,14 +122,14 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	}
 	q := &b.q[b.head]
 	b.head++
-	m.out.Kind = q.kind
+	m.out.Kind, m.out.Source = q.kind, best
 	switch q.kind {
 	case route.KindHelper:
 		m.out.Helper = q.helper
 	case route.KindNeed:
 		m.out.Need = *q.need
 	case route.KindOutcome:
-		m.out.Outcome, m.out.Source, m.out.Offset = q.outcome.o, q.outcome.src, q.outcome.offset
+		m.out.Outcome, m.out.Offset = q.outcome.o, q.outcome.offset
 	}
 	*q = queued{}
 	return &m.out, key
