@@ -94,10 +94,15 @@ func toStaticBound(s float64) staticBound {
 func (b staticBound) float() float64 { return float64(b) * (1.0 / 65535) }
 
 type cell struct {
-	id       uint64
-	members  []member // oldest ping first
-	nbrs     []*cell  // filled on the first walk through the cell
-	stamp    uint32   // query that last visited it
+	id      uint64
+	members []member // oldest ping first
+	// nbrs are the numbers (see Index.cellv) of the neighbours, -1 past
+	// the last (a pentagon has five), filled on the first walk through
+	// the cell: a query's walk reads only numbers and the dense stamps,
+	// and dereferences a cell only when it reaches it.
+	nbrs     [6]int32
+	num      int32 // this cell's number
+	walked   bool
 	lat, lng float64
 	centred  bool
 }
@@ -113,6 +118,8 @@ type Index struct {
 	byID     map[string]int32
 	helpers  []helper
 	cells    map[uint64]*cell
+	cellv    []*cell  // every cell, by number
+	stamps   []uint32 // by cell number: the query that last visited it
 	stamp    uint32
 	ring     []*cell // scratch, reused by every query
 	next     []*cell
@@ -183,8 +190,10 @@ func hashID(id string) uint32 {
 func (x *Index) cellAt(c uint64) *cell {
 	cl := x.cells[c]
 	if cl == nil {
-		cl = &cell{id: c}
+		cl = &cell{id: c, num: int32(len(x.cellv))}
 		x.cells[c] = cl
+		x.cellv = append(x.cellv, cl)
+		x.stamps = append(x.stamps, 0)
 	}
 	return cl
 }
@@ -423,6 +432,17 @@ func better(a, b *Suggestion) bool {
 	return a.HelperID < b.HelperID
 }
 
+// entry returns the cell entry of the available helper in slot (a copy),
+// and false for an unavailable one: with it a caller filters needs as
+// SuggestAbove would, without the call.
+func (x *Index) entry(slot int32) (member, bool) {
+	h := &x.helpers[slot]
+	if h.slot < 0 {
+		return member{}, false
+	}
+	return x.cells[h.cell].members[h.slot], true
+}
+
 // cellOf returns the Resolution cell of the helper in slot.
 func (x *Index) cellOf(slot int32) uint64 { return x.helpers[slot].cell }
 
@@ -445,9 +465,9 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.reach = math.Inf(1)
 	x.cosLat = CosLat(n.Lat)
 	x.reqHash = hashID(n.UserID)
-	origin := x.cellAt(geo.Cell(n.Lat, n.Lng, Resolution))
-	origin.stamp = x.stamp
-	x.ring = append(x.ring[:0], origin)
+	origin := x.number(geo.Cell(n.Lat, n.Lng, Resolution))
+	x.stamps[origin] = x.stamp
+	x.ring = append(x.ring[:0], x.cellv[origin])
 	for ring := 0; len(x.ring) > 0; ring++ {
 		minDist := math.Max(0, float64(ring-1)*cellSpacingM)
 		if minDist > n.RadiusM {
@@ -473,9 +493,12 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 				}
 			}
 			for _, nb := range x.neighbours(cl) {
-				if nb.stamp != x.stamp {
-					nb.stamp = x.stamp
-					x.next = append(x.next, nb)
+				if nb < 0 {
+					break
+				}
+				if x.stamps[nb] != x.stamp {
+					x.stamps[nb] = x.stamp
+					x.next = append(x.next, x.cellv[nb])
 				}
 			}
 		}
@@ -487,21 +510,44 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 // dist is the equirectangular distance from the need, exact to a metre at
 // the scale of a search radius and several times cheaper than haversine.
 func (x *Index) dist(n *events.Need, lat, lng float64) float64 {
+	return flatDistM(n.Lat, n.Lng, x.cosLat, lat, lng)
+}
+
+// flatDistM is the distance in metres from (nlat, nlng), whose latitude's
+// cosine is cosLat, to (lat, lng), in a flat projection around the first
+// point: exact to well under 1% within a need's radius.
+func flatDistM(nlat, nlng, cosLat, lat, lng float64) float64 {
 	const mPerDeg = geo.EarthRadiusM * math.Pi / 180
-	dy := (lat - n.Lat) * mPerDeg
-	dx := (lng - n.Lng) * mPerDeg * x.cosLat
+	dy := (lat - nlat) * mPerDeg
+	dx := (lng - nlng) * mPerDeg * cosLat
 	return math.Sqrt(dx*dx + dy*dy)
 }
 
-func (x *Index) neighbours(cl *cell) []*cell {
-	if cl.nbrs == nil {
+// neighbours returns the numbers of the cells around cl, -1 past the last.
+func (x *Index) neighbours(cl *cell) *[6]int32 {
+	if !cl.walked {
+		cl.walked = true
+		i := 0
 		for _, nb := range h3.GridDisk(h3.Cell(cl.id), 1) {
-			if uint64(nb) != cl.id {
-				cl.nbrs = append(cl.nbrs, x.cellAt(uint64(nb)))
+			if uint64(nb) != cl.id && i < len(cl.nbrs) {
+				cl.nbrs[i] = x.number(uint64(nb))
+				i++
 			}
 		}
+		for ; i < len(cl.nbrs); i++ {
+			cl.nbrs[i] = -1
+		}
 	}
-	return cl.nbrs
+	return &cl.nbrs
+}
+
+// number returns the number of cell c, making the cell if it is new.
+func (x *Index) number(c uint64) int32 {
+	if cl := x.cells[c]; cl != nil {
+		return cl.num
+	}
+	x.cellAt(c)
+	return int32(len(x.cellv) - 1)
 }
 
 // scan examines up to MaxPerCell of the cell's most recent helpers. It

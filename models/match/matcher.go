@@ -45,6 +45,7 @@ type Matcher struct {
 	kk      int // helpers kept per need: k and a reserve
 	now     int64
 	needs   []openNeed
+	heads   []needHead // by need slot, as needs
 	free    []int32
 	byID    map[string]int32
 	cells   map[uint64][]int32    // NeedResolution cell → needs reaching it
@@ -93,9 +94,25 @@ type openNeed struct {
 	pubAt    int64   // when it was published
 	flushAt  int64   // when a gathered change is due, 0 for none
 	cells    []uint64
-	stamp    uint32
-	lists    uint32 // == Matcher.stamp: the need lists the helper being settled
 	open     bool
+}
+
+// needHead is what a helper's change reads of each need near it, kept
+// apart from openNeed: a ping in a busy district reaches hundreds of
+// needs and must beat the last of each list to matter, which it seldom
+// does. One short record per need, in an array that stays in cache, lets
+// it pass over most of them at the cost of a distance and a bound, where
+// reading the needs themselves cost a cache miss or more each.
+type needHead struct {
+	lat, lng, cosLat, radiusM float64
+	// last is the score of the last in the list at event time at, when a
+	// helper must beat it to enter; -Inf when any candidate enters (the
+	// list is empty or holds every candidate).
+	last  float64
+	at    int64
+	stamp uint32
+	lists uint32 // == Matcher.stamp: the need lists the helper being settled
+	cat   events.Category
 }
 
 type listing struct {
@@ -195,15 +212,49 @@ func (m *Matcher) changed(slot int32, ts int64) {
 		m.arm(slot, l)
 		for _, ni := range l.needs {
 			m.mark(ni)
-			m.needs[ni].lists = m.stamp
+			m.heads[ni].lists = m.stamp
 		}
 	}
 	m.nearby(slot)
 	m.holding = true
+	e, avail := m.idx.entry(slot)
 	for _, ni := range m.aff {
+		if avail && m.cannotEnter(ni, &e, ts) {
+			continue
+		}
 		m.update(ni, slot, ts)
+		m.sync(ni)
 	}
 	m.release(ts)
+}
+
+// cannotEnter reports whether the available helper with cell entry e,
+// not listed by need ni, stays out of its list at event time at: out of
+// reach, or bound to score below the list's last. It is update's own
+// first test (through SuggestAbove), on the need's head alone.
+func (m *Matcher) cannotEnter(ni int32, e *member, at int64) bool {
+	hd := &m.heads[ni]
+	if hd.lists == m.stamp {
+		return false
+	}
+	d := flatDistM(hd.lat, hd.lng, hd.cosLat, float64(e.lat), float64(e.lng))
+	if d > hd.radiusM {
+		return true
+	}
+	if math.IsInf(hd.last, -1) {
+		return false
+	}
+	return m.idx.bound(e, hd.cat, d) < hd.last-m.decay(hd.at, at)-1e-9
+}
+
+// sync copies to need ni's head what its list now says.
+func (m *Matcher) sync(ni int32) {
+	n, hd := &m.needs[ni], &m.heads[ni]
+	hd.lat, hd.lng, hd.cosLat, hd.radiusM, hd.cat = n.ev.Lat, n.ev.Lng, n.cosLat, n.ev.RadiusM, n.ev.Category
+	hd.last, hd.at = math.Inf(-1), n.at
+	if !n.complete && len(n.list) > 0 {
+		hd.last = n.list[len(n.list)-1].Score
+	}
 }
 
 // nearby marks the open needs whose radius reaches the cell of the helper
@@ -222,7 +273,7 @@ func (m *Matcher) nearby(slot int32) {
 func (m *Matcher) update(ni int32, slot int32, at int64) {
 	n := &m.needs[ni]
 	pos := -1
-	if n.lists == m.stamp { // listed: find where, else spare the scan
+	if m.heads[ni].lists == m.stamp { // listed: find where, else spare the scan
 		for i := range n.list {
 			if n.list[i].slot == slot {
 				pos = i
@@ -306,8 +357,8 @@ func (m *Matcher) decay(from, at int64) float64 {
 }
 
 func (m *Matcher) mark(ni int32) {
-	if n := &m.needs[ni]; n.stamp != m.stamp {
-		n.stamp = m.stamp
+	if hd := &m.heads[ni]; hd.stamp != m.stamp {
+		hd.stamp = m.stamp
 		m.aff = append(m.aff, ni)
 	}
 }
@@ -397,6 +448,7 @@ func (m *Matcher) alloc() int32 {
 		return ni
 	}
 	m.needs = append(m.needs, openNeed{})
+	m.heads = append(m.heads, needHead{})
 	return int32(len(m.needs) - 1)
 }
 
@@ -408,7 +460,9 @@ func (m *Matcher) place(ni int32) {
 	k := int(reach/needSpacingM) + 2
 	for _, c := range geo.Disk(geo.Cell(n.ev.Lat, n.ev.Lng, NeedResolution), k) {
 		lat, lng := m.centre(c)
-		if geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng) <= reach {
+		// The flat distance is within 0.2% of the great circle here (15 m
+		// at 7 km, even at 60 degrees north); needCellM has 200 m to spare.
+		if flatDistM(n.ev.Lat, n.ev.Lng, n.cosLat, lat, lng) <= reach {
 			m.cells[c] = append(m.cells[c], ni)
 			n.cells = append(n.cells, c)
 		}
@@ -473,6 +527,7 @@ func (m *Matcher) close(ni int32) {
 	m.relist(ni, n.list, nil)
 	delete(m.byID, n.ev.NeedID)
 	*n = openNeed{cells: n.cells, list: n.list[:0], pub: n.pub[:0]}
+	m.heads[ni] = needHead{}
 	m.free = append(m.free, ni)
 }
 
@@ -487,12 +542,14 @@ func (m *Matcher) rematch(ni int32, at int64) {
 		// new scores, which decide what may enter the list later.
 		copy(n.list, m.found)
 		n.at = at
+		m.sync(ni)
 		m.Unchanged++
 		return
 	}
 	m.relist(ni, n.list, m.found)
 	n.list = append(n.list[:0], m.found...)
 	n.at = at
+	m.sync(ni)
 	m.publish(ni, at)
 }
 
@@ -639,6 +696,7 @@ func (m *Matcher) fire(t *timer) {
 	case needFlush:
 		if n := &m.needs[t.slot]; n.open && n.flushAt == t.ref {
 			m.shift(n, t.at)
+			m.sync(t.slot)
 			m.emit(t.slot, t.at)
 		}
 		return

@@ -161,6 +161,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 	for seed := range uint64(6) {
 		k := []int{2, 5}[seed%2]
 		m := NewMatcher(&p, k)
+		m.Republish = []int64{0, 0, 30_000}[seed%3] // gathered changes too
 		r := rand.New(rand.NewPCG(seed, 7))
 		ts := now
 		for step := range 4000 {
@@ -188,13 +189,18 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 			}
 			for id, ni := range m.byID {
 				n := &m.needs[ni]
+				hd := m.heads[ni]
+				m.sync(ni)
+				if hd != m.heads[ni] {
+					t.Fatalf("seed %d step %d: need %s has head %+v, its list says %+v", seed, step, id, hd, m.heads[ni])
+				}
 				want := m.idx.Query(&n.ev, m.now, k, nil)
 				if !sameHelpers(n.list[:min(k, len(n.list))], want) {
 					for _, h := range append(n.list, want...) {
 						lat, lng, av, ping, alert := m.idx.position(h.slot)
 						sc, ok := m.idx.Suggest(h.slot, &n.ev, m.now)
 						hc := geo.Cell(lat, lng, NeedResolution)
-						t.Logf("need slot %d r %.0f d %.0f cell in need cells %v; in cells map %v stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), slices.Contains(n.cells, hc), slices.Contains(m.cells[hc], ni), n.stamp, m.stamp)
+						t.Logf("need slot %d r %.0f d %.0f cell in need cells %v; in cells map %v stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), slices.Contains(n.cells, hc), slices.Contains(m.cells[hc], ni), m.heads[ni].stamp, m.stamp)
 						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", h.HelperID, lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[h.slot])
 					}
 					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, ids(n.list), ids(want))

@@ -1,0 +1,91 @@
+package match
+
+import (
+	"strings"
+	"testing"
+
+	"everywhere/events"
+	"everywhere/simulator"
+)
+
+// matchInput is one input of a matcher: a helper's state or a need.
+type matchInput struct {
+	helper *HelperState
+	need   *events.Need
+}
+
+// loadInputs turns the next n messages of the throughput benchmarks' load
+// into matcher inputs, as the router would: pings of available users and
+// of users already known, and needs. known tracks who has been sent.
+func loadInputs(b *testing.B, l *simulator.Load, n int, known map[string]bool) []matchInput {
+	d := events.NewDecoder("CNY")
+	var (
+		msg simulator.Message
+		out []matchInput
+	)
+	for i := 0; i < n && l.Next(&msg); i++ {
+		switch msg.Topic {
+		case simulator.Pings:
+			var p events.Ping
+			if err := d.Ping(msg.Value, &p); err != nil {
+				b.Fatal(err)
+			}
+			if !p.Available && !known[p.UserID] {
+				continue
+			}
+			id := strings.Clone(p.UserID) // decoded strings are views
+			known[id] = true
+			out = append(out, matchInput{helper: &HelperState{ID: id, PingMS: p.TS, Lat: p.Lat, Lng: p.Lng, Available: p.Available}})
+		case simulator.Needs:
+			nd := new(events.Need)
+			if err := d.Need(msg.Value, nd); err != nil {
+				b.Fatal(err)
+			}
+			nd.NeedID, nd.UserID, nd.Currency = strings.Clone(nd.NeedID), strings.Clone(nd.UserID), ""
+			out = append(out, matchInput{need: nd})
+		}
+	}
+	return out
+}
+
+// BenchmarkMatcher is a region's matching work per input (helper state or
+// need) on the load of the catch-up benchmark: 100,000 users, about 3,000
+// open needs, each helper's ping re-ranking the needs near it. It is the
+// matcher's share of what the engine does per routed record, without
+// Kafka or decoding.
+func BenchmarkMatcher(b *testing.B) {
+	lc := simulator.DefaultLoad()
+	lc.Events = 1 << 30
+	l := simulator.NewLoad(lc)
+	known := map[string]bool{}
+	p := DefaultParams()
+	m := NewMatcher(&p, 10)
+	feed := func(in []matchInput) {
+		for _, x := range in {
+			if x.helper != nil {
+				m.Helper(x.helper, x.helper.PingMS)
+			} else {
+				m.Need(x.need)
+			}
+		}
+	}
+	feed(loadInputs(b, l, 600_000, known)) // five minutes of event time: needs open, helpers placed
+	var in []matchInput
+	i := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if i == len(in) {
+			b.StopTimer()
+			in, i = loadInputs(b, l, 200_000, known), 0
+			b.StartTimer()
+		}
+		if x := in[i]; x.helper != nil {
+			m.Helper(x.helper, x.helper.PingMS)
+		} else {
+			m.Need(x.need)
+		}
+		i++
+	}
+	b.ReportMetric(float64(m.OpenNeeds()), "open-needs")
+}
