@@ -118,8 +118,9 @@ type Index struct {
 	byID     map[string]int32
 	helpers  []helper
 	cells    map[uint64]*cell
-	cellv    []*cell  // every cell, by number
-	stamps   []uint32 // by cell number: the query that last visited it
+	loc      *geo.Locator // finds a helper's cell, mostly without C
+	cellv    []*cell      // every cell, by number
+	stamps   []uint32     // by cell number: the query that last visited it
 	stamp    uint32
 	ring     []*cell // scratch, reused by every query
 	next     []*cell
@@ -161,7 +162,7 @@ func (h *helper) excluded(n *events.Need, reqHash uint32, at int64) bool {
 
 // NewIndex returns an empty index scoring with p.
 func NewIndex(p *Params) *Index {
-	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}}
+	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}, loc: geo.NewLocator(Resolution)}
 }
 
 // Len is the number of users the index knows.
@@ -208,7 +209,7 @@ func (x *Index) Ping(p *events.Ping) (left, entered uint64) {
 		return 0, 0 // an older position than the one known
 	}
 	h.lat, h.lng, h.pingMS = float32(p.Lat), float32(p.Lng), p.TS
-	c := geo.Cell(p.Lat, p.Lng, Resolution)
+	c := x.loc.LocateFrom(h.cell, p.Lat, p.Lng)
 	if h.slot >= 0 {
 		left = h.cell
 		x.remove(s)
@@ -351,7 +352,7 @@ func (x *Index) Set(s *HelperState, at int64) (slot int32, ok bool) {
 	h.lat, h.lng, h.pingMS = float32(s.Lat), float32(s.Lng), s.PingMS
 	h.skills, h.credit, h.alertMS = s.Skills, uint16(s.Credit), s.AlertMS
 	if s.Available {
-		h.cell = geo.Cell(s.Lat, s.Lng, Resolution)
+		h.cell = x.loc.LocateFrom(h.cell, s.Lat, s.Lng)
 		cl := x.cellAt(h.cell)
 		h.slot = int32(len(cl.members))
 		cl.members = append(cl.members, member{slot: slot, lat: h.lat, lng: h.lng, static: x.static(h), skills: h.skills})

@@ -42,7 +42,15 @@ func userHash(s string) uint64 {
 // transactions are placed the same way so that every table agrees on
 // which cell a place is in (H3's children overhang their parent a little,
 // so an ancestor is not always the cell a direct lookup would give).
-func (e *Env) cell(lat, lng float64) (agg, place uint64) {
-	place = geo.Cell(lat, lng, max(e.PlaceResolution, e.Resolution))
+//
+// loc is the calling handler's own locator (see locator): a call into C
+// per event was the largest single cost of a ping.
+func (e *Env) cell(loc *geo.Locator, lat, lng float64) (agg, place uint64) {
+	place = loc.Locate(lat, lng)
 	return geo.Parent(place, e.Resolution), place
+}
+
+// locator returns a locator of place cells for one handler.
+func (e *Env) locator() *geo.Locator {
+	return geo.NewLocator(max(e.PlaceResolution, e.Resolution))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/events"
+	"everywhere/geo"
 	"everywhere/pipeline/ack"
 )
 
@@ -23,6 +24,7 @@ type needCount struct{ needs, reward uint64 }
 type Needs struct {
 	env       *Env
 	dec       *events.Decoder
+	loc       *geo.Locator
 	ev        events.Need
 	partition int
 	watermark int64
@@ -39,7 +41,7 @@ func NewNeeds(ctx context.Context, env *Env, partition int) (*Needs, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Needs{env: env, dec: newDecoder(env), partition: partition, watermark: wm,
+	return &Needs{env: env, dec: newDecoder(env), loc: env.locator(), partition: partition, watermark: wm,
 		skipped: env.skipped(NeedCellMinute.Name), counts: map[needKey]needCount{}}, nil
 }
 
@@ -58,7 +60,7 @@ func (h *Needs) Handle(m *kafka.Message, t *ack.Ticket) error {
 		h.skipped.Inc()
 		return nil
 	}
-	cell, _ := h.env.cell(h.ev.Lat, h.ev.Lng)
+	cell, _ := h.env.cell(h.loc, h.ev.Lat, h.ev.Lng)
 	k := needKey{cellMinute{cell, minuteOf(h.ev.TS)}, h.ev.Category, h.ev.Status}
 	c := h.counts[k]
 	c.needs++

@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/events"
+	"everywhere/geo"
 	"everywhere/pipeline/ack"
 )
 
@@ -22,6 +23,7 @@ type cellUser struct {
 type Pings struct {
 	env       *Env
 	dec       *events.Decoder
+	loc       *geo.Locator
 	ev        events.Ping
 	partition int
 	watermark int64
@@ -40,7 +42,7 @@ func NewPings(ctx context.Context, env *Env, partition int) (*Pings, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pings{env: env, dec: newDecoder(env), partition: partition, watermark: wm,
+	return &Pings{env: env, dec: newDecoder(env), loc: env.locator(), partition: partition, watermark: wm,
 		skipped: env.skipped(PingCellMinute.Name),
 		counts:  map[cellMinute]pingCount{}, users: map[cellUser]uint8{}}, nil
 }
@@ -50,7 +52,7 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if err := h.dec.Ping(m.Value, &h.ev); err != nil {
 		return err
 	}
-	cell, place := h.env.cell(h.ev.Lat, h.ev.Lng)
+	cell, place := h.env.cell(h.loc, h.ev.Lat, h.ev.Lng)
 	if h.OnEvent != nil {
 		h.OnEvent(&h.ev, place, t)
 	}

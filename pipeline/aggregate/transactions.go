@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/events"
+	"everywhere/geo"
 	"everywhere/pipeline/ack"
 )
 
@@ -34,6 +35,7 @@ type spend struct{ purchases, purchaseTotal, refunds, refundTotal uint64 }
 type Transactions struct {
 	env       *Env
 	dec       *events.Decoder
+	loc       *geo.Locator
 	ev        events.Transaction
 	partition int
 	wmCells   int64
@@ -57,7 +59,7 @@ func NewTransactions(ctx context.Context, env *Env, partition int) (*Transaction
 	if err != nil {
 		return nil, err
 	}
-	return &Transactions{env: env, dec: newDecoder(env), partition: partition, wmCells: wc, wmSpend: ws,
+	return &Transactions{env: env, dec: newDecoder(env), loc: env.locator(), partition: partition, wmCells: wc, wmSpend: ws,
 		skipCells: env.skipped(TxnCellMinute.Name), skipSpend: env.skipped(UserSpendDay.Name),
 		counts: map[txnKey]txnCount{}, spends: map[spendKey]*spend{}}, nil
 }
@@ -80,7 +82,7 @@ func (h *Transactions) Handle(m *kafka.Message, t *ack.Ticket) error {
 func (h *Transactions) count(m *kafka.Message, ev *events.Transaction) {
 	var cell uint64
 	if ev.HasLocation {
-		cell, _ = h.env.cell(ev.Lat, ev.Lng)
+		cell, _ = h.env.cell(h.loc, ev.Lat, ev.Lng)
 	}
 	amount := uint64(ev.Amount)
 	if m.Offset > h.wmCells {

@@ -1,0 +1,162 @@
+package geo
+
+import (
+	"math"
+
+	"github.com/uber/h3-go/v4"
+)
+
+// Locator finds the cell of one resolution that holds a point, with the
+// same answer as Cell, mostly without calling into C. A call into the H3
+// library costs about a microsecond, the largest single cost of a ping;
+// but pings come from a city, and a city is a few thousand cells.
+//
+// A Locator divides the map into squares a quarter of a cell's edge wide
+// and remembers, for each square it has met, the cell of the first point
+// it met there: the guess for the next point in the square. It also keeps
+// each guessed cell's outline in a flat projection about its centre, and
+// takes the guess only when the point lies inside the outline by more
+// than a margin. Otherwise, and for cells whose outline is not a plain
+// hexagon (pentagons, cells cut by an icosahedron face), it calls Cell.
+//
+// Why the outline decides exactly: H3 assigns a point to the hexagon that
+// holds it on a gnomonic projection, where edges are straight, so a cell
+// is the spherical polygon of its corners joined by great circles. In the
+// flat projection used here a great-circle edge of a cell of resolution 7
+// or finer strays from the straight chord by millimetres, which the 0.5 m
+// margin covers many times over (TestLocatorMatchesCell).
+//
+// What it keeps is bounded by the squares and cells met, capped: past the
+// cap it forgets and starts again. A Locator is owned by one goroutine.
+type Locator struct {
+	res    int
+	step   float64            // square side, degrees
+	guess  map[uint64]uint64  // square → cell of a point met in it
+	shapes map[uint64]outline // cell → its outline
+	calls  int                // calls into C, for the tests
+}
+
+// outline is a hexagonal cell as six half-planes in metres about its
+// centre: a point (x, y) is inside when nx*x + ny*y >= off for each edge.
+type outline struct {
+	lat, lng, cos float64
+	nx, ny, off   [6]float64
+	hexagon       bool // false: not six plain corners, always ask Cell
+}
+
+const (
+	locatorMarginM   = 0.5
+	locatorMaxSquare = 1 << 18
+	locatorMaxCells  = 1 << 15
+	metresPerDegree  = EarthRadiusM * math.Pi / 180
+)
+
+// NewLocator returns a Locator for cells of resolution res; res below 7
+// makes edges long enough to bow away from their chords, so Locate calls
+// Cell for every point.
+func NewLocator(res int) *Locator {
+	return &Locator{res: res, step: h3.HexagonEdgeLengthAvgM(res) / 4 / metresPerDegree,
+		guess: map[uint64]uint64{}, shapes: map[uint64]outline{}}
+}
+
+// Locate returns Cell(lat, lng, res).
+func (l *Locator) Locate(lat, lng float64) uint64 {
+	if l.res < 7 {
+		return Cell(lat, lng, l.res)
+	}
+	sq := uint64(uint32(int32(math.Floor(lat/l.step))))<<32 | uint64(uint32(int32(math.Floor(lng/l.step))))
+	if c, ok := l.guess[sq]; ok && l.inside(c, lat, lng) {
+		return c
+	}
+	c := Cell(lat, lng, l.res)
+	l.calls++
+	if _, ok := l.guess[sq]; !ok && c != 0 {
+		if len(l.guess) >= locatorMaxSquare {
+			clear(l.guess)
+		}
+		l.guess[sq] = c
+	}
+	return c
+}
+
+// LocateFrom is Cell(lat, lng, res) for a point that moved from cell
+// prev (0 for none): most moves stay in their cell, and prev is tried
+// first. It keeps no squares, only outlines: for callers that know where
+// each point was.
+func (l *Locator) LocateFrom(prev uint64, lat, lng float64) uint64 {
+	if prev != 0 && l.res >= 7 && int(prev>>52)&0xF == l.res && l.inside(prev, lat, lng) {
+		return prev
+	}
+	l.calls++
+	return Cell(lat, lng, l.res)
+}
+
+// inside reports whether (lat, lng) is in cell c by more than the margin.
+func (l *Locator) inside(c uint64, lat, lng float64) bool {
+	o, ok := l.shapes[c]
+	if !ok {
+		if len(l.shapes) >= locatorMaxCells {
+			clear(l.shapes)
+		}
+		o = outlineOf(c)
+		l.shapes[c] = o
+	}
+	if !o.hexagon {
+		return false
+	}
+	x, y := o.flat(lat, lng)
+	for i := range 6 {
+		if o.nx[i]*x+o.ny[i]*y < o.off[i]+locatorMarginM {
+			return false
+		}
+	}
+	return true
+}
+
+// flat projects (lat, lng) to metres east and north of the outline's
+// centre.
+func (o *outline) flat(lat, lng float64) (x, y float64) {
+	dlng := lng - o.lng
+	if dlng > 180 {
+		dlng -= 360
+	} else if dlng < -180 {
+		dlng += 360
+	}
+	return dlng * metresPerDegree * o.cos, (lat - o.lat) * metresPerDegree
+}
+
+func outlineOf(c uint64) outline {
+	var o outline
+	o.lat, o.lng = Centre(c)
+	o.cos = math.Cos(o.lat * math.Pi / 180)
+	b := Boundary(c)
+	if len(b) != 6 || math.Abs(o.lat) > 80 {
+		return o
+	}
+	var xs, ys [6]float64
+	area := 0.0
+	for i, p := range b {
+		xs[i], ys[i] = o.flat(p[0], p[1])
+	}
+	for i := range 6 {
+		j := (i + 1) % 6
+		area += xs[i]*ys[j] - xs[j]*ys[i]
+	}
+	for i := range 6 {
+		j := (i + 1) % 6
+		// The inward normal of edge i → j: left of it when the corners run
+		// counter-clockwise (positive area), right of it otherwise.
+		nx, ny := -(ys[j] - ys[i]), xs[j]-xs[i]
+		if area < 0 {
+			nx, ny = -nx, -ny
+		}
+		norm := math.Hypot(nx, ny)
+		if norm == 0 {
+			return o
+		}
+		nx, ny = nx/norm, ny/norm
+		o.nx[i], o.ny[i], o.off[i] = nx, ny, nx*xs[i]+ny*ys[i]
+	}
+	o.hexagon = true
+	return o
+}

@@ -1,0 +1,99 @@
+package geo
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestLocatorMatchesCell compares Locate with Cell where it is hardest:
+// points scattered over the globe, and points a few metres either side
+// of cell edges, after the locator has guessed a cell for every square.
+func TestLocatorMatchesCell(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, res := range []int{7, 8, 9, 10} {
+		l := NewLocator(res)
+		check := func(lat, lng float64) {
+			if got, want := l.Locate(lat, lng), Cell(lat, lng, res); got != want {
+				t.Fatalf("res %d: Locate(%v, %v) = %x, Cell says %x", res, lat, lng, got, want)
+			}
+		}
+		for range 20_000 {
+			check(r.Float64()*170-85, r.Float64()*360-180)
+		}
+		// Around cells of a city and of places far apart: each cell's
+		// corners and points along its edges, jittered by up to 3 m.
+		for _, at := range [][2]float64{{30.27, 120.15}, {59.9, 10.7}, {-33.9, 151.2}, {0.1, 179.999}, {64.1, -21.9}} {
+			for _, c := range Disk(Cell(at[0], at[1], res), 3) {
+				b := Boundary(c)
+				for i := range b {
+					p, q := b[i], b[(i+1)%len(b)]
+					for f := 0.0; f <= 1; f += 0.05 {
+						lat, lng := p[0]+(q[0]-p[0])*f, p[1]+(q[1]-p[1])*f
+						for range 4 {
+							dy, dx := (r.Float64()*6-3)/metresPerDegree, (r.Float64()*6-3)/metresPerDegree/math.Cos(lat*math.Pi/180)
+							check(lat+dy, lng+dx)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLocatorCallsIntoCRarely: pings around homes in a city, the load the
+// locator is for, call into C for few of them.
+func TestLocatorCallsIntoCRarely(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	l := NewLocator(8)
+	homes := make([][2]float64, 2000)
+	for i := range homes {
+		homes[i] = [2]float64{30.15 + r.Float64()*0.225, 120.0 + r.Float64()*0.31}
+	}
+	const pings = 200_000
+	for range pings {
+		h := homes[r.IntN(len(homes))]
+		lat, lng := h[0]+r.NormFloat64()*30/metresPerDegree, h[1]+r.NormFloat64()*30/metresPerDegree
+		if got, want := l.Locate(lat, lng), Cell(lat, lng, 8); got != want {
+			t.Fatalf("Locate(%v, %v) = %x, Cell says %x", lat, lng, got, want)
+		}
+	}
+	if l.calls > pings/10 {
+		t.Fatalf("%d calls into C for %d pings", l.calls, pings)
+	}
+	t.Logf("%d calls into C for %d pings", l.calls, pings)
+	// From each home's last cell: a helper seen before is placed from
+	// where they were.
+	l.calls = 0
+	last := make([]uint64, len(homes))
+	for range pings {
+		i := r.IntN(len(homes))
+		lat, lng := homes[i][0]+r.NormFloat64()*30/metresPerDegree, homes[i][1]+r.NormFloat64()*30/metresPerDegree
+		got, want := l.LocateFrom(last[i], lat, lng), Cell(lat, lng, 8)
+		if got != want {
+			t.Fatalf("LocateFrom(%x, %v, %v) = %x, Cell says %x", last[i], lat, lng, got, want)
+		}
+		last[i] = got
+	}
+	if l.calls > pings/10 {
+		t.Fatalf("%d calls into C for %d pings", l.calls, pings)
+	}
+	t.Logf("%d calls into C for %d pings", l.calls, pings)
+}
+
+func BenchmarkLocate(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	l := NewLocator(8)
+	pts := make([][2]float64, 4096)
+	for i := range pts {
+		pts[i] = [2]float64{30.15 + r.Float64()*0.225, 120.0 + r.Float64()*0.31}
+	}
+	for _, p := range pts {
+		l.Locate(p[0], p[1])
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p := pts[i%len(pts)]
+		_ = l.Locate(p[0]+1e-6, p[1])
+	}
+}
