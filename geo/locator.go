@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"sync/atomic"
 
 	"github.com/uber/h3-go/v4"
 )
@@ -11,13 +12,12 @@ import (
 // library costs about a microsecond, the largest single cost of a ping;
 // but pings come from a city, and a city is a few thousand cells.
 //
-// A Locator divides the map into squares a quarter of a cell's edge wide
-// and remembers, for each square it has met, the cell of the first point
-// it met there: the guess for the next point in the square. It also keeps
-// each guessed cell's outline in a flat projection about its centre, and
-// takes the guess only when the point lies inside the outline by more
-// than a margin. Otherwise, and for cells whose outline is not a plain
-// hexagon (pentagons, cells cut by an icosahedron face), it calls Cell.
+// A Locator guesses the cell, from where the point's owner last was
+// (LocateFrom) or from the squares of Guesses (Locate), and keeps each
+// guessed cell's outline in a flat projection about its centre: it takes
+// the guess only when the point lies inside the outline by more than a
+// margin. Otherwise, and for cells whose outline is not a plain hexagon
+// (pentagons, cells cut by an icosahedron face), it calls Cell.
 //
 // Why the outline decides exactly: H3 assigns a point to the hexagon that
 // holds it on a gnomonic projection, where edges are straight, so a cell
@@ -26,14 +26,50 @@ import (
 // or finer strays from the straight chord by millimetres, which the 0.5 m
 // margin covers many times over (TestLocatorMatchesCell).
 //
-// What it keeps is bounded by the squares and cells met, capped: past the
-// cap it forgets and starts again. A Locator is owned by one goroutine.
+// The outlines it keeps are capped: past the cap it forgets them and
+// starts again. A Locator is owned by one goroutine; its Guesses may be
+// shared.
 type Locator struct {
 	res    int
-	step   float64            // square side, degrees
-	guess  map[uint64]uint64  // square → cell of a point met in it
+	g      *Guesses           // nil: Locate always calls Cell
 	shapes map[uint64]outline // cell → its outline
 	calls  int                // calls into C, for the tests
+}
+
+// Guesses divides the map into squares a quarter of a cell's edge wide
+// and holds, in a fixed table indexed by a hash of the square, the cell
+// of the last point located there that was not a guess: the guess for
+// the next point in the square. Slots are read and written atomically,
+// so the locators of several goroutines share one table (each
+// partition's handler has a locator, and a table warmed by one serves
+// all), without a lock. A slot holding another square's cell is only a
+// wrong guess, which the outline check turns into a call into C.
+type Guesses struct {
+	res   int
+	step  float64 // square side, degrees
+	shift uint    // 64 - log2(len(slots))
+	slots []atomic.Uint64
+}
+
+// NewGuesses returns a table of 2^log2 guesses for cells of resolution
+// res: at 17, 1 MiB, about twice the squares of a large city at
+// resolution 8.
+func NewGuesses(res, log2 int) *Guesses {
+	return &Guesses{res: res, step: h3.HexagonEdgeLengthAvgM(res) / 4 / metresPerDegree,
+		shift: uint(64 - log2), slots: make([]atomic.Uint64, 1<<log2)}
+}
+
+// Locator returns a locator, for one goroutine, that guesses from g.
+func (g *Guesses) Locator() *Locator {
+	l := NewLocator(g.res)
+	l.g = g
+	return l
+}
+
+func (g *Guesses) slot(lat, lng float64) *atomic.Uint64 {
+	sq := uint64(uint32(int32(math.Floor(lat/g.step))))<<32 | uint64(uint32(int32(math.Floor(lng/g.step))))
+	sq *= 0x9e3779b97f4a7c15 // Fibonacci hashing: the top bits mix both halves
+	return &g.slots[sq>>g.shift]
 }
 
 // outline is a hexagonal cell as six half-planes in metres about its
@@ -45,36 +81,31 @@ type outline struct {
 }
 
 const (
-	locatorMarginM   = 0.5
-	locatorMaxSquare = 1 << 18
-	locatorMaxCells  = 1 << 15
-	metresPerDegree  = EarthRadiusM * math.Pi / 180
+	locatorMarginM  = 0.5
+	locatorMaxCells = 1 << 15
+	metresPerDegree = EarthRadiusM * math.Pi / 180
 )
 
-// NewLocator returns a Locator for cells of resolution res; res below 7
-// makes edges long enough to bow away from their chords, so Locate calls
-// Cell for every point.
+// NewLocator returns a Locator for cells of resolution res, without
+// guesses by square (see Guesses.Locator); res below 7 makes edges long
+// enough to bow away from their chords, so it always calls Cell.
 func NewLocator(res int) *Locator {
-	return &Locator{res: res, step: h3.HexagonEdgeLengthAvgM(res) / 4 / metresPerDegree,
-		guess: map[uint64]uint64{}, shapes: map[uint64]outline{}}
+	return &Locator{res: res, shapes: map[uint64]outline{}}
 }
 
 // Locate returns Cell(lat, lng, res).
 func (l *Locator) Locate(lat, lng float64) uint64 {
-	if l.res < 7 {
+	if l.res < 7 || l.g == nil {
 		return Cell(lat, lng, l.res)
 	}
-	sq := uint64(uint32(int32(math.Floor(lat/l.step))))<<32 | uint64(uint32(int32(math.Floor(lng/l.step))))
-	if c, ok := l.guess[sq]; ok && l.inside(c, lat, lng) {
+	s := l.g.slot(lat, lng)
+	if c := s.Load(); c != 0 && l.inside(c, lat, lng) {
 		return c
 	}
 	c := Cell(lat, lng, l.res)
 	l.calls++
-	if _, ok := l.guess[sq]; !ok && c != 0 {
-		if len(l.guess) >= locatorMaxSquare {
-			clear(l.guess)
-		}
-		l.guess[sq] = c
+	if c != 0 {
+		s.Store(c)
 	}
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"everywhere/events"
+	"everywhere/geo"
 	"everywhere/metrics"
 	"everywhere/pipeline/ack"
 	"everywhere/pipeline/batcher"
@@ -30,8 +31,11 @@ type Env struct {
 	// ancestors (geo.Parent), which cost nothing, where each
 	// resolution looked up directly is a call into C.
 	PlaceResolution int
-	BaseCurrency    string
-	Metrics         *metrics.Metrics
+	// Guesses, when set, are the place cells by square that the
+	// handlers of every partition learn and share (see geo.Locator).
+	Guesses      *geo.Guesses
+	BaseCurrency string
+	Metrics      *metrics.Metrics
 }
 
 func (e *Env) watermark(ctx context.Context, table string, partition int) (int64, error) {

@@ -52,5 +52,8 @@ func (e *Env) cell(loc *geo.Locator, lat, lng float64) (agg, place uint64) {
 
 // locator returns a locator of place cells for one handler.
 func (e *Env) locator() *geo.Locator {
+	if e.Guesses != nil {
+		return e.Guesses.Locator()
+	}
 	return geo.NewLocator(max(e.PlaceResolution, e.Resolution))
 }

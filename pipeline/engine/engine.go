@@ -17,6 +17,7 @@ import (
 	"everywhere/config"
 	"everywhere/consumers"
 	"everywhere/events"
+	"everywhere/geo"
 	"everywhere/metrics"
 	"everywhere/models/fraud"
 	"everywhere/pipeline/ack"
@@ -191,6 +192,7 @@ func (e *Engine) buildSinks() *aggregate.Env {
 		},
 		Conn: e.conn, Resolution: e.cfg.Aggregate.H3Resolution, PlaceResolution: route.ReachResolution, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m,
 	}
+	env.Guesses = geo.NewGuesses(max(env.PlaceResolution, env.Resolution), 17)
 	dlqKafka := batcher.New(batcher.Config{Name: e.topics.DeadLetter, MaxRows: e.cfg.Kafka.WriteBatchSize,
 		MaxWait: 50 * time.Millisecond, Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff},
 		sink.Produce(e.writer(e.topics.DeadLetter), encodeDeadLetters), batcher.Observer(e.m))

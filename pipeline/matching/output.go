@@ -101,10 +101,17 @@ func (r *rows) add(l *match.List, model string) {
 	}
 }
 
-// take hands the gathered rows over and starts afresh.
+// take hands the gathered rows over and starts afresh, with room for as
+// many rows as this run had: a run's rows are sized once, not grown.
 func (r *rows) take() *sink.Rows {
-	out := &sink.Rows{N: len(r.need), Cols: []any{r.need, r.version, r.rank, r.requester, r.helper, r.score, r.dist,
+	n := len(r.need)
+	out := &sink.Rows{N: n, Cols: []any{r.need, r.version, r.rank, r.requester, r.helper, r.score, r.dist,
 		r.rDist, r.rRel, r.rSkill, r.rCred, r.rRec, r.model, r.eventTS, r.eventTime}}
-	*r = rows{}
+	*r = rows{
+		need: make([]string, 0, n), requester: make([]string, 0, n), helper: make([]string, 0, n), model: make([]string, 0, n),
+		version: make([]uint32, 0, n), rank: make([]uint8, 0, n), score: make([]float32, 0, n), dist: make([]float32, 0, n),
+		rDist: make([]float32, 0, n), rRel: make([]float32, 0, n), rSkill: make([]float32, 0, n), rCred: make([]float32, 0, n),
+		rRec: make([]float32, 0, n), eventTS: make([]uint64, 0, n), eventTime: make([]time.Time, 0, n),
+	}
 	return out
 }
