@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +65,33 @@ func BenchmarkNeedToSuggestions(b *testing.B) {
 						return ""
 					}
 					return l.NeedID
+				})
+		})
+	}
+}
+
+// BenchmarkBrokerHop measures one trip through the broker under the same
+// load, with the engine running: a message published to the needs topic
+// and read back from it by the probe's reader. It is what every Kafka hop
+// of the two paths above costs on this machine; a need crosses three
+// (needs, regions, suggestions), a transaction two (transactions, alerts).
+func BenchmarkBrokerHop(b *testing.B) {
+	for _, load := range loads() {
+		b.Run(load.name, func(b *testing.B) {
+			probeLatency(b, load.rate, func(e *env) (string, string) { return e.topics.Needs, e.topics.Needs },
+				func(i int, ts int64) (string, string, []byte) {
+					id := fmt.Sprintf("hop-%d", i)
+					return id, id, fmt.Appendf(nil, `{"need_id":%q,"user_id":"probe-requester","ts":%d,"category":"errand","lat":30.27,"lng":120.15,"radius_m":3000,"reward":1000,"currency":"CNY","expires_at":%d,"status":"open"}`,
+						id, ts, ts+3600_000)
+				},
+				func(v []byte) string {
+					var n struct {
+						NeedID string `json:"need_id"`
+					}
+					if json.Unmarshal(v, &n) != nil || !strings.HasPrefix(n.NeedID, "hop-") {
+						return ""
+					}
+					return n.NeedID
 				})
 		})
 	}

@@ -114,10 +114,12 @@ func main() {
 	stage("match score of one helper", "match/BenchmarkScore", "")
 	stage("helper index update per ping", "match/BenchmarkPing", "")
 	stage("stadium query (50,000 helpers in one cell)", "match/BenchmarkStadium", "")
+	stage("matching per routed helper or need (catch-up load)", "match/BenchmarkMatcher", "")
 	for _, u := range []string{"1000", "100000", "1000000"} {
 		stage("fraud per transaction, "+u+" users", "fraud/BenchmarkTransaction/users="+u, "")
 	}
 	stage("H3 cell of a place (C, no allocation)", "geo/BenchmarkCell", "")
+	stage("H3 cell of a place (locator, guess checked)", "geo/BenchmarkLocate", "")
 
 	section("Top-10 query within 3 km, one city", "helpers", "p50 us", "p99 us", "budget")
 	for _, n := range []string{"10000", "100000", "1000000"} {
@@ -138,6 +140,10 @@ func main() {
 			}
 			row(p.what, r.get(n, "load-events/s", "%.0f"), r.get(n, "p50-ms", "%.1f"), r.get(n, "p99-ms", "%.1f"), budget)
 		}
+	}
+	for _, l := range []string{"load=20000/s", "load=half"} {
+		n := "integration/BenchmarkBrokerHop/" + l
+		row("one broker hop (for comparison)", r.get(n, "load-events/s", "%.0f"), r.get(n, "p50-ms", "%.1f"), r.get(n, "p99-ms", "%.1f"), "")
 	}
 
 	section("Memory", "measure", "value", "budget")
