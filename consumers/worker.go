@@ -252,7 +252,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 	stallAfter := 4 * w.g.cfg.MaxWait
 	for {
 		var best *input
-		waiting := false
+		waiting, closed := false, false
 		now := time.Now()
 		for _, in := range w.inputs {
 			if !in.has && !in.closed {
@@ -273,6 +273,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 				}
 				continue
 			}
+			closed = closed || in.closed
 			if in.closed || in.stalled || !(in.r.Lag() > 0 || !in.seen && in.behind > 0) {
 				continue
 			}
@@ -283,7 +284,12 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 			}
 			waiting = true
 		}
-		if best == nil && !waiting && !w.idle {
+		// Idle means caught up: not an input closed because the generation
+		// ended or its fetch failed. A source that said idle on its way
+		// out would let the regions go on without it, and what its next
+		// owner reads again from the last commit would reach them late,
+		// out of event-time order.
+		if best == nil && !waiting && !w.idle && !closed && ctx.Err() == nil {
 			w.idle = true
 			for _, in := range w.inputs {
 				if h, ok := in.h.(Idler); ok {
