@@ -17,17 +17,17 @@ import (
 // with repeated ids dropped, every need's final list must be those of one
 // engine that ran alone.
 //
-// Lists are compared only without the race detector (`make soak` runs
-// this test so): under it the engines are several times slower, the stop
-// lands early in the catch-up, and some lists then differ. That gap is
-// open (see the README's known limits).
+// Under the race detector the engines are several times slower and the
+// stop lands early in the catch-up, during the first rebalances: the case
+// that found two ways a source could let the regions run ahead of records
+// it had not sent (an idle said on the way out, and a chunk taken after
+// an earlier one was refused).
 func TestScaleOutGivesTheSameOutputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs up to three engines")
 	}
 	msgs, start := city()
 	want := uninterrupted(t, msgs, start)
-	lists := !raceBuild
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("instances=%d", n), func(t *testing.T) {
 			e := newEnv(t, 4)
@@ -43,7 +43,7 @@ func TestScaleOutGivesTheSameOutputs(t *testing.T) {
 				t.Fatalf("stopping one instance: %v", err)
 			}
 			e.drained(heavy(3*time.Minute, 15*time.Minute))
-			want.check(t, e, fmt.Sprintf("with %d instances, one stopped midway,", n), lists)
+			want.check(t, e, fmt.Sprintf("with %d instances, one stopped midway,", n), true)
 		})
 	}
 }

@@ -92,6 +92,15 @@ func (b *Batcher[T]) Add(ctx context.Context, c Chunk[T]) error {
 	if b.stopped.Load() {
 		return ErrStopped
 	}
+	// Once its context has ended a caller's chunks are all refused. A
+	// select with both cases ready picks one at random, so without this a
+	// chunk could be taken after an earlier one was refused, leaving a gap
+	// in what the sink receives: for the regions topic, a source's
+	// watermark past records that were never sent, so that their resend
+	// by the partition's next owner arrives late.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if c.Ticket != nil {
 		c.Ticket.Add()
 	}

@@ -97,3 +97,21 @@ func TestBatcherStopGivesUpOnDeadSinkWithoutReleasing(t *testing.T) {
 		t.Fatalf("Add after Stop = %v", err)
 	}
 }
+
+// TestBatcherRefusesEveryChunkAfterItsContextEnds: with room in the queue
+// and the caller's context ended, both cases of a select are ready and Go
+// picks one at random. Add must refuse every time, or a chunk could be
+// taken after an earlier one was refused, leaving a gap in the sink.
+func TestBatcherRefusesEveryChunkAfterItsContextEnds(t *testing.T) {
+	r := &recorder{}
+	b := New(Config{Name: "t", MaxRows: 1000, MaxWait: time.Hour, Queue: 256, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}, r.write, nil)
+	b.Start()
+	defer b.Stop(time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 200 {
+		if err := b.Add(ctx, Chunk[int]{Data: i, Rows: 1}); err == nil {
+			t.Fatalf("chunk %d taken after its context ended", i)
+		}
+	}
+}
