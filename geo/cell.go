@@ -47,12 +47,15 @@ const Finest = 15
 // uses this package.
 var h3Linked = h3.LatLngToCell
 
+// resolution is the resolution of H3 index c, bits 52 to 55.
+func resolution(c uint64) int { return int(c>>52) & 0xF }
+
 // Parent returns the cell of resolution res that holds cell c (c itself at
 // its own resolution, 0 for a res finer than c's). It is bit arithmetic on
 // the H3 index, as H3's cellToParent is, without a call into C: a cell
 // computed once at a fine resolution gives its coarser ones for free.
 func Parent(c uint64, res int) uint64 {
-	cur := int(c>>52) & 0xF
+	cur := resolution(c)
 	if res > cur || res < 0 {
 		return 0
 	}

@@ -115,7 +115,7 @@ func (l *Locator) Locate(lat, lng float64) uint64 {
 // first. It keeps no squares, only outlines: for callers that know where
 // each point was.
 func (l *Locator) LocateFrom(prev uint64, lat, lng float64) uint64 {
-	if prev != 0 && l.res >= 7 && int(prev>>52)&0xF == l.res && l.inside(prev, lat, lng) {
+	if prev != 0 && l.res >= 7 && resolution(prev) == l.res && l.inside(prev, lat, lng) {
 		return prev
 	}
 	l.calls++

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -50,12 +51,7 @@ func BenchmarkNeedToSuggestions(b *testing.B) {
 	for _, load := range loads() {
 		b.Run(load.name, func(b *testing.B) {
 			probeLatency(b, load.rate, func(e *env) (string, string) { return e.topics.Needs, e.topics.Suggestions },
-				func(i int, ts int64) (string, string, []byte) {
-					id := fmt.Sprintf("probe-need-%d", i)
-					lat, lng := 30.2741+float64(i%20-10)*0.005, 120.1551+float64(i/20%20-10)*0.005
-					return id, id, fmt.Appendf(nil, `{"need_id":%q,"user_id":"probe-requester","ts":%d,"category":"errand","lat":%.5f,"lng":%.5f,"radius_m":3000,"reward":1000,"currency":"CNY","expires_at":%d,"status":"open"}`,
-						id, ts, lat, lng, ts+3600_000)
-				},
+				needProbe("probe-need-"),
 				func(v []byte) string {
 					var l struct {
 						NeedID  string `json:"need_id"`
@@ -79,11 +75,7 @@ func BenchmarkBrokerHop(b *testing.B) {
 	for _, load := range loads() {
 		b.Run(load.name, func(b *testing.B) {
 			probeLatency(b, load.rate, func(e *env) (string, string) { return e.topics.Needs, e.topics.Needs },
-				func(i int, ts int64) (string, string, []byte) {
-					id := fmt.Sprintf("hop-%d", i)
-					return id, id, fmt.Appendf(nil, `{"need_id":%q,"user_id":"probe-requester","ts":%d,"category":"errand","lat":30.27,"lng":120.15,"radius_m":3000,"reward":1000,"currency":"CNY","expires_at":%d,"status":"open"}`,
-						id, ts, ts+3600_000)
-				},
+				needProbe("hop-"),
 				func(v []byte) string {
 					var n struct {
 						NeedID string `json:"need_id"`
@@ -94,6 +86,18 @@ func BenchmarkBrokerHop(b *testing.B) {
 					return n.NeedID
 				})
 		})
+	}
+}
+
+// needProbe makes the i-th probe need, ids prefixed, at event time ts,
+// spread over a 10 km square of the city so that probes do not all land
+// in one cell.
+func needProbe(prefix string) func(i int, ts int64) (string, string, []byte) {
+	return func(i int, ts int64) (string, string, []byte) {
+		id := prefix + strconv.Itoa(i)
+		lat, lng := 30.2741+float64(i%20-10)*0.005, 120.1551+float64(i/20%20-10)*0.005
+		return id, id, fmt.Appendf(nil, `{"need_id":%q,"user_id":"probe-requester","ts":%d,"category":"errand","lat":%.5f,"lng":%.5f,"radius_m":3000,"reward":1000,"currency":"CNY","expires_at":%d,"status":"open"}`,
+			id, ts, lat, lng, ts+3600_000)
 	}
 }
 

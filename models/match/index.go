@@ -543,13 +543,7 @@ func (x *Index) neighbours(cl *cell) *[6]int32 {
 }
 
 // number returns the number of cell c, making the cell if it is new.
-func (x *Index) number(c uint64) int32 {
-	if cl := x.cells[c]; cl != nil {
-		return cl.num
-	}
-	x.cellAt(c)
-	return int32(len(x.cellv) - 1)
-}
+func (x *Index) number(c uint64) int32 { return x.cellAt(c).num }
 
 // scan examines up to MaxPerCell of the cell's most recent helpers. It
 // works in two passes: the first filters on the cell entries alone and
