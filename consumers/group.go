@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -38,13 +39,14 @@ type Group struct {
 	sets        []*Set
 	deadLetters []*batcher.Batcher[[]DeadLetter]
 	m           *metrics.Metrics
+	readerLog   kafka.LoggerFunc // shared by every partition reader
 }
 
 // NewGroup returns a group that consumes every topic of the sets, makes the
 // handlers with each set's factory and sends rejections to every
 // dead-letter sink.
 func NewGroup(cfg Config, sets []*Set, deadLetters []*batcher.Batcher[[]DeadLetter], m *metrics.Metrics) *Group {
-	g := &Group{cfg: cfg, sets: sets, deadLetters: deadLetters, m: m}
+	g := &Group{cfg: cfg, sets: sets, deadLetters: deadLetters, m: m, readerLog: kafka.LoggerFunc(throttledKafkaLog())}
 	for _, s := range sets {
 		g.cfg.Topics = append(g.cfg.Topics, s.Topics...)
 	}
@@ -124,15 +126,18 @@ func (g *Group) Run(ctx context.Context) error {
 	}
 }
 
-// throttledKafkaLog logs kafka-go's errors at most once per second: during a
-// broker outage it retries in a tight loop and would flood the log.
+// throttledKafkaLog logs kafka-go's errors at most once per second, for
+// every reader that shares it: during a broker outage, or when a loaded
+// broker answers fetches later than their wait, each of the dozens of
+// partition readers retries in a tight loop and would flood the log with
+// the same line.
 func throttledKafkaLog() func(string, ...any) {
-	var last time.Time
+	var last atomic.Int64 // unix nanoseconds of the last line
 	return func(format string, args ...any) {
-		if time.Since(last) < time.Second {
+		now, prev := time.Now().UnixNano(), last.Load()
+		if now-prev < int64(time.Second) || !last.CompareAndSwap(prev, now) {
 			return
 		}
-		last = time.Now()
 		slog.Warn("kafka: " + fmt.Sprintf(format, args...))
 	}
 }

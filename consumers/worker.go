@@ -65,12 +65,17 @@ type input struct {
 	closed   bool
 	seen     bool // a message has arrived: the reader's lag is known
 	arrived  time.Time
-	// stalled: the reader reports lag but nothing came for stallAfter;
-	// the others are not held for it until a message of its own arrives.
+	// stalled: the reader reports lag, its fetches succeed, and nothing
+	// came for stallAfter; the others are not held for it until a message
+	// of its own arrives.
 	stalled bool
-	behind  int64 // messages after the start offset when the worker began
-	last    int64 // last offset handled, -1 for none
-	sealed  int64 // last offset sealed, -1 for none
+	// troubled: when the reader's fetches were last seen failing (errors,
+	// timeouts, new connections). A loaded or restarting broker is waited
+	// for: going on without it would hand the others over out of order.
+	troubled time.Time
+	behind   int64 // messages after the start offset when the worker began
+	last     int64 // last offset handled, -1 for none
+	sealed   int64 // last offset sealed, -1 for none
 
 	ok, bad float64
 	lag     interface{ Set(float64) }
@@ -116,7 +121,7 @@ func (w *worker) run(ctx context.Context) {
 		in.r = kafka.NewReader(kafka.ReaderConfig{
 			Brokers: w.g.cfg.Brokers, Topic: in.topic, Partition: w.partition,
 			MinBytes: w.g.cfg.MinBytes, MaxBytes: w.g.cfg.MaxBytes, MaxWait: w.g.cfg.MaxWait,
-			QueueCapacity: 1024, ErrorLogger: kafka.LoggerFunc(throttledKafkaLog()),
+			QueueCapacity: 1024, ErrorLogger: w.g.readerLog,
 			// kafka-go pauses 100 ms after an empty fetch by default: far
 			// over the 25 ms budget from transaction to alert. The fetch
 			// itself already waits up to MaxWait for data.
@@ -241,13 +246,15 @@ func (w *worker) fetch(ctx context.Context, in *input, log *slog.Logger) {
 
 // next returns the input whose next message comes first in event time, or
 // nil at the deadline or when ctx ends. It waits for an input that has no
-// message at hand while that input is behind the end of its partition and
-// its messages keep coming: on a loaded machine a fetch can take longer
-// than the fetch wait, and not waiting for it would hand the others over
-// out of order, so that a replay would differ. An input whose reader
-// reports lag but delivers nothing for stallAfter (a broker gone, or a
-// partition ending in transaction markers, which count in the lag and are
-// never delivered) is not waited for again until it delivers.
+// message at hand while that input is behind the end of its partition:
+// on a loaded machine a fetch can take longer than the fetch wait (kafka-go
+// then drops the connection and dials again), and not waiting for it would
+// hand the others over out of order, so that a replay would differ. Only
+// an input whose reader reports lag while its fetches succeed and deliver
+// nothing for stallAfter (a partition ending in transaction markers, which
+// count in the lag and are never delivered) is not waited for again until
+// it delivers. Runs are still sealed at their deadline while the worker
+// waits, so what was handled is committed.
 func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
 	stallAfter := 4 * w.g.cfg.MaxWait
 	for {
@@ -277,7 +284,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 			if in.closed || in.stalled || !(in.r.Lag() > 0 || !in.seen && in.behind > 0) {
 				continue
 			}
-			if !w.waitedSince.IsZero() && now.Sub(w.waitedSince) > stallAfter && now.Sub(in.arrived) > stallAfter {
+			if !w.waitedSince.IsZero() && now.Sub(w.waitedSince) > stallAfter && now.Sub(in.arrived) > stallAfter && !w.troubled(in, now, stallAfter) {
 				in.stalled = true
 				slog.Warn("partition reports lag but delivers nothing; no longer waiting for it", "topic", in.topic, "partition", w.partition, "lag", in.r.Lag())
 				continue
@@ -328,6 +335,18 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 			}
 		}
 	}
+}
+
+// troubled reports whether in's fetches failed within the last d. The
+// reader's counters are read and reset here only, and only for an input
+// that is being waited for, so a failure counts from when it is seen: the
+// first look after a long wait sees the connections made meanwhile and
+// starts the clock again.
+func (w *worker) troubled(in *input, now time.Time, d time.Duration) bool {
+	if s := in.r.Stats(); s.Errors+s.Timeouts+s.Dials > 0 {
+		in.troubled = now
+	}
+	return now.Sub(in.troubled) <= d
 }
 
 func (w *worker) handle(in *input, t *ack.Ticket) {
