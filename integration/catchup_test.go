@@ -84,10 +84,13 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 		return err == nil && sumMetric(text, "everywhere_events_in_total") > 0
 	})
 	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
-		go saveProfile(b, pprof, filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
+		go saveProfile(b, pprof, "profile?seconds=10", filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
 	}
 	e.drained(10 * time.Minute)
 	r.engine = float64(total) / time.Since(start).Seconds()
+	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
+		saveProfile(b, pprof, "allocs", filepath.Join(dir, fmt.Sprintf("catchup-%d.allocs.pprof", users)))
+	}
 	text := en.metrics(b)
 	if in := sumMetric(text, "everywhere_events_in_total"); int(in) < total {
 		b.Fatalf("the engine processed %.0f of %d events", in, total)
@@ -98,10 +101,12 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	return r
 }
 
-// saveProfile writes a 10 s CPU profile of the engine to path, for
-// `go tool pprof`: set BENCH_PROFILE to a directory to get one per run.
-func saveProfile(b *testing.B, addr, path string) {
-	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=10")
+// saveProfile writes one of the engine's profiles to path, for `go tool
+// pprof`: set BENCH_PROFILE to a directory to get, per run, a 10 s CPU
+// profile from the start of the catch-up and the allocations of the whole
+// run (`-sample_index=alloc_objects` shows where allocs/event come from).
+func saveProfile(b *testing.B, addr, profile, path string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/" + profile)
 	if err != nil {
 		b.Log("profile:", err)
 		return

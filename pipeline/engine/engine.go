@@ -38,7 +38,7 @@ type Engine struct {
 	conn    driver.Conn
 	dead    []*batcher.Batcher[[]consumers.DeadLetter]
 	stops   []func(time.Duration) // every table and topic sink, stopped after the workers
-	writers []*kafka.Writer
+	writers []*sink.Producer
 	health  *health
 	version string
 }
@@ -232,9 +232,8 @@ func deadLetterInsert(conn driver.Conn) func(context.Context, [][]consumers.Dead
 
 var errNotReady = errors.New("not ready")
 
-func (e *Engine) writer(topic string) *kafka.Writer {
-	w := sink.NewWriter(sink.WriterConfig{Brokers: e.cfg.Kafka.Brokers, Topic: topic, Partitioner: e.cfg.Kafka.Partitioner,
-		BatchSize: e.cfg.Kafka.WriteBatchSize})
+func (e *Engine) writer(topic string) *sink.Producer {
+	w := sink.NewProducer(sink.WriterConfig{Brokers: e.cfg.Kafka.Brokers, Topic: topic, Partitioner: e.cfg.Kafka.Partitioner})
 	e.writers = append(e.writers, w)
 	return w
 }

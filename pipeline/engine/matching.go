@@ -48,7 +48,7 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 	var regionsOut []*batcher.Batcher[[]kafka.Message]
 	for range regionWriters {
 		rw := e.writer(t.Regions)
-		rw.Balancer = sink.Chosen{}
+		rw.Route()
 		// A short queue: chunks hold a few milliseconds of a source's
 		// records each, and while a catch-up outruns the producers the
 		// queue is what memory holds; sources wait instead.
