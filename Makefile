@@ -92,7 +92,7 @@ fmt:
 # 10k, 100k and 1M users, the per-stage costs, latency at half the
 # measured maximum rate, and memory at 1M users and 200k helpers. The raw
 # output stays in .run/bench.txt. BENCH_PROFILE=dir saves a CPU profile
-# of each catch-up.
+# and the allocations of each catch-up.
 bench: deps clickhouse
 	@mkdir -p .run
 	set -o pipefail; go test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./... | tee .run/bench.txt

@@ -46,6 +46,11 @@ type Handler struct {
 	rows  rows
 	err   error
 	low   int64
+	// The lists one Handle call makes go to the suggestions sink as one
+	// chunk: their keys and values back to back in buf, each message's
+	// place in it in lists.
+	buf   []byte
+	lists []listAt
 
 	published, changed, unchanged uint64
 	helpers, needs                int
@@ -89,19 +94,43 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 		h.low = low
 		h.m.Advance(low - 1) // what falls due before any record still to come
 	}
+	h.send()
 	return nil
 }
+
+// listAt is where one list's message lies in Handler.buf.
+type listAt struct{ key, value, end int }
 
 func (h *Handler) publish(l *match.List) {
 	if h.cur.Replay {
 		return // published when the record was first read
 	}
 	now := time.Now()
-	msg := kafka.Message{Key: []byte(l.NeedID), Value: AppendList(nil, l, h.env.Model, now.UnixMilli())}
+	at := listAt{key: len(h.buf)}
+	h.buf = append(h.buf, l.NeedID...)
+	at.value = len(h.buf)
+	h.buf = AppendList(h.buf, l, h.env.Model, now.UnixMilli())
+	at.end = len(h.buf)
+	h.lists = append(h.lists, at)
 	h.latency.Observe(max(now.Sub(time.UnixMilli(l.EventTS)).Seconds(), 0))
 	h.env.Metrics.ListLength.Observe(float64(len(l.Suggestions)))
 	h.rows.add(l, h.env.Model)
-	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[[]kafka.Message]{Data: []kafka.Message{msg}, Rows: 1, Ticket: h.cur})
+}
+
+// send hands the lists made since the last call to the suggestions sink
+// in one chunk, under the open run's ticket.
+func (h *Handler) send() {
+	if len(h.lists) == 0 {
+		return
+	}
+	msgs := make([]kafka.Message, len(h.lists))
+	for i, at := range h.lists {
+		msgs[i] = kafka.Message{Key: h.buf[at.key:at.value:at.value], Value: h.buf[at.value:at.end:at.end]}
+	}
+	// The chunk owns the old buffer now; the next is sized for as much.
+	h.buf = make([]byte, 0, len(h.buf))
+	h.lists = h.lists[:0]
+	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[[]kafka.Message]{Data: msgs, Rows: len(msgs), Ticket: h.cur})
 	if err != nil && h.err == nil {
 		h.err = err // the run stays uncommitted and is read again
 	}
