@@ -40,13 +40,17 @@ type Group struct {
 	deadLetters []*batcher.Batcher[[]DeadLetter]
 	m           *metrics.Metrics
 	readerLog   kafka.LoggerFunc // shared by every partition reader
+	// transport carries every partition reader's requests: one metadata
+	// cache, and a pool of connections, one per fetch in flight.
+	transport *kafka.Transport
 }
 
 // NewGroup returns a group that consumes every topic of the sets, makes the
 // handlers with each set's factory and sends rejections to every
 // dead-letter sink.
 func NewGroup(cfg Config, sets []*Set, deadLetters []*batcher.Batcher[[]DeadLetter], m *metrics.Metrics) *Group {
-	g := &Group{cfg: cfg, sets: sets, deadLetters: deadLetters, m: m, readerLog: kafka.LoggerFunc(throttledKafkaLog())}
+	g := &Group{cfg: cfg, sets: sets, deadLetters: deadLetters, m: m, readerLog: kafka.LoggerFunc(throttledKafkaLog()),
+		transport: &kafka.Transport{}}
 	for _, s := range sets {
 		g.cfg.Topics = append(g.cfg.Topics, s.Topics...)
 	}
@@ -56,6 +60,7 @@ func NewGroup(cfg Config, sets []*Set, deadLetters []*batcher.Batcher[[]DeadLett
 // Run joins the group and processes assigned partitions until ctx ends; it
 // returns after every worker has sealed, drained and committed what it could.
 func (g *Group) Run(ctx context.Context) error {
+	defer g.transport.CloseIdleConnections()
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:          g.cfg.Group,
 		Brokers:     g.cfg.Brokers,

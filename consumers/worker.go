@@ -3,7 +3,6 @@ package consumers
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strconv"
 	"time"
@@ -57,7 +56,7 @@ type input struct {
 	// replayTo: messages before it are read again only to rebuild state.
 	replayTo int64
 	h        Handler
-	r        *kafka.Reader
+	r        *reader
 	ch       chan kafka.Message
 	head     kafka.Message
 	headTS   int64
@@ -118,16 +117,7 @@ func (w *worker) run(ctx context.Context) {
 		in.last, in.sealed = -1, -1
 		in.ch = make(chan kafka.Message, 256)
 		in.lag = w.g.m.Lag.WithLabelValues(in.topic, strconv.Itoa(w.partition))
-		in.r = kafka.NewReader(kafka.ReaderConfig{
-			Brokers: w.g.cfg.Brokers, Topic: in.topic, Partition: w.partition,
-			MinBytes: w.g.cfg.MinBytes, MaxBytes: w.g.cfg.MaxBytes, MaxWait: w.g.cfg.MaxWait,
-			QueueCapacity: 1024, ErrorLogger: w.g.readerLog,
-			// kafka-go pauses 100 ms after an empty fetch by default: far
-			// over the 25 ms budget from transaction to alert. The fetch
-			// itself already waits up to MaxWait for data.
-			ReadBackoffMin: time.Millisecond, ReadBackoffMax: 10 * time.Millisecond,
-		})
-		defer in.r.Close()
+		in.r = newReader(w.g.transport, w.g.cfg.Brokers, in.topic, w.partition, w.g.cfg, w.g.readerLog)
 		start := in.offset
 		if w.g.cfg.Restore && in.offset > 0 {
 			// State is rebuilt by reading the partition again from its
@@ -139,16 +129,13 @@ func (w *worker) run(ctx context.Context) {
 			start, in.replayTo = kafka.FirstOffset, in.offset
 			w.replay = ack.NewReplay()
 		}
-		if err := in.r.SetOffset(start); err != nil {
-			log.Error("cannot position reader", "topic", in.topic, "offset", start, "err", err)
-			return
-		}
+		in.r.SetOffset(start)
 		// The reader knows its lag only once a message has arrived; until
 		// then the merge must still wait for a partition that has some.
 		if lag, err := in.r.ReadLag(ctx); err == nil {
 			in.behind = lag
 		}
-		go w.fetch(fctx, in, log)
+		go w.fetch(fctx, in)
 	}
 	w.commits = make(chan commit, 8)
 	w.done = make(chan struct{})
@@ -221,25 +208,26 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// fetch feeds one input's channel and wakes the worker.
-func (w *worker) fetch(ctx context.Context, in *input, log *slog.Logger) {
+// fetch feeds one input's channel and wakes the worker. The reader retries
+// failed fetches itself; it stops only when the generation ends.
+func (w *worker) fetch(ctx context.Context, in *input) {
 	defer close(in.ch)
 	for {
-		m, err := in.r.FetchMessage(ctx)
+		msgs, err := in.r.fetch(ctx)
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, io.EOF) && !errors.Is(err, kafka.ErrGenerationEnded) {
-				log.Warn("fetch failed", "topic", in.topic, "err", err)
+			return
+		}
+		for i := range msgs {
+			select {
+			case in.ch <- msgs[i]:
+				in.r.delivered(&msgs[i])
+			case <-ctx.Done():
+				return
 			}
-			return
-		}
-		select {
-		case in.ch <- m:
-		case <-ctx.Done():
-			return
-		}
-		select {
-		case w.wake <- struct{}{}:
-		default:
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -343,7 +331,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 // first look after a long wait sees the connections made meanwhile and
 // starts the clock again.
 func (w *worker) troubled(in *input, now time.Time, d time.Duration) bool {
-	if s := in.r.Stats(); s.Errors+s.Timeouts+s.Dials > 0 {
+	if in.r.troubled() {
 		in.troubled = now
 	}
 	return now.Sub(in.troubled) <= d

@@ -1,0 +1,255 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// reader fetches one partition of one topic with kafka-go's Client, a
+// whole fetch response at a time.
+//
+// It replaces kafka.Reader in the partition workers for three reasons,
+// each measured while catching up:
+//   - kafka.Reader allocates every message's key and value apart (two
+//     allocations an event, about half of the engine's); here the keys
+//     and values of a fetch are copied into shared slabs;
+//   - it hands each message through a channel of its own before the
+//     worker's; here the worker's fetch goroutine calls fetch directly;
+//   - it gives a fetch response only kafka.fetch_max_wait to arrive and
+//     then drops the connection and dials again, so a loaded broker turns
+//     into a storm of reconnections; here a response has requestTimeout.
+//
+// A reader belongs to one goroutine, but for Lag and troubled, which the
+// worker reads.
+type reader struct {
+	client    *kafka.Client
+	topic     string
+	partition int
+	minBytes  int
+	maxBytes  int
+	maxWait   time.Duration
+	log       func(string, ...any)
+
+	offset int64 // next offset to fetch; kafka.FirstOffset or LastOffset until resolved
+	lag    atomic.Int64
+	// failures counts failed fetches and offset look-ups since troubled
+	// last read it.
+	failures atomic.Int64
+
+	msgs []kafka.Message // the last fetch's messages: values handed on, the slice reused
+	slab []byte          // room for keys and values; a fetch that outgrows it starts another
+}
+
+// requestTimeout bounds one request to the broker. A fetch is answered
+// after at most kafka.fetch_max_wait when the broker is well; a loaded one
+// may take longer, and waiting is cheaper than reconnecting.
+const requestTimeout = 30 * time.Second
+
+// slabSize is the least room a reader takes for keys and values at a time.
+const slabSize = 256 << 10
+
+// Backoff after a failed fetch, doubling.
+const (
+	fetchBackoffMin = 50 * time.Millisecond
+	fetchBackoffMax = 2 * time.Second
+)
+
+func newReader(transport *kafka.Transport, brokers []string, topic string, partition int, cfg Config, log func(string, ...any)) *reader {
+	return &reader{
+		client: &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport, Timeout: requestTimeout},
+		topic:  topic, partition: partition,
+		minBytes: cfg.MinBytes, maxBytes: cfg.MaxBytes, maxWait: cfg.MaxWait, log: log,
+		offset: kafka.FirstOffset,
+	}
+}
+
+// SetOffset sets where the next fetch starts: an offset, or
+// kafka.FirstOffset or kafka.LastOffset.
+func (r *reader) SetOffset(offset int64) { r.offset = offset }
+
+// Lag is how many messages the partition held, when last fetched, past
+// the last message handed on.
+func (r *reader) Lag() int64 { return r.lag.Load() }
+
+// ReadLag asks the broker how many messages lie after the start offset.
+func (r *reader) ReadLag(ctx context.Context) (int64, error) {
+	first, last, err := r.bounds(ctx)
+	if err != nil {
+		return 0, err
+	}
+	from := r.offset
+	switch from {
+	case kafka.FirstOffset:
+		from = first
+	case kafka.LastOffset:
+		from = last
+	}
+	return max(last-from, 0), nil
+}
+
+// troubled reports, and forgets, whether fetches failed since the last call.
+func (r *reader) troubled() bool { return r.failures.Swap(0) > 0 }
+
+// bounds returns the partition's first offset and the offset after its last.
+func (r *reader) bounds(ctx context.Context) (first, last int64, err error) {
+	res, err := r.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
+		r.topic: {kafka.FirstOffsetOf(r.partition), kafka.LastOffsetOf(r.partition)}}})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, p := range res.Topics[r.topic] {
+		if p.Partition == r.partition {
+			return p.FirstOffset, p.LastOffset, p.Error
+		}
+	}
+	return 0, 0, fmt.Errorf("no offsets for partition %d of %s", r.partition, r.topic)
+}
+
+// fetch returns the next messages, waiting for the broker to have some and
+// retrying with backoff while it fails. It returns an error only when ctx
+// ends. The messages are valid until the next call; their keys and values
+// for good.
+func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
+	backoff := fetchBackoffMin
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		err := r.resolve(ctx)
+		if err == nil {
+			var msgs []kafka.Message
+			if msgs, err = r.fetchOnce(ctx); err == nil {
+				if len(msgs) > 0 {
+					return msgs, nil
+				}
+				backoff = fetchBackoffMin
+				continue // the fetch waited maxWait and found nothing: ask again
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		r.failures.Add(1)
+		r.log("fetch from partition %d of %s at offset %d failed, retrying in %s: %v", r.partition, r.topic, r.offset, backoff, err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		backoff = min(2*backoff, fetchBackoffMax)
+	}
+}
+
+// resolve turns kafka.FirstOffset or LastOffset into an offset, and moves an
+// offset the partition no longer holds (removed by retention) to its first.
+func (r *reader) resolve(ctx context.Context) error {
+	if r.offset >= 0 {
+		return nil
+	}
+	first, last, err := r.bounds(ctx)
+	if err != nil {
+		return err
+	}
+	if r.offset == kafka.LastOffset {
+		r.offset = last
+	} else {
+		r.offset = first
+	}
+	return nil
+}
+
+func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
+	res, err := r.client.Fetch(ctx, &kafka.FetchRequest{Topic: r.topic, Partition: r.partition, Offset: r.offset,
+		MinBytes: int64(r.minBytes), MaxBytes: int64(r.maxBytes), MaxWait: r.maxWait})
+	if err != nil {
+		return nil, err
+	}
+	defer closeRecords(res.Records)
+	if res.Error != nil {
+		if errors.Is(res.Error, kafka.OffsetOutOfRange) {
+			first, _, berr := r.bounds(ctx)
+			if berr == nil && r.offset < first {
+				r.log("offset %d of partition %d of %s is no longer held; going on from %d", r.offset, r.partition, r.topic, first)
+				r.offset = first
+				return nil, nil
+			}
+		}
+		return nil, res.Error
+	}
+	msgs, start := r.msgs[:0], r.offset
+	for {
+		rec, err := res.Records.ReadRecord()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && len(msgs) == 0 {
+				return nil, err
+			}
+			break // a batch cut short by MaxBytes ends the fetch
+		}
+		if rec.Offset < r.offset { // a batch may start before the offset asked for
+			closeBytes(rec.Key)
+			closeBytes(rec.Value)
+			continue
+		}
+		m := kafka.Message{Topic: r.topic, Partition: r.partition, Offset: rec.Offset, HighWaterMark: res.HighWatermark,
+			Time: rec.Time, Headers: rec.Headers}
+		var kerr, verr error
+		m.Key, kerr = r.copyOut(rec.Key)
+		m.Value, verr = r.copyOut(rec.Value)
+		if err := errors.Join(kerr, verr); err != nil {
+			r.offset = start // the whole fetch again
+			return nil, err
+		}
+		msgs = append(msgs, m)
+		r.offset = rec.Offset + 1
+	}
+	r.msgs = msgs
+	if len(msgs) == 0 {
+		r.lag.Store(max(res.HighWatermark-r.offset, 0))
+	}
+	return msgs, nil
+}
+
+// delivered records that m was handed on: the lag counts the messages not
+// handed on yet, those of the fetch still held here included, so that the
+// worker waits for them.
+func (r *reader) delivered(m *kafka.Message) {
+	r.lag.Store(max(m.HighWaterMark-m.Offset-1, 0))
+}
+
+// copyOut reads b into the slab and closes it; nil stays nil. Bytes in the
+// slab are never written again: messages handed on keep their views.
+func (r *reader) copyOut(b kafka.Bytes) ([]byte, error) {
+	if b == nil {
+		return nil, nil
+	}
+	defer b.Close()
+	n := b.Len()
+	if cap(r.slab)-len(r.slab) < n {
+		r.slab = make([]byte, 0, max(slabSize, n))
+	}
+	start := len(r.slab)
+	r.slab = r.slab[:start+n]
+	out := r.slab[start : start+n : start+n]
+	if _, err := io.ReadFull(b, out); err != nil {
+		return nil, fmt.Errorf("read a record of partition %d of %s: %w", r.partition, r.topic, err)
+	}
+	return out, nil
+}
+
+func closeBytes(b kafka.Bytes) {
+	if b != nil {
+		b.Close()
+	}
+}
+
+func closeRecords(rr kafka.RecordReader) {
+	if c, ok := rr.(io.Closer); ok {
+		c.Close()
+	}
+}
