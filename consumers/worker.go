@@ -105,7 +105,32 @@ func (w *worker) run(ctx context.Context) {
 			log.Error("still assigned only some topics of a co-partitioned set; processing them alone", "topics", topics)
 		}
 	}
-	handlers, err := w.restore(ctx, topics, log)
+	// Seals must not be abandoned because the generation ended: a seal hands
+	// over work already taken out of the handlers. They may wait on a full
+	// sink (that is the backpressure) until DrainTimeout after the end. The
+	// handlers hand their output over under the same context, so that what
+	// a run made before the end is taken whole: a handler whose hand-off
+	// was refused fails its seal, and a run whose seal failed, with part of
+	// its output already with the sinks, is not committed but may still be
+	// written after the next owner has read where the tables stand.
+	sealCtx, cancelSeals := context.WithCancel(context.Background())
+	defer cancelSeals()
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+			return
+		}
+		select {
+		case <-time.After(w.g.cfg.DrainTimeout):
+			cancelSeals()
+		case <-stopped:
+		}
+	}()
+
+	handlers, err := w.restore(ctx, sealCtx, topics, log)
 	if err != nil {
 		return
 	}
@@ -142,26 +167,6 @@ func (w *worker) run(ctx context.Context) {
 	w.drain = make(chan struct{})
 	w.timer = time.NewTimer(time.Hour)
 	go w.commitLoop(log)
-
-	// Seals must not be abandoned because the generation ended: a seal hands
-	// over work already taken out of the handlers. They may wait on a full
-	// sink (that is the backpressure) until DrainTimeout after the end.
-	sealCtx, cancelSeals := context.WithCancel(context.Background())
-	defer cancelSeals()
-	stopped := make(chan struct{})
-	defer close(stopped)
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-stopped:
-			return
-		}
-		select {
-		case <-time.After(w.g.cfg.DrainTimeout):
-			cancelSeals()
-		case <-stopped:
-		}
-	}()
 
 	sealTime := w.g.m.ProcessSeconds.WithLabelValues(w.inputs[0].topic)
 	t := ack.New(0)
@@ -499,11 +504,14 @@ func mergeOffsets(into, later map[string]map[int]int64) map[string]map[int]int64
 
 // restore makes the handlers, retrying while their sinks do not answer: a
 // partition must not be processed before its watermarks and state are known.
-func (w *worker) restore(ctx context.Context, topics []string, log *slog.Logger) (map[string]Handler, error) {
+//
+// The handlers are made under handCtx, which outlives ctx by the drain
+// timeout (see run).
+func (w *worker) restore(ctx, handCtx context.Context, topics []string, log *slog.Logger) (map[string]Handler, error) {
 	backoff := 200 * time.Millisecond
 	var lastLog time.Time
 	for {
-		hs, err := w.set.Factory(ctx, w.partition, topics)
+		hs, err := w.set.Factory(handCtx, w.partition, topics)
 		if err == nil {
 			return hs, nil
 		}
