@@ -25,7 +25,7 @@ import (
 //     then drops the connection and dials again, so a loaded broker turns
 //     into a storm of reconnections; here a response has requestTimeout.
 //
-// A reader belongs to one goroutine, but for Lag and troubled, which the
+// A reader belongs to one goroutine, but for Lag and hollow, which the
 // worker reads.
 type reader struct {
 	client    *kafka.Client
@@ -38,9 +38,10 @@ type reader struct {
 
 	offset int64 // next offset to fetch; kafka.FirstOffset or LastOffset until resolved
 	lag    atomic.Int64
-	// failures counts failed fetches and offset look-ups since troubled
-	// last read it.
-	failures atomic.Int64
+	// hollowed: the last fetch succeeded and brought nothing although the
+	// partition holds messages past the offset (transaction markers, which
+	// count in the offsets and are never delivered).
+	hollowed atomic.Bool
 
 	msgs []kafka.Message // the last fetch's messages: values handed on, the slice reused
 	slab []byte          // room for keys and values; a fetch that outgrows it starts another
@@ -93,8 +94,10 @@ func (r *reader) ReadLag(ctx context.Context) (int64, error) {
 	return max(last-from, 0), nil
 }
 
-// troubled reports, and forgets, whether fetches failed since the last call.
-func (r *reader) troubled() bool { return r.failures.Swap(0) > 0 }
+// hollow reports whether the last fetch succeeded and brought nothing
+// although the partition holds more: not a slow or failing fetch, which
+// says nothing of what the partition holds.
+func (r *reader) hollow() bool { return r.hollowed.Load() }
 
 // bounds returns the partition's first offset and the offset after its last.
 func (r *reader) bounds(ctx context.Context) (first, last int64, err error) {
@@ -135,7 +138,6 @@ func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		r.failures.Add(1)
 		r.log("fetch from partition %d of %s at offset %d failed, retrying in %s: %v", r.partition, r.topic, r.offset, backoff, err)
 		select {
 		case <-time.After(backoff):
@@ -212,6 +214,7 @@ func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
 	if len(msgs) == 0 {
 		r.lag.Store(max(res.HighWatermark-r.offset, 0))
 	}
+	r.hollowed.Store(len(msgs) == 0 && res.HighWatermark > r.offset)
 	return msgs, nil
 }
 

@@ -64,17 +64,15 @@ type input struct {
 	closed   bool
 	seen     bool // a message has arrived: the reader's lag is known
 	arrived  time.Time
-	// stalled: the reader reports lag, its fetches succeed, and nothing
-	// came for stallAfter; the others are not held for it until a message
-	// of its own arrives.
+	// stalled: the reader reports lag, its last fetch succeeded and brought
+	// nothing, and nothing came for stallAfter; the others are not held
+	// for it until a message of its own arrives. A slow, failing or
+	// restarting broker is waited for instead: going on without it would
+	// hand the others over out of order.
 	stalled bool
-	// troubled: when the reader's fetches were last seen failing (errors,
-	// timeouts, new connections). A loaded or restarting broker is waited
-	// for: going on without it would hand the others over out of order.
-	troubled time.Time
-	behind   int64 // messages after the start offset when the worker began
-	last     int64 // last offset handled, -1 for none
-	sealed   int64 // last offset sealed, -1 for none
+	behind  int64 // messages after the start offset when the worker began
+	last    int64 // last offset handled, -1 for none
+	sealed  int64 // last offset sealed, -1 for none
 
 	ok, bad float64
 	lag     interface{ Set(float64) }
@@ -240,13 +238,12 @@ func (w *worker) fetch(ctx context.Context, in *input) {
 // next returns the input whose next message comes first in event time, or
 // nil at the deadline or when ctx ends. It waits for an input that has no
 // message at hand while that input is behind the end of its partition:
-// on a loaded machine a fetch can take longer than the fetch wait (kafka-go
-// then drops the connection and dials again), and not waiting for it would
-// hand the others over out of order, so that a replay would differ. Only
-// an input whose reader reports lag while its fetches succeed and deliver
-// nothing for stallAfter (a partition ending in transaction markers, which
-// count in the lag and are never delivered) is not waited for again until
-// it delivers. Runs are still sealed at their deadline while the worker
+// on a loaded machine a fetch can take far longer than the fetch wait, and
+// not waiting for it would hand the others over out of order, so that a
+// replay would differ. Only an input whose reader reports lag while its
+// fetches succeed and bring nothing for stallAfter (a partition ending in
+// transaction markers, which count in the lag and are never delivered) is
+// not waited for again until it delivers. Runs are still sealed at their deadline while the worker
 // waits, so what was handled is committed.
 func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
 	stallAfter := 4 * w.g.cfg.MaxWait
@@ -277,7 +274,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 			if in.closed || in.stalled || !(in.r.Lag() > 0 || !in.seen && in.behind > 0) {
 				continue
 			}
-			if !w.waitedSince.IsZero() && now.Sub(w.waitedSince) > stallAfter && now.Sub(in.arrived) > stallAfter && !w.troubled(in, now, stallAfter) {
+			if !w.waitedSince.IsZero() && now.Sub(w.waitedSince) > stallAfter && now.Sub(in.arrived) > stallAfter && in.r.hollow() {
 				in.stalled = true
 				slog.Warn("partition reports lag but delivers nothing; no longer waiting for it", "topic", in.topic, "partition", w.partition, "lag", in.r.Lag())
 				continue
@@ -328,18 +325,6 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 			}
 		}
 	}
-}
-
-// troubled reports whether in's fetches failed within the last d. The
-// reader's counters are read and reset here only, and only for an input
-// that is being waited for, so a failure counts from when it is seen: the
-// first look after a long wait sees the connections made meanwhile and
-// starts the clock again.
-func (w *worker) troubled(in *input, now time.Time, d time.Duration) bool {
-	if in.r.troubled() {
-		in.troubled = now
-	}
-	return now.Sub(in.troubled) <= d
 }
 
 func (w *worker) handle(in *input, t *ack.Ticket) {
