@@ -5,7 +5,6 @@ package matching
 
 import (
 	"math"
-	"strings"
 
 	"everywhere/events"
 	"everywhere/models/match"
@@ -29,6 +28,7 @@ import (
 type Merge struct {
 	src []source
 	out route.Record // the record Pop returns
+	ids arena        // the strings of queued records
 }
 
 type source struct {
@@ -82,14 +82,14 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 	switch r.Kind {
 	case route.KindHelper:
 		q.helper = r.Helper
-		q.helper.ID = strings.Clone(r.Helper.ID)
+		q.helper.ID = m.ids.copy(r.Helper.ID)
 	case route.KindNeed:
 		n := r.Need
-		n.NeedID, n.UserID, n.Currency = strings.Clone(n.NeedID), strings.Clone(n.UserID), ""
+		n.NeedID, n.UserID, n.Currency = m.ids.copy(n.NeedID), m.ids.copy(n.UserID), ""
 		q.need = &n
 	case route.KindOutcome:
 		o := outcomeAt{o: r.Outcome, offset: r.Offset}
-		o.o.NeedID, o.o.HelperID = strings.Clone(o.o.NeedID), strings.Clone(o.o.HelperID)
+		o.o.NeedID, o.o.HelperID = m.ids.copy(o.o.NeedID), m.ids.copy(o.o.HelperID)
 		q.outcome = &o
 	}
 	s.q = append(s.q, q)
