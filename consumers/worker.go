@@ -78,6 +78,9 @@ type input struct {
 	lag     interface{ Set(float64) }
 }
 
+// lagLookup bounds the look-up of how far behind an input starts.
+const lagLookup = 5 * time.Second
+
 type commit struct {
 	t       *ack.Ticket
 	offsets map[string]map[int]int64
@@ -155,9 +158,15 @@ func (w *worker) run(ctx context.Context) {
 		in.r.SetOffset(start)
 		// The reader knows its lag only once a message has arrived; until
 		// then the merge must still wait for a partition that has some.
-		if lag, err := in.r.ReadLag(ctx); err == nil {
+		// The look-up is bounded: the worker must not sit on a broker
+		// slow to answer it before fetching anything.
+		lctx, cancel := context.WithTimeout(ctx, lagLookup)
+		if lag, err := in.r.ReadLag(lctx); err == nil {
 			in.behind = lag
+		} else {
+			log.Warn("cannot read how far behind the partition is; not waiting for it until it delivers", "topic", in.topic, "err", err)
 		}
+		cancel()
 		go w.fetch(fctx, in)
 	}
 	w.commits = make(chan commit, 8)
