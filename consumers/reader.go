@@ -78,20 +78,15 @@ func (r *reader) SetOffset(offset int64) { r.offset = offset }
 // the last message handed on.
 func (r *reader) Lag() int64 { return r.lag.Load() }
 
-// ReadLag asks the broker how many messages lie after the start offset.
+// ReadLag asks the broker how many messages lie after the start offset,
+// and settles kafka.FirstOffset or LastOffset with the same answer.
 func (r *reader) ReadLag(ctx context.Context) (int64, error) {
 	first, last, err := r.bounds(ctx)
 	if err != nil {
 		return 0, err
 	}
-	from := r.offset
-	switch from {
-	case kafka.FirstOffset:
-		from = first
-	case kafka.LastOffset:
-		from = last
-	}
-	return max(last-from, 0), nil
+	r.settle(first, last)
+	return max(last-r.offset, 0), nil
 }
 
 // hollow reports whether the last fetch succeeded and brought nothing
@@ -158,12 +153,19 @@ func (r *reader) resolve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.offset == kafka.LastOffset {
-		r.offset = last
-	} else {
-		r.offset = first
-	}
+	r.settle(first, last)
 	return nil
+}
+
+// settle turns kafka.FirstOffset or LastOffset into the partition's first
+// offset or the one after its last.
+func (r *reader) settle(first, last int64) {
+	switch r.offset {
+	case kafka.FirstOffset:
+		r.offset = first
+	case kafka.LastOffset:
+		r.offset = last
+	}
 }
 
 func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {

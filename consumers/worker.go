@@ -252,8 +252,8 @@ func (w *worker) fetch(ctx context.Context, in *input) {
 // replay would differ. Only an input whose reader reports lag while its
 // fetches succeed and bring nothing for stallAfter (a partition ending in
 // transaction markers, which count in the lag and are never delivered) is
-// not waited for again until it delivers. Runs are still sealed at their deadline while the worker
-// waits, so what was handled is committed.
+// not waited for again until it delivers. Runs are still sealed at their
+// deadline while the worker waits, so what was handled is committed.
 func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
 	stallAfter := 4 * w.g.cfg.MaxWait
 	for {

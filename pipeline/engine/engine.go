@@ -233,7 +233,7 @@ func deadLetterInsert(conn driver.Conn) func(context.Context, [][]consumers.Dead
 var errNotReady = errors.New("not ready")
 
 func (e *Engine) writer(topic string) *sink.Producer {
-	w := sink.NewProducer(sink.WriterConfig{Brokers: e.cfg.Kafka.Brokers, Topic: topic, Partitioner: e.cfg.Kafka.Partitioner})
+	w := sink.NewProducer(sink.ProducerConfig{Brokers: e.cfg.Kafka.Brokers, Topic: topic, Partitioner: e.cfg.Kafka.Partitioner})
 	e.writers = append(e.writers, w)
 	return w
 }

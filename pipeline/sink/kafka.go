@@ -6,8 +6,8 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// WriterConfig sets up a Producer.
-type WriterConfig struct {
+// ProducerConfig sets up a Producer.
+type ProducerConfig struct {
 	Brokers     []string
 	Partitioner string // murmur2, crc32 or fnv1a
 	Topic       string

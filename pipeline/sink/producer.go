@@ -62,9 +62,10 @@ const (
 	backoffMax = 2 * time.Second
 )
 
-// NewProducer returns a producer to c.Topic with c's partitioner; see
-// NewWriter for the settings it keeps.
-func NewProducer(c WriterConfig) *Producer {
+// NewProducer returns a producer to c.Topic with c's partitioner. Every
+// request waits for all in-sync replicas: the engine commits its input
+// only after its output is durable.
+func NewProducer(c ProducerConfig) *Producer {
 	tr := &kafka.Transport{}
 	return &Producer{
 		Topic:    c.Topic,

@@ -59,7 +59,7 @@ func TestProducerPartitionsAsTheWriterDoes(t *testing.T) {
 	for i := range 300 {
 		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "user-%d", i%37), Value: fmt.Appendf(nil, "v%d", i)})
 	}
-	ours := NewProducer(WriterConfig{Brokers: []string{addr}, Topic: "ours", Partitioner: "murmur2"})
+	ours := NewProducer(ProducerConfig{Brokers: []string{addr}, Topic: "ours", Partitioner: "murmur2"})
 	defer ours.Close()
 	for i := 0; i < len(msgs); i += 100 {
 		if err := ours.WriteMessages(ctx, msgs[i:i+100]...); err != nil {
@@ -83,7 +83,7 @@ func TestProducerPartitionsAsTheWriterDoes(t *testing.T) {
 		}
 	}
 
-	routed := NewProducer(WriterConfig{Brokers: []string{addr}, Topic: "routed"})
+	routed := NewProducer(ProducerConfig{Brokers: []string{addr}, Topic: "routed"})
 	routed.Route()
 	defer routed.Close()
 	var rm []kafka.Message
@@ -104,7 +104,7 @@ func TestProducerPartitionsAsTheWriterDoes(t *testing.T) {
 		}
 	}
 
-	large := NewProducer(WriterConfig{Brokers: []string{addr}, Topic: "large"})
+	large := NewProducer(ProducerConfig{Brokers: []string{addr}, Topic: "large"})
 	large.Route()
 	defer large.Close()
 	big := strings.Repeat("x", 100_000)
@@ -134,7 +134,7 @@ func TestProducerFailsWithoutBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := b.Addrs()[0]
-	p := NewProducer(WriterConfig{Brokers: []string{addr}, Topic: "t"})
+	p := NewProducer(ProducerConfig{Brokers: []string{addr}, Topic: "t"})
 	defer p.Close()
 	if err := p.WriteMessages(context.Background(), kafka.Message{Key: []byte("k"), Value: []byte("v")}); err != nil {
 		t.Fatal(err)
