@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"everywhere/deadline"
 )
 
 // reader fetches one partition of one topic with kafka-go's Client, a
@@ -29,6 +31,7 @@ import (
 // worker reads.
 type reader struct {
 	client    *kafka.Client
+	lease     *deadline.Lease // bounds the fetch goroutine's requests
 	topic     string
 	partition int
 	minBytes  int
@@ -63,7 +66,11 @@ const (
 
 func newReader(transport *kafka.Transport, brokers []string, topic string, partition int, cfg Config, log func(string, ...any)) *reader {
 	return &reader{
-		client: &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport, Timeout: requestTimeout},
+		// No Timeout: the client would make a timer for every request.
+		// Requests are bounded by their context instead: the lease's, or
+		// ReadLag's caller's.
+		client: &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport},
+		lease:  deadline.NewLease(requestTimeout, time.Second),
 		topic:  topic, partition: partition,
 		minBytes: cfg.MinBytes, maxBytes: cfg.MaxBytes, maxWait: cfg.MaxWait, log: log,
 		offset: kafka.FirstOffset,
@@ -79,7 +86,8 @@ func (r *reader) SetOffset(offset int64) { r.offset = offset }
 func (r *reader) Lag() int64 { return r.lag.Load() }
 
 // ReadLag asks the broker how many messages lie after the start offset,
-// and settles kafka.FirstOffset or LastOffset with the same answer.
+// and settles kafka.FirstOffset or LastOffset with the same answer. ctx
+// bounds the request: it must have a deadline.
 func (r *reader) ReadLag(ctx context.Context) (int64, error) {
 	first, last, err := r.bounds(ctx)
 	if err != nil {
@@ -117,12 +125,14 @@ func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
 	backoff := fetchBackoffMin
 	for {
 		if err := ctx.Err(); err != nil {
+			r.lease.Release()
 			return nil, err
 		}
-		err := r.resolve(ctx)
+		req := r.lease.Context(ctx)
+		err := r.resolve(req)
 		if err == nil {
 			var msgs []kafka.Message
-			if msgs, err = r.fetchOnce(ctx); err == nil {
+			if msgs, err = r.fetchOnce(req); err == nil {
 				if len(msgs) > 0 {
 					return msgs, nil
 				}
@@ -131,6 +141,7 @@ func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
 			}
 		}
 		if ctx.Err() != nil {
+			r.lease.Release()
 			return nil, ctx.Err()
 		}
 		r.log("fetch from partition %d of %s at offset %d failed, retrying in %s: %v", r.partition, r.topic, r.offset, backoff, err)

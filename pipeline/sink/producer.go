@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"everywhere/deadline"
 )
 
 // Producer publishes whole batches to one topic with kafka-go's Client:
@@ -35,10 +37,14 @@ type Producer struct {
 	parts   []int // 0 to n-1, what balancers choose from
 	checked time.Time
 
-	byPart [][]int32 // per partition, the indexes of its messages in the write
+	byPart [][]int32         // per partition, the indexes of its messages in the write
+	leases []*deadline.Lease // per partition, what bounds its requests
 	sends  []send
 	wg     sync.WaitGroup
 }
+
+// requestTimeout bounds one request to the broker.
+const requestTimeout = 10 * time.Second
 
 // metadataEvery is how often a Producer reads its topic's partition count
 // again: partitions are added rarely, and a failed write reads it at once.
@@ -68,9 +74,11 @@ const (
 func NewProducer(c ProducerConfig) *Producer {
 	tr := &kafka.Transport{}
 	return &Producer{
-		Topic:    c.Topic,
-		tr:       tr,
-		client:   &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr, Timeout: 10 * time.Second},
+		Topic: c.Topic,
+		tr:    tr,
+		// No Timeout: the client would make a timer for every request.
+		// Each partition's requests are bounded by its lease instead.
+		client:   &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr},
 		balancer: Balancer(c.Partitioner),
 	}
 }
@@ -79,8 +87,12 @@ func NewProducer(c ProducerConfig) *Producer {
 // (Message.Partition), for records whose router chose it.
 func (p *Producer) Route() { p.balancer = Chosen{} }
 
-// Close closes the producer's idle connections.
+// Close ends the requests' contexts and closes the producer's idle
+// connections.
 func (p *Producer) Close() error {
+	for _, l := range p.leases {
+		l.Release()
+	}
 	p.tr.CloseIdleConnections()
 	return nil
 }
@@ -112,7 +124,7 @@ func (p *Producer) WriteMessages(ctx context.Context, msgs ...kafka.Message) err
 	p.sends = p.sends[:0]
 	for part, idx := range p.byPart {
 		if len(idx) > 0 {
-			p.sends = append(p.sends, send{p: p, part: part, msgs: msgs, idx: idx})
+			p.sends = append(p.sends, send{p: p, part: part, msgs: msgs, idx: idx, lease: p.leases[part]})
 		}
 	}
 	// Side by side: a batch of lists or records spans partitions, and each
@@ -140,7 +152,9 @@ func (p *Producer) partitions(ctx context.Context) error {
 	if len(p.parts) > 0 && time.Since(p.checked) < metadataEvery {
 		return nil
 	}
-	res, err := p.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{p.Topic}})
+	mctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	res, err := p.client.Metadata(mctx, &kafka.MetadataRequest{Topics: []string{p.Topic}})
 	if err != nil {
 		return fmt.Errorf("partitions of %s: %w", p.Topic, err)
 	}
@@ -163,20 +177,22 @@ func (p *Producer) partitions(ctx context.Context) error {
 	}
 	for len(p.byPart) < n {
 		p.byPart = append(p.byPart, nil)
+		p.leases = append(p.leases, deadline.NewLease(requestTimeout, time.Second))
 	}
-	p.byPart = p.byPart[:n]
+	p.byPart, p.leases = p.byPart[:n], p.leases[:n]
 	p.checked = time.Now()
 	return nil
 }
 
 // send is one partition's share of a write.
 type send struct {
-	p    *Producer
-	part int
-	msgs []kafka.Message
-	idx  []int32
-	recs records
-	err  error
+	p     *Producer
+	part  int
+	msgs  []kafka.Message
+	idx   []int32
+	recs  records
+	lease *deadline.Lease
+	err   error
 }
 
 // run sends the share in requests of at most maxRequestBytes, in order,
@@ -206,7 +222,7 @@ func (s *send) request(ctx context.Context, idx []int32) error {
 	for attempt := 1; ; attempt++ {
 		s.recs = records{msgs: s.msgs, idx: idx}
 		var res *kafka.ProduceResponse
-		res, err = s.p.client.Produce(ctx, &kafka.ProduceRequest{Topic: s.p.Topic, Partition: s.part,
+		res, err = s.p.client.Produce(s.lease.Context(ctx), &kafka.ProduceRequest{Topic: s.p.Topic, Partition: s.part,
 			RequiredAcks: kafka.RequireAll, Records: &s.recs})
 		if err == nil && res.Error != nil {
 			err = res.Error
