@@ -160,7 +160,8 @@ func outlineOf(c uint64) outline {
 	var o outline
 	o.lat, o.lng = Centre(c)
 	o.cos = math.Cos(o.lat * math.Pi / 180)
-	b := Boundary(c)
+	var corners [10][2]float64
+	b := AppendBoundary(corners[:0], c)
 	if len(b) != 6 || math.Abs(o.lat) > 80 {
 		return o
 	}

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/uber/h3-go/v4"
-
 	"everywhere/events"
 	"everywhere/geo"
 )
@@ -125,13 +123,14 @@ type Index struct {
 	ring     []*cell // scratch, reused by every query
 	next     []*cell
 	heap     topK
-	cosLat   float64 // of the need being queried
-	reqHash  uint32  // hashID of its requester
-	reach    float64 // beyond this distance no helper can enter the top k
-	at       int64   // event time of the query
-	examined int     // helpers looked at by the query
-	kept     []kept  // scratch of scan: who passed its first pass
-	touch    int64   // what scan's loads read, kept so they are not dropped
+	cosLat   float64  // of the need being queried
+	reqHash  uint32   // hashID of its requester
+	reach    float64  // beyond this distance no helper can enter the top k
+	at       int64    // event time of the query
+	examined int      // helpers looked at by the query
+	kept     []kept   // scratch of scan: who passed its first pass
+	disk     []uint64 // scratch of neighbours
+	touch    int64    // what scan's loads read, kept so they are not dropped
 }
 
 // kept is the helper in slot, whose cell entry passed scan's first pass
@@ -483,8 +482,8 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 				// A cell none of whose points could beat the k-th best is
 				// passed over without looking at its helpers.
 				if !cl.centred {
-					ll := h3.CellToLatLng(h3.Cell(cl.id))
-					cl.lat, cl.lng, cl.centred = ll.Lat, ll.Lng, true
+					cl.lat, cl.lng = geo.Centre(cl.id)
+					cl.centred = true
 				}
 				near := math.Max(0, x.dist(n, cl.lat, cl.lng)-cellRadiusM)
 				// x.reach is where MaxScoreAt falls below the k-th best
@@ -529,9 +528,10 @@ func (x *Index) neighbours(cl *cell) *[6]int32 {
 	if !cl.walked {
 		cl.walked = true
 		i := 0
-		for _, nb := range h3.GridDisk(h3.Cell(cl.id), 1) {
-			if uint64(nb) != cl.id && i < len(cl.nbrs) {
-				cl.nbrs[i] = x.number(uint64(nb))
+		x.disk = geo.AppendDisk(x.disk[:0], cl.id, 1)
+		for _, nb := range x.disk {
+			if nb != cl.id && i < len(cl.nbrs) {
+				cl.nbrs[i] = x.number(nb)
 				i++
 			}
 		}

@@ -113,7 +113,8 @@ func distanceToCell(lat, lng float64, c uint64) float64 {
 		}
 		return dlng * mPerDeg * cos, (p[0] - lat) * mPerDeg
 	}
-	b := geo.Boundary(c)
+	var corners [10][2]float64
+	b := geo.AppendBoundary(corners[:0], c)
 	best := math.Inf(1)
 	for i := range b {
 		ax, ay := xy(b[i])
