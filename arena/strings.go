@@ -1,27 +1,31 @@
-package matching
+// Package arena keeps copies of short-lived strings in large blocks: one
+// allocation for thousands of strings instead of one each.
+//
+// It suits strings kept for a while and then let go together: the ids of
+// records a merge holds back, the keys of an aggregate until its seal.
+// It does not suit long-lived maps whose entries leave one by one: a
+// block stays whole while any string in it is referred to.
+package arena
 
 import "unsafe"
 
-// arena keeps copies of the strings of queued records in large blocks,
-// one allocation for many strings instead of one each: while a catch-up
-// runs, the merge queues most helper records it is given, and copying
-// each id apart was a tenth of the engine's allocations.
-//
-// A block is only appended to, never written over, so a string made from
-// it stays valid for as long as anything refers to it; a block no queued
-// record refers to any more is garbage like any other.
-type arena struct{ block []byte }
+// Strings copies strings into blocks that are only appended to, never
+// written over, so a string made from one stays valid for as long as
+// anything refers to it; a block nothing refers to any more is garbage
+// like any other. The zero value is ready to use; it belongs to one
+// goroutine.
+type Strings struct{ block []byte }
 
-// arenaBlock is the size of a block: some thousands of ids.
-const arenaBlock = 64 << 10
+// blockSize is the size of a block: some thousands of ids.
+const blockSize = 64 << 10
 
-// copy returns a copy of s that lives in the arena.
-func (a *arena) copy(s string) string {
+// Copy returns a copy of s that lives in the arena.
+func (a *Strings) Copy(s string) string {
 	if len(s) == 0 {
 		return ""
 	}
 	if cap(a.block)-len(a.block) < len(s) {
-		a.block = make([]byte, 0, max(arenaBlock, len(s)))
+		a.block = make([]byte, 0, max(blockSize, len(s)))
 	}
 	start := len(a.block)
 	a.block = append(a.block, s...)

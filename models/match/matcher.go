@@ -55,6 +55,8 @@ type Matcher struct {
 	closedKept int
 	// listed holds, for each helper in at least one list, those lists.
 	listed map[int32]*listing
+	spare  []*listing      // listings no helper holds, kept with their room
+	disk   []uint64        // place's cells around a need, reused
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
 	// learnt: per source of outcomes, the offset of the last one learnt.
 	learnt []int64
@@ -458,7 +460,8 @@ func (m *Matcher) place(ni int32) {
 	n := &m.needs[ni]
 	reach := n.ev.RadiusM + needCellM
 	k := int(reach/needSpacingM) + 2
-	for _, c := range geo.Disk(geo.Cell(n.ev.Lat, n.ev.Lng, NeedResolution), k) {
+	m.disk = geo.AppendDisk(m.disk[:0], geo.Cell(n.ev.Lat, n.ev.Lng, NeedResolution), k)
+	for _, c := range m.disk {
 		lat, lng := m.centre(c)
 		// The flat distance is within 0.2% of the great circle here (15 m
 		// at 7 km, even at 60 degrees north); needCellM has 200 m to spare.
@@ -644,7 +647,11 @@ func (m *Matcher) relist(ni int32, old, new []Suggestion) {
 func (m *Matcher) list(slot, ni int32) {
 	l := m.listed[slot]
 	if l == nil {
-		l = &listing{}
+		if n := len(m.spare); n > 0 {
+			l, m.spare = m.spare[n-1], m.spare[:n-1]
+		} else {
+			l = &listing{}
+		}
 		m.listed[slot] = l
 	}
 	l.needs = append(l.needs, ni)
@@ -661,6 +668,8 @@ func (m *Matcher) unlist(slot, ni int32) {
 	}
 	if len(l.needs) == 0 {
 		delete(m.listed, slot)
+		*l = listing{needs: l.needs[:0]}
+		m.spare = append(m.spare, l)
 	}
 }
 

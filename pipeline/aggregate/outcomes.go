@@ -2,11 +2,11 @@ package aggregate
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"everywhere/arena"
 	"everywhere/events"
 	"everywhere/pipeline/ack"
 )
@@ -23,6 +23,7 @@ type Outcomes struct {
 	time []time.Time
 	kind []string
 	rate []uint8
+	ids  arena.Strings // the rows' ids until the seal hands them over
 	// OnEvent, when set, receives each valid outcome (a view, valid only
 	// during the call), its offset in the partition and the open run's
 	// ticket.
@@ -45,8 +46,8 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 	if t.Replay {
 		return nil // written when first read
 	}
-	h.need = append(h.need, strings.Clone(h.ev.NeedID))
-	h.help = append(h.help, strings.Clone(h.ev.HelperID))
+	h.need = append(h.need, h.ids.Copy(h.ev.NeedID))
+	h.help = append(h.help, h.ids.Copy(h.ev.HelperID))
 	h.ts = append(h.ts, uint64(h.ev.TS))
 	h.time = append(h.time, time.UnixMilli(h.ev.TS).UTC())
 	h.kind = append(h.kind, h.ev.Outcome.String())

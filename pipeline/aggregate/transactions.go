@@ -2,12 +2,12 @@ package aggregate
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"everywhere/arena"
 	"everywhere/events"
 	"everywhere/geo"
 	"everywhere/pipeline/ack"
@@ -43,7 +43,11 @@ type Transactions struct {
 	skipCells prometheus.Counter
 	skipSpend prometheus.Counter
 	counts    map[txnKey]txnCount
-	spends    map[spendKey]*spend
+	spends    map[spendKey]int32 // where the key's sums are in sums
+	sums      []spend
+	// The users of spends' keys until the seal hands them over: one
+	// allocation for thousands of them.
+	users arena.Strings
 	// OnEvent, when set, receives each valid transaction (a view, valid
 	// only during the call) and the open run's ticket.
 	OnEvent func(t *events.Transaction, tk *ack.Ticket)
@@ -61,7 +65,7 @@ func NewTransactions(ctx context.Context, env *Env, partition int) (*Transaction
 	}
 	return &Transactions{env: env, dec: newDecoder(env), loc: env.locator(), partition: partition, wmCells: wc, wmSpend: ws,
 		skipCells: env.skipped(TxnCellMinute.Name), skipSpend: env.skipped(UserSpendDay.Name),
-		counts: map[txnKey]txnCount{}, spends: map[spendKey]*spend{}}, nil
+		counts: map[txnKey]txnCount{}, spends: map[spendKey]int32{}}, nil
 }
 
 // Handle decodes a transaction and counts it.
@@ -103,15 +107,17 @@ func (h *Transactions) count(m *kafka.Message, ev *events.Transaction) {
 		return
 	}
 	// The decoded id is a view into the fetch buffer: it may be used to look
-	// up, never stored. Updates go through the pointer, because assigning
+	// up, never stored. Updates go through the index, because assigning
 	// to an existing string key replaces the stored key with the view.
 	k := spendKey{dayOf(ev.TS), ev.UserID, cell}
-	s := h.spends[k]
-	if s == nil {
-		k.user = strings.Clone(k.user)
-		s = &spend{}
-		h.spends[k] = s
+	i, ok := h.spends[k]
+	if !ok {
+		k.user = h.users.Copy(k.user)
+		i = int32(len(h.sums))
+		h.sums = append(h.sums, spend{})
+		h.spends[k] = i
 	}
+	s := &h.sums[i]
 	if ev.Kind == events.Purchase {
 		s.purchases++
 		s.purchaseTotal += amount
@@ -142,7 +148,8 @@ func (h *Transactions) Seal(ctx context.Context, t *ack.Ticket, last int64) erro
 	days, users, scells := make([]time.Time, 0, n), make([]string, 0, n), make([]uint64, 0, n)
 	sparts, soffs := make([]uint16, 0, n), make([]uint64, 0, n)
 	pc, pt, rc, rt := make([]uint64, 0, n), make([]uint64, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
-	for k, s := range h.spends {
+	for k, i := range h.spends {
+		s := &h.sums[i]
 		days = append(days, dayTime(k.day))
 		users = append(users, k.user)
 		scells = append(scells, k.cell)
@@ -154,5 +161,6 @@ func (h *Transactions) Seal(ctx context.Context, t *ack.Ticket, last int64) erro
 		rt = append(rt, s.refundTotal)
 	}
 	clear(h.spends)
+	h.sums = h.sums[:0]
 	return add(ctx, h.env.Sinks.UserSpend, t, rowsOf(n, days, users, scells, sparts, soffs, pc, pt, rc, rt))
 }
