@@ -6,61 +6,68 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/produce"
 
 	"everywhere/deadline"
 )
 
-// Producer publishes whole batches to one topic with kafka-go's Client:
-// one produce request per partition a batch touches, sent side by side,
-// each waiting for every in-sync replica.
+// Producer publishes whole batches to one topic: one produce request per
+// partition leader a batch touches, carrying every partition of that
+// leader, each request waiting for every in-sync replica.
 //
 // It replaces kafka.Writer on the engine's outputs because the Writer
 // looks the topic's partitions up again for every message it is given (a
 // round trip through its transport's metadata cache and five allocations
 // each, a third of the engine's allocations while catching up) and
-// starts a batch object per partition per write. A Producer reads the
-// partition count once every metadataEvery, and a write allocates per
-// partition, not per message.
+// sends a request per partition. A Producer reads the partitions and
+// their leaders once every metadataEvery, and a write costs a request per
+// leader: a batch of the regions records or of lists spans every
+// partition, and a request per partition cost the engine, and the
+// broker, eight times the round trips.
 //
 // A Producer is not safe for concurrent writes: each belongs to the one
 // batcher goroutine that writes its batches.
 type Producer struct {
 	Topic    string
-	client   *kafka.Client
+	client   *kafka.Client // for metadata
 	tr       *kafka.Transport
+	addr     net.Addr
 	balancer kafka.Balancer
 
-	parts   []int // 0 to n-1, what balancers choose from
+	parts   []int   // 0 to n-1, what balancers choose from
+	leaders []int32 // per partition, the broker that leads it
 	checked time.Time
 
-	byPart [][]int32         // per partition, the indexes of its messages in the write
-	leases []*deadline.Lease // per partition, what bounds its requests
-	sends  []send
+	byPart [][]int32 // per partition, the indexes of its messages in the write
+	groups []*group  // per leader: its share of a write, reused
 	wg     sync.WaitGroup
 }
 
 // requestTimeout bounds one request to the broker.
 const requestTimeout = 10 * time.Second
 
-// metadataEvery is how often a Producer reads its topic's partition count
-// again: partitions are added rarely, and a failed write reads it at once.
+// metadataEvery is how often a Producer reads its topic's partitions
+// again: partitions are added and leaders move rarely, and a failed write
+// reads them at once.
 const metadataEvery = 30 * time.Second
 
-// maxRequestBytes keeps a produce request's record batch under the
-// broker's default message.max.bytes (1 MiB): a larger batch is refused
-// whole. A partition's share of a write beyond it goes in further requests,
-// in order.
-const maxRequestBytes = 1_000_000
+// maxPartitionBytes keeps a partition's record batch under the broker's
+// default message.max.bytes (1 MiB): a larger batch is refused whole. A
+// partition's share of a write beyond it goes in further requests, in
+// order.
+const maxPartitionBytes = 1_000_000
 
 // recordOverhead is what a record adds to its key and value in a batch,
 // at most (lengths, offset and time deltas, header count).
 const recordOverhead = 32
 
-// Retries of one partition's request within a write; the batcher above
+// Tries of one partition's share within a write; the batcher above
 // retries the whole batch after that.
 const (
 	attempts   = 5
@@ -73,12 +80,13 @@ const (
 // only after its output is durable.
 func NewProducer(c ProducerConfig) *Producer {
 	tr := &kafka.Transport{}
+	addr := kafka.TCP(c.Brokers...)
 	return &Producer{
 		Topic: c.Topic,
 		tr:    tr,
+		addr:  addr,
 		// No Timeout: the client would make a timer for every request.
-		// Each partition's requests are bounded by its lease instead.
-		client:   &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr},
+		client:   &kafka.Client{Addr: addr, Transport: tr},
 		balancer: Balancer(c.Partitioner),
 	}
 }
@@ -90,16 +98,16 @@ func (p *Producer) Route() { p.balancer = Chosen{} }
 // Close ends the requests' contexts and closes the producer's idle
 // connections.
 func (p *Producer) Close() error {
-	for _, l := range p.leases {
-		l.Release()
+	for _, g := range p.groups {
+		g.lease.Release()
 	}
 	p.tr.CloseIdleConnections()
 	return nil
 }
 
 // WriteMessages publishes msgs, keeping their order within each partition,
-// and returns once every partition's request was acknowledged or one of
-// them failed after its retries. A failed write may have published the
+// and returns once every partition's share was acknowledged or one of
+// them failed after its tries. A failed write may have published the
 // messages of other partitions: outputs carry ids that make a repeat
 // harmless.
 func (p *Producer) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
@@ -121,33 +129,56 @@ func (p *Producer) WriteMessages(ctx context.Context, msgs ...kafka.Message) err
 		part := p.balancer.Balance(*m, p.parts...)
 		p.byPart[part] = append(p.byPart[part], int32(i))
 	}
-	p.sends = p.sends[:0]
-	for part, idx := range p.byPart {
-		if len(idx) > 0 {
-			p.sends = append(p.sends, send{p: p, part: part, msgs: msgs, idx: idx, lease: p.leases[part]})
-		}
-	}
-	// Side by side: a batch of lists or records spans partitions, and each
-	// request is a round trip.
-	for i := 1; i < len(p.sends); i++ {
+	groups := p.group(msgs)
+	// Side by side: each leader is its own round trip.
+	for _, g := range groups[1:] {
 		p.wg.Add(1)
-		go func(s *send) {
+		go func() {
 			defer p.wg.Done()
-			s.run(ctx)
-		}(&p.sends[i])
+			g.run(ctx)
+		}()
 	}
-	p.sends[0].run(ctx)
+	groups[0].run(ctx)
 	p.wg.Wait()
-	for i := range p.sends {
-		if err := p.sends[i].err; err != nil {
-			p.checked = time.Time{} // the partitions may have changed
-			return fmt.Errorf("produce to %s partition %d: %w", p.Topic, p.sends[i].part, err)
+	for _, g := range groups {
+		if g.err != nil {
+			p.checked = time.Time{} // the partitions or their leaders may have changed
+			return fmt.Errorf("produce to %s partition %d: %w", p.Topic, g.failed, g.err)
 		}
 	}
 	return nil
 }
 
-// partitions reads the topic's partition count when it is due.
+// group gathers the partitions a write touches by leader, and returns the
+// leaders' shares.
+func (p *Producer) group(msgs []kafka.Message) []*group {
+	used := 0
+	for part, idx := range p.byPart {
+		if len(idx) == 0 {
+			continue
+		}
+		var g *group
+		for _, x := range p.groups[:used] {
+			if x.leader == p.leaders[part] {
+				g = x
+				break
+			}
+		}
+		if g == nil {
+			if used == len(p.groups) {
+				p.groups = append(p.groups, &group{p: p, lease: deadline.NewLease(requestTimeout, time.Second)})
+			}
+			g = p.groups[used]
+			used++
+			g.leader, g.shares, g.err = p.leaders[part], g.shares[:0], nil
+		}
+		g.shares = append(g.shares, share{part: part, idx: idx})
+		g.msgs = msgs
+	}
+	return p.groups[:used]
+}
+
+// partitions reads the topic's partitions and their leaders when due.
 func (p *Producer) partitions(ctx context.Context) error {
 	if len(p.parts) > 0 && time.Since(p.checked) < metadataEvery {
 		return nil
@@ -158,7 +189,7 @@ func (p *Producer) partitions(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("partitions of %s: %w", p.Topic, err)
 	}
-	n := 0
+	var parts []kafka.Partition
 	for _, t := range res.Topics {
 		if t.Name != p.Topic {
 			continue
@@ -166,87 +197,192 @@ func (p *Producer) partitions(ctx context.Context) error {
 		if t.Error != nil {
 			return fmt.Errorf("partitions of %s: %w", p.Topic, t.Error)
 		}
-		n = len(t.Partitions)
+		parts = t.Partitions
 	}
+	n := len(parts)
 	if n == 0 {
 		return fmt.Errorf("partitions of %s: %w", p.Topic, kafka.UnknownTopicOrPartition)
 	}
-	p.parts = p.parts[:0]
+	p.parts, p.leaders = p.parts[:0], p.leaders[:0]
 	for i := range n {
 		p.parts = append(p.parts, i)
+		p.leaders = append(p.leaders, -1)
+	}
+	for _, pt := range parts {
+		if pt.ID < 0 || pt.ID >= n {
+			return fmt.Errorf("partitions of %s: partition %d of %d", p.Topic, pt.ID, n)
+		}
+		p.leaders[pt.ID] = int32(pt.Leader.ID)
 	}
 	for len(p.byPart) < n {
 		p.byPart = append(p.byPart, nil)
-		p.leases = append(p.leases, deadline.NewLease(requestTimeout, time.Second))
 	}
-	p.byPart, p.leases = p.byPart[:n], p.leases[:n]
+	p.byPart = p.byPart[:n]
 	p.checked = time.Now()
 	return nil
 }
 
-// send is one partition's share of a write.
-type send struct {
-	p     *Producer
-	part  int
-	msgs  []kafka.Message
-	idx   []int32
-	recs  records
-	lease *deadline.Lease
-	err   error
+// group is one leader's share of a write: the partitions it leads, sent
+// in rounds of one request each. A round carries, for every partition
+// with messages left, the next of them up to maxPartitionBytes; a
+// partition refused with a passing error is sent again in the next round,
+// after a backoff, so its messages stay in order.
+type group struct {
+	p      *Producer
+	leader int32
+	msgs   []kafka.Message
+	shares []share
+	lease  *deadline.Lease
+	req    produce.Request
+	err    error // the failure that ended the write
+	failed int   // the partition it came from
 }
 
-// run sends the share in requests of at most maxRequestBytes, in order,
-// retrying each with backoff.
-func (s *send) run(ctx context.Context) {
-	for from := 0; from < len(s.idx); {
-		to, size := from, 0
+// share is one partition's messages in a write, and how far they went.
+type share struct {
+	part  int
+	idx   []int32
+	from  int  // the first not yet acknowledged
+	to    int  // the end of those in the request in flight
+	sent  bool // in the request in flight, not yet answered
+	tries int
+	recs  records
+}
+
+func (g *group) run(ctx context.Context) {
+	backoff := backoffMin
+	for {
+		if !g.build() {
+			return
+		}
+		retry, done := g.send(ctx)
+		if done {
+			return
+		}
+		if !retry {
+			backoff = backoffMin
+			continue
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			g.err = ctx.Err()
+			return
+		}
+		backoff = min(2*backoff, backoffMax)
+	}
+}
+
+// build makes the next round's request, and reports whether any
+// partition has messages left.
+func (g *group) build() bool {
+	if len(g.req.Topics) == 0 {
+		g.req.Topics = []produce.RequestTopic{{Topic: g.p.Topic}}
+		g.req.Acks = int16(kafka.RequireAll)
+		g.req.Timeout = int32(requestTimeout / 2 / time.Millisecond)
+	}
+	parts := g.req.Topics[0].Partitions[:0]
+	for i := range g.shares {
+		s := &g.shares[i]
+		s.sent = s.from < len(s.idx)
+		if !s.sent {
+			continue
+		}
+		to, size := s.from, 0
 		for to < len(s.idx) {
-			m := &s.msgs[s.idx[to]]
+			m := &g.msgs[s.idx[to]]
 			n := len(m.Key) + len(m.Value) + recordOverhead
-			if to > from && size+n > maxRequestBytes {
+			if to > s.from && size+n > maxPartitionBytes {
 				break
 			}
 			size += n
 			to++
 		}
-		if s.err = s.request(ctx, s.idx[from:to]); s.err != nil {
-			return
-		}
-		from = to
+		s.to = to
+		s.recs = records{msgs: g.msgs, idx: s.idx[s.from:to]}
+		parts = append(parts, produce.RequestPartition{Partition: int32(s.part), RecordSet: protocol.RecordSet{Records: &s.recs}})
 	}
+	g.req.Topics[0].Partitions = parts
+	return len(parts) > 0
 }
 
-func (s *send) request(ctx context.Context, idx []int32) error {
-	backoff := backoffMin
-	var err error
-	for attempt := 1; ; attempt++ {
-		s.recs = records{msgs: s.msgs, idx: idx}
-		var res *kafka.ProduceResponse
-		res, err = s.p.client.Produce(s.lease.Context(ctx), &kafka.ProduceRequest{Topic: s.p.Topic, Partition: s.part,
-			RequiredAcks: kafka.RequireAll, Records: &s.recs})
-		if err == nil && res.Error != nil {
-			err = res.Error
+// send makes one round trip. retry says some partition must go again;
+// done that the write is over for this leader, failed (g.err) or with
+// nothing left.
+func (g *group) send(ctx context.Context) (retry, done bool) {
+	res, err := g.p.tr.RoundTrip(g.lease.Context(ctx), g.p.addr, &g.req)
+	if err == nil {
+		if r, ok := res.(*produce.Response); ok {
+			return g.settle(r)
 		}
-		if err == nil {
-			for _, e := range res.RecordErrors {
-				err = e
-				break
-			}
-		}
-		if err == nil || attempt == attempts || ctx.Err() != nil {
-			return err
-		}
-		var ke kafka.Error
-		if errors.As(err, &ke) && !ke.Temporary() {
-			return err
-		}
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return err
-		}
-		backoff = min(2*backoff, backoffMax)
+		err = fmt.Errorf("unexpected response %T", res)
 	}
+	// The whole request failed: every partition in it tries again.
+	for i := range g.shares {
+		if s := &g.shares[i]; s.sent && g.refused(s, err) {
+			return false, true
+		}
+	}
+	return true, false
+}
+
+// settle reads the response: an acknowledged partition moves on, a
+// refused one tries again or ends the write.
+func (g *group) settle(r *produce.Response) (retry, done bool) {
+	for _, t := range r.Topics {
+		for _, rp := range t.Partitions {
+			s := g.share(int(rp.Partition))
+			if s == nil || !s.sent {
+				continue
+			}
+			s.sent = false
+			var err error
+			switch {
+			case rp.ErrorCode != 0:
+				err = kafka.Error(rp.ErrorCode)
+			case len(rp.RecordErrors) > 0:
+				err = errors.New(rp.RecordErrors[0].BatchIndexErrorMessage)
+			default:
+				s.from, s.tries = s.to, 0
+				continue
+			}
+			if g.refused(s, err) {
+				return false, true
+			}
+			retry = true
+		}
+	}
+	for i := range g.shares {
+		if s := &g.shares[i]; s.sent {
+			// In the request, and not in the response.
+			if g.refused(s, errors.New("no answer for the partition")) {
+				return false, true
+			}
+			retry = true
+		}
+	}
+	return retry, false
+}
+
+// refused counts a failed try of s and reports whether it ends the write:
+// the tries are spent, or the error will not pass.
+func (g *group) refused(s *share, err error) bool {
+	s.tries++
+	var ke kafka.Error
+	if s.tries >= attempts || errors.As(err, &ke) && !ke.Temporary() {
+		g.err, g.failed = err, s.part
+		return true
+	}
+	return false
+}
+
+func (g *group) share(part int) *share {
+	for i := range g.shares {
+		if g.shares[i].part == part {
+			return &g.shares[i]
+		}
+	}
+	return nil
 }
 
 // records reads a partition's messages as produce records, reusing one

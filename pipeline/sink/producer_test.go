@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"everywhere/devbroker"
 )
@@ -144,5 +145,53 @@ func TestProducerFailsWithoutBroker(t *testing.T) {
 	defer cancel()
 	if err := p.WriteMessages(ctx, kafka.Message{Key: []byte("k"), Value: []byte("v")}); err == nil {
 		t.Fatal("a write to a closed broker succeeded")
+	}
+}
+
+// TestProducerSendsToEachLeader: with partitions led by three brokers, a
+// write goes to each leader in a request of its own (a request naming
+// partitions of two leaders is refused), and every partition gets its
+// messages in order.
+func TestProducerSendsToEachLeader(t *testing.T) {
+	const parts = 6
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(parts, "spread"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addrs := c.ListenAddrs()
+	leaders := map[int]bool{}
+	for p := range parts {
+		conn, err := kafka.DialLeader(context.Background(), "tcp", addrs[0], "spread", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaders[conn.Broker().ID] = true
+		conn.Close()
+	}
+	if len(leaders) < 2 {
+		t.Fatalf("the partitions have %d leader(s); the test needs several", len(leaders))
+	}
+	p := NewProducer(ProducerConfig{Brokers: addrs[:1], Topic: "spread"})
+	p.Route()
+	defer p.Close()
+	var msgs []kafka.Message
+	for i := range 120 {
+		msgs = append(msgs, kafka.Message{Partition: i % parts, Value: fmt.Appendf(nil, "%d", i)})
+	}
+	for i := 0; i < len(msgs); i += 40 {
+		if err := p.WriteMessages(context.Background(), msgs[i:i+40]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for part, ms := range readAll(t, addrs[0], "spread", parts) {
+		if len(ms) != 120/parts {
+			t.Fatalf("partition %d holds %d messages, want %d", part, len(ms), 120/parts)
+		}
+		for i, m := range ms {
+			if want := fmt.Sprint(i*parts + part); string(m.Value) != want {
+				t.Fatalf("partition %d message %d = %s, want %s", part, i, m.Value, want)
+			}
+		}
 	}
 }
