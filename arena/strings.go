@@ -1,10 +1,11 @@
 // Package arena keeps copies of short-lived strings in large blocks: one
 // allocation for thousands of strings instead of one each.
 //
-// It suits strings kept for a while and then let go together: the ids of
-// records a merge holds back, the keys of an aggregate until its seal.
-// It does not suit long-lived maps whose entries leave one by one: a
-// block stays whole while any string in it is referred to.
+// It suits strings let go together (the ids of records a merge holds
+// back, the keys of an aggregate until its seal) and strings kept for
+// good (the keys of a map that never drops an entry). It does not suit
+// maps whose entries leave one by one: a block stays whole while any
+// string in it is referred to.
 package arena
 
 import "unsafe"

@@ -3,8 +3,8 @@ package match
 import (
 	"math"
 	"slices"
-	"strings"
 
+	"everywhere/arena"
 	"everywhere/events"
 	"everywhere/geo"
 )
@@ -115,6 +115,7 @@ type Index struct {
 	p        *Params
 	byID     map[string]int32
 	helpers  []helper
+	ids      arena.Strings // the helpers' ids: a helper is never dropped, so they share blocks
 	cells    map[uint64]*cell
 	loc      *geo.Locator // finds a helper's cell, mostly without C
 	cellv    []*cell      // every cell, by number
@@ -172,7 +173,7 @@ func (x *Index) slotOf(id string) int32 {
 		return s
 	}
 	s := int32(len(x.helpers))
-	x.helpers = append(x.helpers, helper{id: strings.Clone(id), idHash: hashID(id), slot: -1})
+	x.helpers = append(x.helpers, helper{id: x.ids.Copy(id), idHash: hashID(id), slot: -1})
 	x.byID[x.helpers[s].id] = s
 	return s
 }
