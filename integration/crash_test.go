@@ -86,6 +86,44 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	}
 	e.drained(heavy(3*time.Minute, 15*time.Minute))
 	want.check(t, e, "after five kills", true)
+
+	t.Run("live", func(t *testing.T) { crashWhileStreaming(t, want, start) })
+}
+
+// crashWhileStreaming kills the engine five times while the simulator
+// publishes the reference's stream live, compressed to about twelve
+// seconds, and restarts it at once each time. Once the stream is drained
+// the aggregates must equal the input's totals and, with repeated ids
+// dropped, the alerts must be the uninterrupted run's. Lists are not
+// compared: in a live stream when a source goes idle depends on timing
+// (see TestCrashesLoseAndDoubleNothing).
+func crashWhileStreaming(t *testing.T, ref *reference, start time.Time) {
+	e := newEnv(t, 4)
+	en := e.startEngine()
+	span := ref.msgs[len(ref.msgs)-1].TS - ref.msgs[0].TS
+	published := make(chan error, 1)
+	go func() {
+		_, err := simulator.Publish(context.Background(), &messages{msgs: ref.msgs, start: start},
+			publishConfig(e, float64(span)/12_000))
+		published <- err
+	}()
+	r := rand.New(rand.NewPCG(23, 24))
+	kills := 0
+	for ; kills < 5; kills++ {
+		select {
+		case err := <-published:
+			t.Fatalf("the stream ended (err %v) before kill %d: the kills must come while it streams", err, kills+1)
+		case <-time.After(time.Duration(1000+r.IntN(1000)) * time.Millisecond):
+		}
+		en.cmd.Process.Kill()
+		<-en.done
+		en = e.startEngine()
+	}
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	e.drained(heavy(3*time.Minute, 15*time.Minute))
+	ref.check(t, e, "after five kills during a live stream", false)
 }
 
 // city is the stream the crash and scale-out tests use: four hours of a
