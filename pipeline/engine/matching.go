@@ -16,8 +16,8 @@ import (
 // matchEnv is what the matching sets share: where routed records and
 // re-keyed outcomes go, the region layout, and the matchers' sinks.
 type matchEnv struct {
-	regionsOut  []*batcher.Batcher[[]kafka.Message] // sources share them, each always the same one
-	userParts   int                                 // source numbers: user partitions, then need partitions, then outcome partitions
+	regionsOut  []*batcher.Batcher[*sink.Pack] // sources share them, each always the same one
+	userParts   int                            // source numbers: user partitions, then need partitions, then outcome partitions
 	needParts   int
 	regionParts int
 	match       *matching.Env
@@ -45,7 +45,7 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 	// producer would cap the engine at its rate: several write side by
 	// side, a source always through the same one so its records keep their
 	// order.
-	var regionsOut []*batcher.Batcher[[]kafka.Message]
+	var regionsOut []*batcher.Batcher[*sink.Pack]
 	for range regionWriters {
 		rw := e.writer(t.Regions)
 		rw.Route()
@@ -54,9 +54,9 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 		// queue is what memory holds; sources wait instead.
 		cfg := e.topicSink(t.Regions)
 		cfg.Queue = 16
-		regionsOut = append(regionsOut, batcher.New(cfg, sink.Produce(rw, messages), batcher.Observer(e.m)))
+		regionsOut = append(regionsOut, batcher.New(cfg, sink.ProducePacks(rw), batcher.Observer(e.m)))
 	}
-	suggestions := batcher.New(e.topicSink(t.Suggestions), sink.Produce(e.writer(t.Suggestions), messages), batcher.Observer(e.m))
+	suggestions := batcher.New(e.topicSink(t.Suggestions), sink.ProducePacks(e.writer(t.Suggestions)), batcher.Observer(e.m))
 	for _, b := range append(regionsOut, suggestions) {
 		e.start(b)
 	}

@@ -18,7 +18,7 @@ import (
 // Sinks are where lists go: the suggestions topic, as soon as they are
 // made, and the suggestions table, at each seal.
 type Sinks struct {
-	Kafka *batcher.Batcher[[]kafka.Message]
+	Kafka *batcher.Batcher[*sink.Pack]
 	Table *batcher.Batcher[*sink.Rows]
 }
 
@@ -47,10 +47,8 @@ type Handler struct {
 	err   error
 	low   int64
 	// The lists one Handle call makes go to the suggestions sink as one
-	// chunk: their keys and values back to back in buf, each message's
-	// place in it in lists.
-	buf   []byte
-	lists []listAt
+	// chunk.
+	lists *sink.Pack
 
 	published, changed, unchanged uint64
 	helpers, needs                int
@@ -61,7 +59,7 @@ type Handler struct {
 // hand-offs to the sinks.
 func NewHandler(ctx context.Context, env *Env) *Handler {
 	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
-		m: match.NewMatcher(env.Params, env.K), latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
+		m: match.NewMatcher(env.Params, env.K), lists: sink.NewPack(), latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
 	h.m.Publish = h.publish
 	h.m.Republish = env.Republish.Milliseconds()
 	return h
@@ -98,20 +96,14 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 	return nil
 }
 
-// listAt is where one list's message lies in Handler.buf.
-type listAt struct{ key, value, end int }
-
 func (h *Handler) publish(l *match.List) {
 	if h.cur.Replay {
 		return // published when the record was first read
 	}
 	now := time.Now()
-	at := listAt{key: len(h.buf)}
-	h.buf = append(h.buf, l.NeedID...)
-	at.value = len(h.buf)
-	h.buf = AppendList(h.buf, l, h.env.Model, now.UnixMilli())
-	at.end = len(h.buf)
-	h.lists = append(h.lists, at)
+	h.lists.Begin(0, l.NeedID) // keyed: the producer's partitioner places it
+	h.lists.Buf = AppendList(h.lists.Buf, l, h.env.Model, now.UnixMilli())
+	h.lists.End()
 	h.latency.Observe(max(now.Sub(time.UnixMilli(l.EventTS)).Seconds(), 0))
 	h.env.Metrics.ListLength.Observe(float64(len(l.Suggestions)))
 	h.rows.add(l, h.env.Model)
@@ -120,17 +112,12 @@ func (h *Handler) publish(l *match.List) {
 // send hands the lists made since the last call to the suggestions sink
 // in one chunk, under the open run's ticket.
 func (h *Handler) send() {
-	if len(h.lists) == 0 {
+	if h.lists.Len() == 0 {
 		return
 	}
-	msgs := make([]kafka.Message, len(h.lists))
-	for i, at := range h.lists {
-		msgs[i] = kafka.Message{Key: h.buf[at.key:at.value:at.value], Value: h.buf[at.value:at.end:at.end]}
-	}
-	// The chunk owns the old buffer now; the next is sized for as much.
-	h.buf = make([]byte, 0, len(h.buf))
-	h.lists = h.lists[:0]
-	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[[]kafka.Message]{Data: msgs, Rows: len(msgs), Ticket: h.cur})
+	pk := h.lists
+	h.lists = sink.NewPack() // the chunk owns the old one now
+	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[*sink.Pack]{Data: pk, Rows: pk.Len(), Ticket: h.cur})
 	if err != nil && h.err == nil {
 		h.err = err // the run stays uncommitted and is read again
 	}

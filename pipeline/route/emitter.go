@@ -5,10 +5,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 
 	"everywhere/pipeline/ack"
 	"everywhere/pipeline/batcher"
+	"everywhere/pipeline/sink"
 )
 
 // Emitter writes one source's records to the regions topic. It gathers
@@ -21,14 +21,14 @@ import (
 type Emitter struct {
 	ctx      context.Context
 	src      int
-	sink     *batcher.Batcher[[]kafka.Message]
+	sink     *batcher.Batcher[*sink.Pack]
 	interval time.Duration
 
 	wm     int64
-	sent   []int64   // per partition, the watermark it last heard
-	idle   []bool    // per partition, whether it was told the source is idle
-	buf    []byte    // pending keys and values, back to back
-	pend   []pending // where each pending record lies in buf
+	sent   []int64    // per partition, the watermark it last heard
+	idle   []bool     // per partition, whether it was told the source is idle
+	pack   *sink.Pack // the records pending
+	part   int        // the partition of the record begun last
 	last   time.Time
 	cur    *ack.Ticket
 	err    error
@@ -38,9 +38,9 @@ type Emitter struct {
 // NewEmitter returns the emitter of source src for a regions topic of
 // partitions partitions; routed counts the records it hands over, once per
 // chunk.
-func NewEmitter(ctx context.Context, src, partitions int, sink *batcher.Batcher[[]kafka.Message], interval time.Duration, routed prometheus.Counter) *Emitter {
-	return &Emitter{ctx: ctx, src: src, sink: sink, interval: interval, routed: routed,
-		sent: make([]int64, partitions), idle: make([]bool, partitions)}
+func NewEmitter(ctx context.Context, src, partitions int, out *batcher.Batcher[*sink.Pack], interval time.Duration, routed prometheus.Counter) *Emitter {
+	return &Emitter{ctx: ctx, src: src, sink: out, interval: interval, routed: routed,
+		sent: make([]int64, partitions), idle: make([]bool, partitions), pack: sink.NewPack()}
 }
 
 // Observe moves the source's watermark to event time ts under the open
@@ -63,28 +63,23 @@ func (e *Emitter) Send(t *ack.Ticket) { e.flush(t, e.last, false, false) }
 // WM is the source's watermark.
 func (e *Emitter) WM() int64 { return e.wm }
 
-type pending struct{ p, key, value, end int }
-
 // begin starts a record for partition p: the key is copied in, and the
-// caller appends the value to e.buf and calls end.
+// caller appends the value to e.pack.Buf and calls end.
 func (e *Emitter) begin(p int, key string) {
-	k := len(e.buf)
-	e.buf = append(e.buf, key...)
-	e.pend = append(e.pend, pending{p: p, key: k, value: len(e.buf)})
+	e.pack.Begin(p, key)
+	e.part = p
 }
 
 func (e *Emitter) end() {
-	last := &e.pend[len(e.pend)-1]
 	if e.cur != nil && e.cur.Replay {
 		// Rebuilding the routers' state: the record was sent when its
 		// event was first read.
-		e.buf = e.buf[:last.key]
-		e.pend = e.pend[:len(e.pend)-1]
+		e.pack.Drop()
 		return
 	}
-	last.end = len(e.buf)
-	e.sent[last.p] = e.wm
-	e.idle[last.p] = false
+	e.pack.End()
+	e.sent[e.part] = e.wm
+	e.idle[e.part] = false
 }
 
 // Seal hands over everything pending under the run's ticket t and returns
@@ -109,27 +104,18 @@ func (e *Emitter) flush(t *ack.Ticket, now time.Time, watermarks, idle bool) {
 	for p := range e.sent {
 		if watermarks && (e.sent[p] < e.wm || idle && !e.idle[p]) {
 			e.begin(p, "")
-			e.buf = AppendWatermark(e.buf, e.src, e.wm, idle)
+			e.pack.Buf = AppendWatermark(e.pack.Buf, e.src, e.wm, idle)
 			e.end()
 			e.idle[p] = idle
 		}
 	}
-	if len(e.pend) == 0 {
+	if e.pack.Len() == 0 {
 		return
 	}
-	msgs := make([]kafka.Message, len(e.pend))
-	data := 0
-	for i, r := range e.pend {
-		msgs[i] = kafka.Message{Partition: r.p, Value: e.buf[r.value:r.end:r.end]}
-		if r.value > r.key { // a data record: only watermarks have no key
-			msgs[i].Key = e.buf[r.key:r.value:r.value]
-			data++
-		}
-	}
-	e.routed.Add(float64(data))
-	e.buf = make([]byte, 0, len(e.buf)) // the chunk owns the old buffer now
-	e.pend = e.pend[:0]
-	if err := e.sink.Add(e.ctx, batcher.Chunk[[]kafka.Message]{Data: msgs, Rows: len(msgs), Ticket: t}); err != nil && e.err == nil {
+	pk := e.pack
+	e.pack = sink.NewPack()           // the chunk owns the old one now
+	e.routed.Add(float64(pk.Keyed())) // data records: only watermarks have no key
+	if err := e.sink.Add(e.ctx, batcher.Chunk[*sink.Pack]{Data: pk, Rows: pk.Len(), Ticket: t}); err != nil && e.err == nil {
 		e.err = err
 	}
 }

@@ -55,7 +55,7 @@ func (o *Outcomes) Outcome(ev *events.Outcome, offset int64, t *ack.Ticket) {
 	o.out.Observe(ev.TS, t)
 	for p := range o.out.sent {
 		o.out.begin(p, ev.HelperID)
-		o.out.buf = AppendOutcome(o.out.buf, o.out.src, o.out.WM(), offset, ev)
+		o.out.pack.Buf = AppendOutcome(o.out.pack.Buf, o.out.src, o.out.WM(), offset, ev)
 		o.out.end()
 	}
 }

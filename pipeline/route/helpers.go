@@ -129,7 +129,7 @@ func (h *Helpers) send(id string, u *user, mask uint64, ts int64) {
 		}
 		s.Available = u.avail && u.mask&(1<<p) != 0
 		h.out.begin(p, id)
-		h.out.buf = AppendHelper(h.out.buf, h.out.src, wm, ts, s)
+		h.out.pack.Buf = AppendHelper(h.out.pack.Buf, h.out.src, wm, ts, s)
 		h.out.end()
 	}
 }

@@ -68,7 +68,7 @@ func (n *Needs) closeIn(p int, ev *events.Need) {
 
 func (n *Needs) write(p int, ev *events.Need) {
 	n.out.begin(p, ev.NeedID)
-	n.out.buf = AppendNeed(n.out.buf, n.out.src, n.out.WM(), ev)
+	n.out.pack.Buf = AppendNeed(n.out.pack.Buf, n.out.src, n.out.WM(), ev)
 	n.out.end()
 }
 
