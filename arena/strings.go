@@ -1,5 +1,6 @@
-// Package arena keeps copies of short-lived strings in large blocks: one
-// allocation for thousands of strings instead of one each.
+// Package arena makes many small things in few allocations: copies of
+// strings in large blocks (Strings), and values of one type a block at a
+// time (Values).
 //
 // It suits strings let go together (the ids of records a merge holds
 // back, the keys of an aggregate until its seal) and strings kept for

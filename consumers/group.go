@@ -39,7 +39,7 @@ type Group struct {
 	sets        []*Set
 	deadLetters []*batcher.Batcher[[]DeadLetter]
 	m           *metrics.Metrics
-	readerLog   kafka.LoggerFunc // shared by every partition reader
+	readerLog   func(string, ...any) // shared by every partition reader
 	// transport carries every partition reader's requests: one metadata
 	// cache, and a pool of connections, one per fetch in flight.
 	transport *kafka.Transport
@@ -49,7 +49,7 @@ type Group struct {
 // handlers with each set's factory and sends rejections to every
 // dead-letter sink.
 func NewGroup(cfg Config, sets []*Set, deadLetters []*batcher.Batcher[[]DeadLetter], m *metrics.Metrics) *Group {
-	g := &Group{cfg: cfg, sets: sets, deadLetters: deadLetters, m: m, readerLog: kafka.LoggerFunc(throttledKafkaLog()),
+	g := &Group{cfg: cfg, sets: sets, deadLetters: deadLetters, m: m, readerLog: throttledKafkaLog(),
 		transport: &kafka.Transport{}}
 	for _, s := range sets {
 		g.cfg.Topics = append(g.cfg.Topics, s.Topics...)
@@ -131,8 +131,8 @@ func (g *Group) Run(ctx context.Context) error {
 	}
 }
 
-// throttledKafkaLog logs kafka-go's errors at most once per second, for
-// every reader that shares it: during a broker outage, or when a loaded
+// throttledKafkaLog logs Kafka errors (the partition readers', or
+// kafka-go's) at most once per second, for every reader that shares it: during a broker outage, or when a loaded
 // broker answers fetches later than their wait, each of the dozens of
 // partition readers retries in a tight loop and would flood the log with
 // the same line.

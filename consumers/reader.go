@@ -125,7 +125,6 @@ func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
 	backoff := fetchBackoffMin
 	for {
 		if err := ctx.Err(); err != nil {
-			r.lease.Release()
 			return nil, err
 		}
 		req := r.lease.Context(ctx)
@@ -141,7 +140,6 @@ func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
 			}
 		}
 		if ctx.Err() != nil {
-			r.lease.Release()
 			return nil, ctx.Err()
 		}
 		r.log("fetch from partition %d of %s at offset %d failed, retrying in %s: %v", r.partition, r.topic, r.offset, backoff, err)
@@ -153,6 +151,10 @@ func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
 		backoff = min(2*backoff, fetchBackoffMax)
 	}
 }
+
+// close ends the context of the fetch goroutine's requests; the reader
+// is not used after.
+func (r *reader) close() { r.lease.Release() }
 
 // resolve turns kafka.FirstOffset or LastOffset into an offset, and moves an
 // offset the partition no longer holds (removed by retention) to its first.

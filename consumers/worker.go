@@ -224,6 +224,7 @@ func (w *worker) run(ctx context.Context) {
 // failed fetches itself; it stops only when the generation ends.
 func (w *worker) fetch(ctx context.Context, in *input) {
 	defer close(in.ch)
+	defer in.r.close()
 	for {
 		msgs, err := in.r.fetch(ctx)
 		if err != nil {

@@ -55,9 +55,6 @@ func AppendBoundary(dst [][2]float64, c uint64) [][2]float64 {
 	return dst
 }
 
-// Boundary returns the corners of cell c.
-func Boundary(c uint64) [][2]float64 { return AppendBoundary(nil, c) }
-
 // DiskSize is how many cells a disk of k rings holds at most.
 func DiskSize(k int) int { return 3*k*(k+1) + 1 }
 
@@ -80,9 +77,6 @@ func AppendDisk(dst []uint64, c uint64, k int) []uint64 {
 	}
 	return dst[:j]
 }
-
-// Disk returns the cells within k rings of c, c included.
-func Disk(c uint64, k int) []uint64 { return AppendDisk(nil, c, k) }
 
 // Ring returns the cells exactly k steps from c.
 func Ring(c uint64, k int) []uint64 {

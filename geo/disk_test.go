@@ -33,7 +33,7 @@ func TestCentreAndBoundaryMatchH3Go(t *testing.T) {
 			t.Fatalf("Centre(%x) = %v, %v; h3-go says %v, %v", c, lat, lng, ll.Lat, ll.Lng)
 		}
 		want := h3.CellToBoundary(h3.Cell(c))
-		got := Boundary(c)
+		got := AppendBoundary(nil, c)
 		if len(got) != len(want) {
 			t.Fatalf("Boundary(%x) has %d corners; h3-go says %d", c, len(got), len(want))
 		}
@@ -49,7 +49,7 @@ func TestDiskMatchesH3Go(t *testing.T) {
 	for i, c := range randomCells(500) {
 		k := i % 6
 		want := h3.GridDisk(h3.Cell(c), k)
-		got := Disk(c, k)
+		got := AppendDisk(nil, c, k)
 		if len(got) != len(want) {
 			t.Fatalf("Disk(%x, %d) has %d cells; h3-go says %d", c, k, len(got), len(want))
 		}

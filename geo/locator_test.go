@@ -24,8 +24,8 @@ func TestLocatorMatchesCell(t *testing.T) {
 		// Around cells of a city and of places far apart: each cell's
 		// corners and points along its edges, jittered by up to 3 m.
 		for _, at := range [][2]float64{{30.27, 120.15}, {59.9, 10.7}, {-33.9, 151.2}, {0.1, 179.999}, {64.1, -21.9}} {
-			for _, c := range Disk(Cell(at[0], at[1], res), 3) {
-				b := Boundary(c)
+			for _, c := range AppendDisk(nil, Cell(at[0], at[1], res), 3) {
+				b := AppendBoundary(nil, c)
 				for i := range b {
 					p, q := b[i], b[(i+1)%len(b)]
 					for f := 0.0; f <= 1; f += 0.05 {

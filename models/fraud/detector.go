@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 
+	"everywhere/arena"
 	"everywhere/events"
 	"everywhere/geo"
 )
@@ -28,8 +29,7 @@ type Detector struct {
 	users map[string]*user
 	// Users are made a block at a time, and evicted ones made over: with
 	// a million users, one allocation each was most of the engine's.
-	block []user
-	free  []*user
+	made  arena.Values[user]
 	wash  map[string]*washState
 	flows map[string]*flowState
 	// EmitPath is called with each path to forward; nil drops them (a
@@ -62,8 +62,8 @@ func (d *Detector) Late() int { return d.nLate }
 func (d *Detector) get(id string, ms int64) *user {
 	u := d.users[id]
 	if u == nil {
-		u = d.newUser()
-		*u = user{lastMS: ms}
+		u = d.made.New()
+		u.lastMS = ms
 		d.users[strings.Clone(id)] = u
 		return u
 	}
@@ -72,23 +72,6 @@ func (d *Detector) get(id string, ms int64) *user {
 		*u = user{lastMS: ms, registeredMS: reg}
 	}
 	u.lastMS = max(u.lastMS, ms)
-	return u
-}
-
-// userBlock is how many users a block holds: about 60 KB.
-const userBlock = 128
-
-func (d *Detector) newUser() *user {
-	if n := len(d.free); n > 0 {
-		u := d.free[n-1]
-		d.free = d.free[:n-1]
-		return u
-	}
-	if len(d.block) == 0 {
-		d.block = make([]user, userBlock)
-	}
-	u := &d.block[0]
-	d.block = d.block[1:]
 	return u
 }
 
@@ -110,7 +93,7 @@ func (d *Detector) Evict(nowMS int64) int {
 	n := 0
 	for id, u := range d.users {
 		if u.lastMS < cut {
-			d.free = append(d.free, u)
+			d.made.Free(u)
 			delete(d.users, id)
 			delete(d.wash, id)
 			delete(d.flows, id)

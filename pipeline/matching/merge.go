@@ -30,11 +30,12 @@ type Merge struct {
 	src []source
 	out route.Record  // the record Pop returns
 	ids arena.Strings // the strings of queued records
-	// Needs and outcomes released, kept for the next ones queued: an
-	// outcome reaches every region, so each regions partition queues one
-	// for about every thirty events.
-	freeNeeds    []*events.Need
-	freeOutcomes []*outcomeAt
+	// Needs and outcomes queued, made a block at a time and reused once
+	// released: an outcome reaches every region, so each regions
+	// partition queues one for about every thirty events, and while one
+	// source catches up the others' records wait by the thousand.
+	needs    arena.Values[events.Need]
+	outcomes arena.Values[outcomeAt]
 }
 
 type source struct {
@@ -90,12 +91,12 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 		q.helper = r.Helper
 		q.helper.ID = m.ids.Copy(r.Helper.ID)
 	case route.KindNeed:
-		n := m.newNeed()
+		n := m.needs.New()
 		*n = r.Need
 		n.NeedID, n.UserID, n.Currency = m.ids.Copy(n.NeedID), m.ids.Copy(n.UserID), ""
 		q.need = n
 	case route.KindOutcome:
-		o := m.newOutcome()
+		o := m.outcomes.New()
 		*o = outcomeAt{o: r.Outcome, offset: r.Offset}
 		o.o.NeedID, o.o.HelperID = m.ids.Copy(o.o.NeedID), m.ids.Copy(o.o.HelperID)
 		q.outcome = o
@@ -136,33 +137,13 @@ func (m *Merge) Pop() (*route.Record, int64) {
 		m.out.Helper = q.helper
 	case route.KindNeed:
 		m.out.Need = *q.need
-		m.freeNeeds = append(m.freeNeeds, q.need)
+		m.needs.Free(q.need)
 	case route.KindOutcome:
 		m.out.Outcome, m.out.Offset = q.outcome.o, q.outcome.offset
-		m.freeOutcomes = append(m.freeOutcomes, q.outcome)
+		m.outcomes.Free(q.outcome)
 	}
 	*q = queued{}
 	return &m.out, key
-}
-
-func (m *Merge) newNeed() *events.Need { return take(&m.freeNeeds) }
-
-func (m *Merge) newOutcome() *outcomeAt { return take(&m.freeOutcomes) }
-
-// take returns a released value from free, or makes a block of them when
-// there is none: while one source catches up, the others' records wait
-// in the queue by the thousand, and are made a block at a time.
-func take[T any](free *[]*T) *T {
-	if len(*free) == 0 {
-		block := make([]T, 64)
-		for i := range block {
-			*free = append(*free, &block[i])
-		}
-	}
-	n := len(*free) - 1
-	x := (*free)[n]
-	*free = (*free)[:n]
-	return x
 }
 
 // Low is the event time the merge has passed: every record released from

@@ -28,7 +28,6 @@ type Emitter struct {
 	sent   []int64    // per partition, the watermark it last heard
 	idle   []bool     // per partition, whether it was told the source is idle
 	pack   *sink.Pack // the records pending
-	part   int        // the partition of the record begun last
 	last   time.Time
 	cur    *ack.Ticket
 	err    error
@@ -65,10 +64,7 @@ func (e *Emitter) WM() int64 { return e.wm }
 
 // begin starts a record for partition p: the key is copied in, and the
 // caller appends the value to e.pack.Buf and calls end.
-func (e *Emitter) begin(p int, key string) {
-	e.pack.Begin(p, key)
-	e.part = p
-}
+func (e *Emitter) begin(p int, key string) { e.pack.Begin(p, key) }
 
 func (e *Emitter) end() {
 	if e.cur != nil && e.cur.Replay {
@@ -77,9 +73,9 @@ func (e *Emitter) end() {
 		e.pack.Drop()
 		return
 	}
-	e.pack.End()
-	e.sent[e.part] = e.wm
-	e.idle[e.part] = false
+	p := e.pack.End()
+	e.sent[p] = e.wm
+	e.idle[p] = false
 }
 
 // Seal hands over everything pending under the run's ticket t and returns

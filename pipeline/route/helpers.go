@@ -22,9 +22,9 @@ type Helpers struct {
 	state match.HelperState
 	// Users are kept for good, so their records are made a block at a
 	// time and their ids copied into an arena: one allocation for
-	// hundreds of users, not two each.
-	block []user
-	ids   arena.Strings
+	// many users, not two each.
+	made arena.Values[user]
+	ids  arena.Strings
 }
 
 type user struct {
@@ -49,10 +49,7 @@ func (h *Helpers) Users() int { return len(h.users) }
 func (h *Helpers) get(id string) *user {
 	u := h.users[id]
 	if u == nil {
-		if len(h.block) == 0 {
-			h.block = make([]user, 256)
-		}
-		u, h.block = &h.block[0], h.block[1:]
+		u = h.made.New()
 		h.users[h.ids.Copy(id)] = u
 	}
 	return u

@@ -45,8 +45,12 @@ func (p *Pack) Begin(partition int, key string) {
 	p.at = append(p.at, packed{partition: partition, key: k, value: len(p.Buf)})
 }
 
-// End closes the message begun last.
-func (p *Pack) End() { p.at[len(p.at)-1].end = len(p.Buf) }
+// End closes the message begun last and returns its partition.
+func (p *Pack) End() int {
+	last := &p.at[len(p.at)-1]
+	last.end = len(p.Buf)
+	return last.partition
+}
 
 // Drop takes back the message begun last.
 func (p *Pack) Drop() {

@@ -170,10 +170,9 @@ func (p *Producer) group(msgs []kafka.Message) []*group {
 			}
 			g = p.groups[used]
 			used++
-			g.leader, g.shares, g.err = p.leaders[part], g.shares[:0], nil
+			g.leader, g.msgs, g.shares, g.err = p.leaders[part], msgs, g.shares[:0], nil
 		}
 		g.shares = append(g.shares, share{part: part, idx: idx})
-		g.msgs = msgs
 	}
 	return p.groups[:used]
 }
