@@ -18,14 +18,6 @@ import (
 // 3 km walk visits.
 const Resolution = 9
 
-// cellSpacingM bounds how far apart successive rings are: every point of
-// ring k lies at least (k-1) x cellSpacingM from any point of the centre
-// cell. Measured with h3 over latitudes -60 to 60 the gap is at least 171 m
-// per ring at resolution 9 (the flat sides of a ring come nearer than
-// centre spacing suggests); 150 leaves a margin. The figure is measured
-// because h3-go's edge-length table is the old, low one.
-const cellSpacingM = 150
-
 // MaxPerCell bounds the helpers examined in one cell: in a stadium with
 // 50,000 helpers in a cell a query still does bounded work. A cell keeps
 // its helpers roughly in order of their latest ping, and a query examines
@@ -455,9 +447,14 @@ func (x *Index) position(slot int32) (lat, lng float64, available bool, pingMS, 
 }
 
 // Query returns up to k helpers eligible for need n at event time at, best
-// first, into dst. It walks H3 rings outwards from the need and stops at
-// the radius, or as soon as no helper in the next ring could beat the k-th
-// best.
+// first, into dst. It walks H3 rings outwards from the need and stops
+// once no point past the ring it has just walked can hold a helper within
+// the radius and able to beat the k-th best.
+//
+// Why a ring bounds everything past it: the straight line from the need
+// to a point past ring r crosses ring r (the rings of a grid enclose one
+// another, and a line goes from cell to neighbouring cell), so some cell
+// of ring r is no farther than that point, less the cell's radius.
 func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Suggestion {
 	x.stamp++
 	x.at = at
@@ -469,30 +466,28 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	origin := x.number(geo.Cell(n.Lat, n.Lng, Resolution))
 	x.stamps[origin] = x.stamp
 	x.ring = append(x.ring[:0], x.cellv[origin])
-	for ring := 0; len(x.ring) > 0; ring++ {
-		minDist := math.Max(0, float64(ring-1)*cellSpacingM)
-		if minDist > n.RadiusM {
-			break
+	for len(x.ring) > 0 && x.examined < MaxExamined {
+		nearest := math.Inf(1) // the least distance of a point of the ring
+		for _, cl := range x.ring {
+			if !cl.centred {
+				cl.lat, cl.lng = geo.Centre(cl.id)
+				cl.centred = true
+			}
+			near := math.Max(0, x.dist(n, cl.lat, cl.lng)-cellRadiusM)
+			nearest = math.Min(nearest, near)
+			// A cell none of whose points could beat the k-th best is
+			// passed over without looking at its helpers. x.reach is where
+			// MaxScoreAt falls below the k-th best (scan skips helpers
+			// beyond it too): no call to exp.
+			if len(cl.members) > 0 && near <= n.RadiusM && near <= x.reach {
+				x.scan(cl, n)
+			}
 		}
-		if x.heap.full() && x.p.MaxScoreAt(minDist) < x.heap.min() || x.examined >= MaxExamined {
+		if nearest > math.Min(n.RadiusM, x.reach) {
 			break
 		}
 		x.next = x.next[:0]
 		for _, cl := range x.ring {
-			if len(cl.members) > 0 {
-				// A cell none of whose points could beat the k-th best is
-				// passed over without looking at its helpers.
-				if !cl.centred {
-					cl.lat, cl.lng = geo.Centre(cl.id)
-					cl.centred = true
-				}
-				near := math.Max(0, x.dist(n, cl.lat, cl.lng)-cellRadiusM)
-				// x.reach is where MaxScoreAt falls below the k-th best
-				// (scan skips helpers beyond it too): no call to exp.
-				if near <= n.RadiusM && near <= x.reach {
-					x.scan(cl, n)
-				}
-			}
 			for _, nb := range x.neighbours(cl) {
 				if nb < 0 {
 					break

@@ -128,8 +128,8 @@ type listing struct {
 // ping many needs out of reach, finer would multiply a need's cells.
 const NeedResolution = 7
 
-// Measured at NeedResolution as cellSpacingM and cellRadiusM are at
-// Resolution: at least 1,212 m between rings, at most 1,548 m from a
+// Measured at NeedResolution with h3 over latitudes -60 to 60, as
+// cellRadiusM is at Resolution: at least 1,212 m between rings, at most 1,548 m from a
 // cell's centre to its edge.
 const (
 	needSpacingM = 1050
