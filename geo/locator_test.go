@@ -87,6 +87,31 @@ func TestLocatorCallsIntoCRarely(t *testing.T) {
 	t.Logf("%d calls into C for %d pings", l.calls, pings)
 }
 
+// TestLocateFromMatchesCell: points that move up to 400 m from the cell
+// they were in, most into the next cell or the one after, are placed as
+// Cell places them, in cities north and south, east and west.
+func TestLocateFromMatchesCell(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, res := range []int{8, 9, 10} {
+		l := NewLocator(res)
+		for _, at := range [][2]float64{{30.27, 120.15}, {59.9, 10.7}, {-33.9, 151.2}, {64.1, -21.9}, {-0.2, -78.5}} {
+			lat, lng := at[0], at[1]
+			prev := Cell(lat, lng, res)
+			for range 5_000 {
+				lat += r.NormFloat64() * 200 / metresPerDegree
+				lng += r.NormFloat64() * 200 / metresPerDegree / math.Cos(lat*math.Pi/180)
+				got, want := l.LocateFrom(prev, lat, lng), Cell(lat, lng, res)
+				if got != want {
+					t.Fatalf("res %d: LocateFrom(%x, %v, %v) = %x, Cell says %x", res, prev, lat, lng, got, want)
+				}
+				prev = got
+				lat, lng = at[0]+(lat-at[0])*0.9, at[1]+(lng-at[1])*0.9 // stay about the city
+			}
+		}
+		t.Logf("res %d: %d calls into C for 25,000 moves", res, l.calls)
+	}
+}
+
 func BenchmarkLocate(b *testing.B) {
 	r := rand.New(rand.NewPCG(13, 14))
 	l := NewGuesses(8, 17).Locator()

@@ -18,6 +18,12 @@ import (
 // 3 km walk visits.
 const Resolution = 9
 
+// guessesLog2 sizes the index's table of cells by square (geo.Guesses),
+// which the helpers' pings fill and a need's cell is guessed from: 2^16
+// squares, 512 KiB, two and a half times the squares of a 30 x 25 km
+// city.
+const guessesLog2 = 16
+
 // MaxPerCell bounds the helpers examined in one cell: in a stadium with
 // 50,000 helpers in a cell a query still does bounded work. A cell keeps
 // its helpers roughly in order of their latest ping, and a query examines
@@ -109,7 +115,7 @@ type Index struct {
 	helpers  []helper
 	ids      arena.Strings // the helpers' ids: a helper is never dropped, so they share blocks
 	cells    map[uint64]*cell
-	loc      *geo.Locator // finds a helper's cell, mostly without C
+	loc      *geo.Locator // finds a helper's or a need's cell, mostly without C
 	cellv    []*cell      // every cell, by number
 	stamps   []uint32     // by cell number: the query that last visited it
 	stamp    uint32
@@ -154,7 +160,7 @@ func (h *helper) excluded(n *events.Need, reqHash uint32, at int64) bool {
 
 // NewIndex returns an empty index scoring with p.
 func NewIndex(p *Params) *Index {
-	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}, loc: geo.NewLocator(Resolution)}
+	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}, loc: geo.NewGuesses(Resolution, guessesLog2).Locator()}
 }
 
 // Len is the number of users the index knows.
@@ -463,7 +469,7 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.reach = math.Inf(1)
 	x.cosLat = CosLat(n.Lat)
 	x.reqHash = hashID(n.UserID)
-	origin := x.number(geo.Cell(n.Lat, n.Lng, Resolution))
+	origin := x.number(x.loc.Locate(n.Lat, n.Lng))
 	x.stamps[origin] = x.stamp
 	x.ring = append(x.ring[:0], x.cellv[origin])
 	for len(x.ring) > 0 && x.examined < MaxExamined {
@@ -473,8 +479,8 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 				cl.lat, cl.lng = geo.Centre(cl.id)
 				cl.centred = true
 			}
-			near := math.Max(0, x.dist(n, cl.lat, cl.lng)-cellRadiusM)
-			nearest = math.Min(nearest, near)
+			near := x.dist(n, cl.lat, cl.lng) - cellRadiusM
+			nearest = min(nearest, near)
 			// A cell none of whose points could beat the k-th best is
 			// passed over without looking at its helpers. x.reach is where
 			// MaxScoreAt falls below the k-th best (scan skips helpers
