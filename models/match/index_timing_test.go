@@ -48,8 +48,28 @@ func BenchmarkQuery(b *testing.B) {
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-us")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1000, "p99-us")
+			b.ReportMetric(recall(x, needs[:64]), "recall")
 		})
 	}
+}
+
+// recall is the share of the exact top 10 (brute) that Query finds for
+// the needs: what MaxPerCell and MaxExamined give up for bounded work.
+func recall(x *Index, needs []events.Need) float64 {
+	found, total := 0, 0
+	for i := range needs {
+		got := x.Query(&needs[i], needs[i].TS, 10, nil)
+		for _, w := range brute(x, &needs[i], 10) {
+			total++
+			for _, g := range got {
+				if g.HelperID == w.HelperID {
+					found++
+					break
+				}
+			}
+		}
+	}
+	return float64(found) / float64(total)
 }
 
 // BenchmarkStadium: 50,000 available helpers in one cell.
