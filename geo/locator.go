@@ -36,7 +36,7 @@ import (
 type Locator struct {
 	res    int
 	g      *Guesses           // nil: Locate always calls Cell
-	shapes map[uint64]outline // cell → its outline
+	shapes map[uint64]*outline // cell → its outline
 	calls  int                // calls into C, for the tests
 }
 
@@ -100,7 +100,7 @@ const (
 // guesses by square (see Guesses.Locator); res below 7 makes edges long
 // enough to bow away from their chords, so it always calls Cell.
 func NewLocator(res int) *Locator {
-	return &Locator{res: res, shapes: map[uint64]outline{}}
+	return &Locator{res: res, shapes: map[uint64]*outline{}}
 }
 
 // Locate returns Cell(lat, lng, res).
@@ -169,7 +169,6 @@ func (l *Locator) find(guess uint64, lat, lng float64) uint64 {
 	}
 	if o.across[edge] == 0 {
 		o.across[edge] = o.acrossEdge(edge, l.res)
-		l.shapes[guess] = o
 	}
 	if next := o.across[edge]; next != 0 && l.inside(next, lat, lng) {
 		return next
@@ -177,10 +176,12 @@ func (l *Locator) find(guess uint64, lat, lng float64) uint64 {
 	return 0
 }
 
-// outline returns cell c's outline, made and kept the first time.
-func (l *Locator) outline(c uint64) outline {
-	o, ok := l.shapes[c]
-	if !ok {
+// outline returns cell c's outline, made and kept the first time. The
+// map holds pointers: an outline is over 200 bytes, which a lookup would
+// otherwise copy out.
+func (l *Locator) outline(c uint64) *outline {
+	o := l.shapes[c]
+	if o == nil {
 		if len(l.shapes) >= locatorMaxCells {
 			clear(l.shapes)
 		}
@@ -227,8 +228,8 @@ func (o *outline) flat(lat, lng float64) (x, y float64) {
 	return dlng * metresPerDegree * o.cos, (lat - o.lat) * metresPerDegree
 }
 
-func outlineOf(c uint64) outline {
-	var o outline
+func outlineOf(c uint64) *outline {
+	o := new(outline)
 	o.lat, o.lng = Centre(c)
 	o.cos = math.Cos(o.lat * math.Pi / 180)
 	var corners [10][2]float64
