@@ -35,9 +35,9 @@ import (
 // shared.
 type Locator struct {
 	res    int
-	g      *Guesses           // nil: Locate always calls Cell
+	g      *Guesses            // nil: Locate always calls Cell
 	shapes map[uint64]*outline // cell → its outline
-	calls  int                // calls into C, for the tests
+	calls  int                 // calls into C, for the tests
 }
 
 // Guesses divides the map into squares a cell's edge wide and holds, in
