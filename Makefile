@@ -92,10 +92,14 @@ fmt:
 # 10k, 100k and 1M users, the per-stage costs, latency at half the
 # measured maximum rate, and memory at 1M users and 200k helpers. The raw
 # output stays in .run/bench.txt. BENCH_PROFILE=dir saves a CPU profile
-# and the allocations of each catch-up.
+# and the allocations of each catch-up. One package at a time (-p 1): go
+# test otherwise runs two packages' benchmarks at once on two cores. The
+# per-stage benchmarks go first: after the integration ones ClickHouse is
+# still merging and dropping their tables, which took a core from them.
 bench: deps clickhouse
 	@mkdir -p .run
-	set -o pipefail; go test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./... | tee .run/bench.txt
+	set -o pipefail; go test -p 1 -run '^$$' -bench . -benchmem -count 1 -timeout 60m \
+		$$(go list ./... | grep -v /integration) ./integration | tee .run/bench.txt
 	@echo
 	@go run ./dev/benchtable < .run/bench.txt
 
