@@ -45,8 +45,8 @@ func (e *env) outputs() (alerts []string, final map[string][]string) {
 }
 
 // TestCrashesLoseAndDoubleNothing streams four hours of a city into an
-// engine killed with SIGKILL five times at random moments and restarted
-// at once. After the stream is drained the
+// engine killed with SIGKILL five times at random moments, each once it
+// holds partitions (see engine.assigned), and restarted at once. After the stream is drained the
 // aggregates must equal the input's totals, read the way the dashboards
 // read them, and a consumer that drops repeated ids must see the same
 // alerts and the same final suggestion lists as an engine that ran
@@ -79,7 +79,8 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	en := e.startEngine()
 	r := rand.New(rand.NewPCG(21, 22))
 	for range heavy(5, 20) {
-		time.Sleep(time.Duration(1000+r.IntN(2000)) * time.Millisecond)
+		en.assigned(t)
+		time.Sleep(time.Duration(r.IntN(2000)) * time.Millisecond)
 		en.cmd.Process.Kill()
 		<-en.done
 		en = e.startEngine()
@@ -91,8 +92,9 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 }
 
 // crashWhileStreaming kills the engine five times while the simulator
-// publishes the reference's stream live, compressed to about twelve
-// seconds, and restarts it at once each time. Once the stream is drained
+// publishes the reference's stream live, compressed to about a minute,
+// and restarts it at once each time (each kill comes once the engine
+// holds partitions: see engine.assigned). Once the stream is drained
 // the aggregates must equal the input's totals and, with repeated ids
 // dropped, the alerts must be the uninterrupted run's. Lists are not
 // compared: in a live stream when a source goes idle depends on timing
@@ -104,16 +106,17 @@ func crashWhileStreaming(t *testing.T, ref *reference, start time.Time) {
 	published := make(chan error, 1)
 	go func() {
 		_, err := simulator.Publish(context.Background(), &messages{msgs: ref.msgs, start: start},
-			publishConfig(e, float64(span)/12_000))
+			publishConfig(e, float64(span)/60_000))
 		published <- err
 	}()
 	r := rand.New(rand.NewPCG(23, 24))
 	kills := 0
 	for ; kills < 5; kills++ {
+		en.assigned(t)
 		select {
 		case err := <-published:
 			t.Fatalf("the stream ended (err %v) before kill %d: the kills must come while it streams", err, kills+1)
-		case <-time.After(time.Duration(1000+r.IntN(1000)) * time.Millisecond):
+		case <-time.After(time.Duration(r.IntN(1000)) * time.Millisecond):
 		}
 		en.cmd.Process.Kill()
 		<-en.done

@@ -230,6 +230,21 @@ func (en *engine) metrics(t testing.TB) string {
 }
 
 // scrape reads /metrics; it fails while the engine is starting.
+// assigned waits until the engine has joined its consumer group and holds
+// partitions. The crash tests kill an engine only then: kfake starts a
+// member's session timer when it delivers the member's JoinGroup answer,
+// so a member killed while waiting for that answer is never expired, and
+// once the group's leader has synced it holds its share of the
+// partitions for good. A real broker expires it after its session
+// timeout.
+func (en *engine) assigned(t testing.TB) {
+	t.Helper()
+	wait(t, time.Minute, "the engine holds partitions", func() bool {
+		text, err := en.scrape()
+		return err == nil && sumMetric(text, "everywhere_assigned_partitions") > 0
+	})
+}
+
 func (en *engine) scrape() (string, error) {
 	resp, err := http.Get("http://" + en.http + "/metrics")
 	if err != nil {
