@@ -46,11 +46,11 @@ func (e *env) outputs() (alerts []string, final map[string][]string) {
 
 // TestCrashesLoseAndDoubleNothing streams four hours of a city into an
 // engine killed with SIGKILL five times at random moments, each once it
-// holds partitions (see engine.assigned), and restarted at once. After the stream is drained the
-// aggregates must equal the input's totals, read the way the dashboards
-// read them, and a consumer that drops repeated ids must see the same
-// alerts and the same final suggestion lists as an engine that ran
-// through the same input uninterrupted.
+// holds partitions (see engine.assigned), and restarted at once. After
+// the stream is drained the aggregates must equal the input's totals,
+// read the way the dashboards read them, and a consumer that drops
+// repeated ids must see the same alerts and the same final suggestion
+// lists as an engine that ran through the same input uninterrupted.
 //
 // Both runs read the stream from filled topics, and the kills come while
 // the engine catches up, when every source of a regions partition has
@@ -81,8 +81,7 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	for range heavy(5, 20) {
 		en.assigned(t)
 		time.Sleep(time.Duration(r.IntN(2000)) * time.Millisecond)
-		en.cmd.Process.Kill()
-		<-en.done
+		en.kill()
 		en = e.startEngine()
 	}
 	e.drained(heavy(3*time.Minute, 15*time.Minute))
@@ -118,8 +117,7 @@ func crashWhileStreaming(t *testing.T, ref *reference, start time.Time) {
 			t.Fatalf("the stream ended (err %v) before kill %d: the kills must come while it streams", err, kills+1)
 		case <-time.After(time.Duration(r.IntN(1000)) * time.Millisecond):
 		}
-		en.cmd.Process.Kill()
-		<-en.done
+		en.kill()
 		en = e.startEngine()
 	}
 	if err := <-published; err != nil {

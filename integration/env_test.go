@@ -196,14 +196,19 @@ func (e *env) startEngine(extra ...string) *engine {
 	go func() { en.done <- en.cmd.Wait() }()
 	e.t.Cleanup(func() {
 		if en.cmd.ProcessState == nil {
-			en.cmd.Process.Kill()
-			<-en.done
+			en.kill()
 		}
 		if e.t.Failed() {
 			e.t.Logf("engine log:\n%s", tail(en.logs.String(), 4000))
 		}
 	})
 	return en
+}
+
+// kill sends SIGKILL and waits for the engine to exit.
+func (en *engine) kill() {
+	en.cmd.Process.Kill()
+	<-en.done
 }
 
 // stop sends SIGTERM and returns how long the engine took to exit and its
@@ -229,7 +234,6 @@ func (en *engine) metrics(t testing.TB) string {
 	return text
 }
 
-// scrape reads /metrics; it fails while the engine is starting.
 // assigned waits until the engine has joined its consumer group and holds
 // partitions. The crash tests kill an engine only then: kfake starts a
 // member's session timer when it delivers the member's JoinGroup answer,
@@ -245,6 +249,7 @@ func (en *engine) assigned(t testing.TB) {
 	})
 }
 
+// scrape reads /metrics; it fails while the engine is starting.
 func (en *engine) scrape() (string, error) {
 	resp, err := http.Get("http://" + en.http + "/metrics")
 	if err != nil {

@@ -23,8 +23,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	e.kcatProduce(e.topics.Profiles, []string{profile("h-before", t0, `"errand"`, 700)})
 	e.kcatProduce(e.topics.Pings, []string{ping("h-before", t0+590_000, lat, lng, true)})
 	e.drained(time.Minute)
-	en.cmd.Process.Kill()
-	<-en.done
+	en.kill()
 
 	e.startEngine()
 	e.kcatProduce(e.topics.Transactions, []string{transfer("r3", "carol", "alice", t0+1_200_000, 290_000)})

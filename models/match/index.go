@@ -30,9 +30,9 @@ const guessesLog2 = 16
 // the most recent first: the helpers most surely still there. A cell of
 // an ordinary dense district holds around a hundred available helpers,
 // and 128 takes them all: in a city of a million (BenchmarkQuery's), 64
-// found 59% of the exact top 10 and 128 finds 65% (68% since needs stand
-// beside helpers, not on them), the rest being lost in the hot spot's
-// cells of thousands.
+// found 59% of the exact top 10 and 128 65% (measured with 1,024
+// examined, needs on a helper's spot), the rest being lost in the hot
+// spot's cells of thousands.
 const MaxPerCell = 128
 
 // MaxExamined bounds the helpers one query examines in all: in a dense
