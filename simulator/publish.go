@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"everywhere/pipeline/sink"
 )
 
 // PublishConfig says where and how fast to publish.
 type PublishConfig struct {
 	Brokers []string
 	Topics  [NumTopics]string // full topic names, by Topic
-	// Balancer maps keys to partitions; it must be the engine's
-	// kafka.partitioner (nil: murmur2, the Java client's default).
-	Balancer kafka.Balancer
+	// Partitioner maps keys to partitions: murmur2 (the default, the Java
+	// client's), crc32 or fnv1a; it must be the engine's kafka.partitioner.
+	Partitioner string
 	// Speed is simulated seconds per wall-clock second; 0 is as fast as
 	// the broker takes it.
 	Speed float64
@@ -46,19 +48,26 @@ type Stream interface {
 	Start() time.Time
 }
 
+// pace is the least time between two writes of a paced stream: the
+// messages due meanwhile go together, as a live producer's linger gathers
+// them, rather than in a write of their own each.
+const pace = 5 * time.Millisecond
+
 // Publish runs the stream to its end (or until ctx ends), publishing
 // every message to its topic keyed as the contract says. Writes wait for
-// all in-sync replicas; batches are flushed every 5 ms.
+// all in-sync replicas.
+//
+// It writes with the engine's sink.Producer, one request per topic and
+// leader, rather than a kafka.Writer: the Writer allocates room for a
+// whole batch (BatchSize messages) for every partition a write touches,
+// and a paced stream writes a few messages at a time, so at tens of
+// thousands of events a second it spent more of the machine on
+// allocating and collecting than on publishing, machine time the engine
+// under measurement shares.
 func Publish(ctx context.Context, s Stream, c PublishConfig) (Stats, error) {
-	var writers [NumTopics]*kafka.Writer
-	if c.Balancer == nil {
-		c.Balancer = kafka.Murmur2Balancer{Consistent: true}
-	}
+	var writers [NumTopics]*sink.Producer
 	for t := range NumTopics {
-		writers[t] = &kafka.Writer{
-			Addr: kafka.TCP(c.Brokers...), Topic: c.Topics[t], Balancer: c.Balancer,
-			RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchBytes: 8 << 20, BatchTimeout: 5 * time.Millisecond,
-		}
+		writers[t] = sink.NewProducer(sink.ProducerConfig{Brokers: c.Brokers, Topic: c.Topics[t], Partitioner: c.Partitioner})
 	}
 	defer func() {
 		for _, w := range writers {
@@ -103,7 +112,7 @@ func Publish(ctx context.Context, s Stream, c PublishConfig) (Stats, error) {
 				}
 				pending = 0
 				select {
-				case <-time.After(wait):
+				case <-time.After(max(wait, pace)):
 				case <-ctx.Done():
 				}
 			}

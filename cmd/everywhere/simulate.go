@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"everywhere/pipeline/sink"
 	"everywhere/simulator"
 )
 
@@ -49,7 +48,7 @@ func cmdSimulate(args []string) error {
 		return fmt.Errorf("--speed is %g; allowed: 0 (as fast as possible) or more", *speed)
 	}
 	t := cfg.Topics()
-	pc := simulator.PublishConfig{Brokers: cfg.Kafka.Brokers, Speed: *speed, Progress: os.Stderr, Balancer: sink.Balancer(cfg.Kafka.Partitioner)}
+	pc := simulator.PublishConfig{Brokers: cfg.Kafka.Brokers, Speed: *speed, Progress: os.Stderr, Partitioner: cfg.Kafka.Partitioner}
 	pc.Topics[simulator.Pings], pc.Topics[simulator.Profiles] = t.Pings, t.Profiles
 	pc.Topics[simulator.Transactions], pc.Topics[simulator.Needs], pc.Topics[simulator.Outcomes] = t.Transactions, t.Needs, t.Outcomes
 
