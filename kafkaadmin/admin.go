@@ -152,7 +152,11 @@ func ReadAll(ctx context.Context, brokers []string, topic string, fn func(m *kaf
 		if e <= first[p] {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxBytes: 10 << 20, MaxWait: 250 * time.Millisecond})
+		// 1 MiB a fetch, Kafka's own default per partition. With 10 MiB
+		// the dev broker built ten-megabyte responses, and under the race
+		// detector it spent minutes on each: TestBadInputFlood hung here
+		// reading its 100,000 dead letters.
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxBytes: 1 << 20, MaxWait: 250 * time.Millisecond})
 		if err := r.SetOffset(first[p]); err != nil {
 			r.Close()
 			return err
