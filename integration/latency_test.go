@@ -151,13 +151,14 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	var mu sync.Mutex
 	sent := map[string]time.Time{}
 	var lat []time.Duration
+	prefix := []byte(keyPrefix)
 	go func() {
 		for {
 			m, err := r.ReadMessage(ctx)
 			if err != nil {
 				return
 			}
-			if !bytes.HasPrefix(m.Key, []byte(keyPrefix)) {
+			if !bytes.HasPrefix(m.Key, prefix) {
 				continue // the load's own output: not decoded, to spare the CPU the engine shares
 			}
 			id := idOf(m.Value)
