@@ -50,6 +50,7 @@ func TestClickHouseOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes two minutes")
 	}
+	t.Parallel() // beside two other long tests: see the package doc
 	ch := startClickHouse(t)
 	e := newEnvAt(t, 4, ch.addr, "")
 	en := e.startEngine()
@@ -57,10 +58,10 @@ func TestClickHouseOutage(t *testing.T) {
 	defer cancel()
 
 	lc := simulator.DefaultLoad()
-	lc.Users, lc.Events = 5_000, 400_000
+	lc.Users, lc.Events = 5_000, 200_000
 	published := make(chan simulator.Stats, 1)
 	go func() {
-		st, _ := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 2)) // 4,000 events/s
+		st, _ := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 1)) // 2,000 events/s: 100 s, past the outage
 		published <- st
 	}()
 	inputs := e.topics.Inputs()
@@ -179,6 +180,7 @@ func TestBrokerRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restarts the broker")
 	}
+	t.Parallel() // beside two other long tests: see the package doc
 	dir := t.TempDir()
 	e := newEnvAt(t, 4, clickhouseAddr(), dir)
 	en := e.startEngine()

@@ -26,6 +26,7 @@ func TestScaleOutGivesTheSameOutputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs up to three engines")
 	}
+	t.Parallel() // beside two other long tests: see the package doc
 	msgs, start := city()
 	want := uninterrupted(t, msgs, start)
 	for _, n := range []int{2, 3} {
