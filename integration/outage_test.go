@@ -104,6 +104,11 @@ func TestClickHouseOutage(t *testing.T) {
 	rss := peakRSS(t, en.cmd.Process.Pid)
 	t.Logf("outage: %.0f events processed before input stopped, %.0f write errors, peak RSS %d MiB", processed, errors, rss>>20)
 
+	select {
+	case <-published:
+		t.Fatal("the stream ended during the outage: it must go on past it, or the checks above prove nothing")
+	default:
+	}
 	ch.run("start")
 	st := <-published
 	e.drained(3 * time.Minute)
