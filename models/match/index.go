@@ -2,6 +2,7 @@ package match
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 
 	"everywhere/arena"
@@ -25,26 +26,30 @@ const Resolution = 9
 const guessesLog2 = 16
 
 // MaxPerCell bounds the helpers examined in one cell: in a stadium with
-// 50,000 helpers in a cell a query still does bounded work. A cell keeps
-// its helpers roughly in order of their latest ping, and a query examines
-// the most recent first: the helpers most surely still there. A cell of
-// an ordinary dense district holds around a hundred available helpers,
-// and 128 takes them all: in a city of a million (BenchmarkQuery's), 64
-// found 59% of the exact top 10 and 128 65% (measured with 1,024
-// examined, needs on a helper's spot), the rest being lost in the hot
-// spot's cells of thousands.
+// 50,000 helpers in a cell a query still does bounded work. A cell of
+// more than MaxPerCell helpers sorts them into bands of static bound
+// (see cell), and a query examines the best band first, each band's most
+// recent pings first: the helpers likeliest to rank and most surely still
+// there. An ordinary dense district's cell holds around a hundred
+// available helpers, and 128 takes them all. In BenchmarkQuery's cities,
+// with MaxExamined at 448, 128 found 99.5%, 93.9% and 75.6% of the exact
+// top 10 at 10k, 100k and 1M helpers; 64 found 83.6% at 100k, and took
+// half as long again at 1M; 256 found 96.3% and 77.7% at 100k and 1M,
+// for 5-15% more time.
 const MaxPerCell = 128
 
 // MaxExamined bounds the helpers one query examines in all: in a dense
 // city the score's other factors keep helpers half a kilometre away in the
 // running, and without a bound a query would look at thousands. Cells are
 // taken nearest first, so what is left out is the farthest, the least
-// likely to rank. In BenchmarkQuery's city of a million (its recall
-// metric), 2,048 find 68.3% of the exact top 10, 1,024 68.0%, 768 67.8%
-// and 512 67.5%, but 256 only 50%: 768 keeps clear of that edge and does
-// a quarter less work than 1,024. Where helpers are sparse the bound is
-// never reached and the answer is exact.
-const MaxExamined = 768
+// likely to rank. In BenchmarkQuery's cities (its recall metric, at 10k,
+// 100k and 1M helpers), 768 find 100%, 94.7% and 80.5% of the exact top
+// 10 at a p50 of 13, 15 and 21 microseconds; 448 find 99.5%, 93.9% and
+// 75.6% at 12, 14.5 and 15.8; 256 96.4%, 92.2% and 58.1% at 11 each. 448
+// keeps the cost nearly flat as the city grows and clear of that edge.
+// Where helpers are sparse the bound is never reached and the answer is
+// exact.
+const MaxExamined = 448
 
 // MaxPingAge is how old a helper's latest ping may be (contract rule 1).
 const MaxPingAge = 10 * 60_000
@@ -58,7 +63,8 @@ type helper struct {
 	lat, lng float32
 	pingMS   int64
 	cell     uint64
-	slot     int32 // position in its cell's member list, -1 when unavailable
+	slot     int32 // position in its cell's list, -1 when unavailable
+	bucket   uint8 // the cell's list it is in (see cell.list)
 	skills   events.SkillSet
 	credit   uint16
 	idHash   uint32 // of id: the requester check compares it before the id
@@ -92,20 +98,6 @@ func toStaticBound(s float64) staticBound {
 
 func (b staticBound) float() float64 { return float64(b) * (1.0 / 65535) }
 
-type cell struct {
-	id      uint64
-	members []member // oldest ping first
-	// nbrs are the numbers (see Index.cellv) of the neighbours, -1 past
-	// the last (a pentagon has five), filled on the first walk through
-	// the cell: a query's walk reads only numbers and the dense stamps,
-	// and dereferences a cell only when it reaches it.
-	nbrs     [6]int32
-	num      int32 // this cell's number
-	walked   bool
-	lat, lng float64
-	centred  bool
-}
-
 // cellRadiusM bounds the distance from a cell's centre to any point in it
 // at Resolution: measured at most 221 m, with a margin.
 const cellRadiusM = 250
@@ -118,6 +110,7 @@ type Index struct {
 	helpers  []helper
 	ids      arena.Strings // the helpers' ids: a helper is never dropped, so they share blocks
 	cells    map[uint64]*cell
+	bands    bands
 	loc      *geo.Locator // finds a helper's or a need's cell, mostly without C
 	cellv    []*cell      // every cell, by number
 	stamps   []uint32     // by cell number: the query that last visited it
@@ -163,7 +156,7 @@ func (h *helper) excluded(n *events.Need, reqHash uint32, at int64) bool {
 
 // NewIndex returns an empty index scoring with p.
 func NewIndex(p *Params) *Index {
-	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}, loc: geo.NewGuesses(Resolution, guessesLog2).Locator()}
+	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}, bands: newBands(p), loc: geo.NewGuesses(Resolution, guessesLog2).Locator()}
 }
 
 // Len is the number of users the index knows.
@@ -217,22 +210,10 @@ func (x *Index) Ping(p *events.Ping) (left, entered uint64) {
 	}
 	h.cell = c
 	if p.Available {
-		cl := x.cellAt(c)
-		h.slot = int32(len(cl.members))
-		cl.members = append(cl.members, member{slot: s, lat: h.lat, lng: h.lng, static: x.static(h), skills: h.skills})
+		x.insert(s, x.static(h))
 		entered = c
 	}
 	return left, entered
-}
-
-func (x *Index) remove(s int32) {
-	h := &x.helpers[s]
-	cl := x.cells[h.cell]
-	last := cl.members[len(cl.members)-1]
-	cl.members[h.slot] = last
-	x.helpers[last.slot].slot = h.slot
-	cl.members = cl.members[:len(cl.members)-1]
-	h.slot = -1
 }
 
 // Profile records skills and credit.
@@ -301,14 +282,6 @@ func expBound(z float64) float64 {
 	return 1 / (1 + z*(1+z*(0.5+z*(1.0/6))))
 }
 
-// restatic refreshes the bound kept in the helper's cell entry.
-func (x *Index) restatic(h *helper) {
-	if h.slot >= 0 {
-		m := &x.cells[h.cell].members[h.slot]
-		m.static, m.skills = x.static(h), h.skills
-	}
-}
-
 // Suggestion is one ranked helper.
 type Suggestion struct {
 	HelperID  string
@@ -354,9 +327,7 @@ func (x *Index) Set(s *HelperState, at int64) (slot int32, ok bool) {
 	h.skills, h.credit, h.alertMS = s.Skills, uint16(s.Credit), s.AlertMS
 	if s.Available {
 		h.cell = x.loc.LocateFrom(h.cell, s.Lat, s.Lng)
-		cl := x.cellAt(h.cell)
-		h.slot = int32(len(cl.members))
-		cl.members = append(cl.members, member{slot: slot, lat: h.lat, lng: h.lng, static: x.static(h), skills: h.skills})
+		x.insert(slot, x.static(h))
 	}
 	return slot, true
 }
@@ -403,7 +374,7 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 		return s, false
 	}
 	if !math.IsInf(floor, -1) {
-		if x.bound(&x.cells[h.cell].members[h.slot], n.Category, d) < floor {
+		if x.bound(x.member(h), n.Category, d) < floor {
 			return s, false
 		}
 	}
@@ -442,7 +413,7 @@ func (x *Index) entry(slot int32) (member, bool) {
 	if h.slot < 0 {
 		return member{}, false
 	}
-	return x.cells[h.cell].members[h.slot], true
+	return *x.member(h), true
 }
 
 // cellOf returns the Resolution cell of the helper in slot.
@@ -488,8 +459,8 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 			// passed over without looking at its helpers. x.reach is where
 			// MaxScoreAt falls below the k-th best (scan skips helpers
 			// beyond it too): no call to exp.
-			if len(cl.members) > 0 && near <= n.RadiusM && near <= x.reach {
-				x.scan(cl, n)
+			if cl.full != 0 && near <= n.RadiusM && near <= x.reach {
+				x.scan(cl, n, near)
 			}
 		}
 		if nearest > math.Min(n.RadiusM, x.reach) {
@@ -550,25 +521,45 @@ func (x *Index) neighbours(cl *cell) *[6]int32 {
 // number returns the number of cell c, making the cell if it is new.
 func (x *Index) number(c uint64) int32 { return x.cellAt(c).num }
 
-// scan examines up to MaxPerCell of the cell's most recent helpers. It
-// works in two passes: the first filters on the cell entries alone and
-// keeps who may rank, the second (rank) reads their records and scores
-// them.
-func (x *Index) scan(cl *cell, n *events.Need) {
+// scan examines up to MaxPerCell of the cell's helpers, whose nearest
+// point lies near metres from the need: the best bucket first, each most
+// recent first, until a bucket cannot beat the k-th best. Each bucket is
+// ranked before the next is looked at, so that the k-th best it leaves
+// cuts the buckets below.
+func (x *Index) scan(cl *cell, n *events.Need, near float64) {
+	// What any helper of the cell may add to its static bound: the
+	// distance term at the cell's nearest point, and the skill term.
+	w := &x.p.Weights
+	rest := w.Distance*expBound(max(near, 0)/x.p.DistanceScaleM) + w.Skill
+	budget := min(MaxPerCell, MaxExamined-x.examined)
+	for full := cl.full; full != 0 && budget > 0; full &= full - 1 {
+		b := bits.TrailingZeros32(full)
+		ms := *cl.list(uint8(b))
+		if x.heap.full() && x.bands.tops[b]+rest < x.heap.min() {
+			break
+		}
+		ms = ms[len(ms)-min(budget, len(ms)):]
+		budget -= len(ms)
+		x.examined += len(ms)
+		x.filter(ms, n)
+		x.rankKept(n)
+	}
+}
+
+// filter is the first pass over the entries ms, most recent first: it
+// reads nothing but the entries, and keeps in x.kept who may rank.
+func (x *Index) filter(ms []member, n *events.Need) {
 	x.kept = x.kept[:0]
-	// The first pass reads nothing but the entries: what it compares
-	// against is fixed for the cell, in locals the loop keeps in registers.
+	// What it compares against is fixed for the entries, in locals the
+	// loop keeps in registers.
 	const mPerDeg = geo.EarthRadiusM * math.Pi / 180
 	ky, kx := mPerDeg, mPerDeg*x.cosLat
 	far := math.Min(n.RadiusM, x.reach)
 	far2 := far * far
-	full, floor := x.heap.full(), math.Inf(-1)
-	if full {
+	floor := math.Inf(-1)
+	if x.heap.full() {
 		floor = x.heap.min()
 	}
-	budget := min(MaxPerCell, MaxExamined-x.examined, len(cl.members))
-	x.examined += budget
-	ms := cl.members[len(cl.members)-budget:]
 	for i := len(ms) - 1; i >= 0; i-- {
 		m := &ms[i]
 		dy := (float64(m.lat) - n.Lat) * ky
@@ -584,7 +575,12 @@ func (x *Index) scan(cl *cell, n *events.Need) {
 		}
 		x.kept = append(x.kept, kept{slot: m.slot, d: d, b: b})
 	}
-	if left := x.heap.k - len(x.heap.h); !full && len(x.kept) > left {
+}
+
+// rankKept is the second pass: it reads the records of those filter kept
+// and scores them.
+func (x *Index) rankKept(n *events.Need) {
+	if left := x.heap.k - len(x.heap.h); left > 0 && len(x.kept) > left {
 		// The heap is not full, so nothing was passed over. Scored first,
 		// the entries with the best bounds fill it with strong helpers,
 		// and most of the rest then fall below its floor unscored and
