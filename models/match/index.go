@@ -535,7 +535,9 @@ func (x *Index) scan(cl *cell, n *events.Need, near float64) {
 	for full := cl.full; full != 0 && budget > 0; full &= full - 1 {
 		b := bits.TrailingZeros32(full)
 		ms := *cl.list(uint8(b))
-		if x.heap.full() && x.bands.tops[b]+rest < x.heap.min() {
+		// The margin covers rounding: the sum is taken in another order
+		// than the entries' own bounds.
+		if x.heap.full() && x.bands.tops[b]+rest < x.heap.min()-1e-9 {
 			break
 		}
 		ms = ms[len(ms)-min(budget, len(ms)):]
