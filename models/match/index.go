@@ -44,7 +44,7 @@ const MaxPerCell = 128
 // taken nearest first, so what is left out is the farthest, the least
 // likely to rank. In BenchmarkQuery's cities (its recall metric, at 10k,
 // 100k and 1M helpers), 768 find 100%, 94.7% and 80.5% of the exact top
-// 10 at a p50 of 13, 15 and 21 microseconds; 448 find 99.5%, 93.9% and
+// 10 at a p50 of 13, 15 and 20 microseconds; 448 find 99.5%, 93.9% and
 // 75.6% at 12, 14.5 and 15.8; 256 96.4%, 92.2% and 58.1% at 11 each. 448
 // keeps the cost nearly flat as the city grows and clear of that edge.
 // Where helpers are sparse the bound is never reached and the answer is
@@ -493,10 +493,16 @@ func (x *Index) dist(n *events.Need, lat, lng float64) float64 {
 // cosine is cosLat, to (lat, lng), in a flat projection around the first
 // point: exact to well under 1% within a need's radius.
 func flatDistM(nlat, nlng, cosLat, lat, lng float64) float64 {
+	return math.Sqrt(flatDist2M(nlat, nlng, cosLat, lat, lng))
+}
+
+// flatDist2M is the square of flatDistM, for a comparison that needs no
+// root.
+func flatDist2M(nlat, nlng, cosLat, lat, lng float64) float64 {
 	const mPerDeg = geo.EarthRadiusM * math.Pi / 180
 	dy := (lat - nlat) * mPerDeg
 	dx := (lng - nlng) * mPerDeg * cosLat
-	return math.Sqrt(dx*dx + dy*dy)
+	return dx*dx + dy*dy
 }
 
 // neighbours returns the numbers of the cells around cl, -1 past the last.
