@@ -123,13 +123,13 @@ type Index struct {
 	reach    float64  // beyond this distance no helper can enter the top k
 	at       int64    // event time of the query
 	examined int      // helpers looked at by the query
-	kept     []kept   // scratch of scan: who passed its first pass
+	kept     []kept   // scratch of filter: who passed the first pass
 	disk     []uint64 // scratch of neighbours
-	touch    int64    // what scan's loads read, kept so they are not dropped
+	touch    int64    // what rank's loads read, kept so they are not dropped
 }
 
-// kept is the helper in slot, whose cell entry passed scan's first pass
-// at distance d, with b the bound of its score.
+// kept is the helper in slot, whose cell entry passed filter, a query's
+// first pass, at distance d, with b the bound of its score.
 type kept struct {
 	slot int32
 	d, b float64
@@ -605,7 +605,7 @@ func (x *Index) rankKept(n *events.Need) {
 	x.rank(x.kept, n)
 }
 
-// rank scores the entries ks kept by scan's first pass and offers them to
+// rank scores the entries ks kept by filter and offers them to
 // the heap, passing over those the k-th best has risen above since. One
 // load per entry first brings their records in together: the records lie
 // at random in memory, and loads that depend on nothing overlap their
