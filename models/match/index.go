@@ -289,6 +289,7 @@ type Suggestion struct {
 	DistanceM float64
 	Reasons   Reasons
 	slot      int32
+	ping      int64 // event time of the helper's ping it was scored with
 }
 
 // HelperState is what the router knows of a user at once: the latest
@@ -380,7 +381,7 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 	}
 	x.reqHash = hashID(n.UserID)
 	score, reasons, ok := x.score(h, n, d, at)
-	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot}, ok
+	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot, ping: h.pingMS}, ok
 }
 
 // score scores helper h, at distance d, for need n at event time at; ok is
@@ -497,11 +498,14 @@ func flatDistM(nlat, nlng, cosLat, lat, lng float64) float64 {
 }
 
 // flatDist2M is the square of flatDistM, for a comparison that needs no
-// root.
+// root. It multiplies as filter does, one factor per axis: a helper
+// found by a query and the same helper scored by Suggest must have the
+// same distance to the last bit, or two helpers tied in score rank by
+// how each was found rather than by id.
 func flatDist2M(nlat, nlng, cosLat, lat, lng float64) float64 {
 	const mPerDeg = geo.EarthRadiusM * math.Pi / 180
 	dy := (lat - nlat) * mPerDeg
-	dx := (lng - nlng) * mPerDeg * cosLat
+	dx := (lng - nlng) * (mPerDeg * cosLat)
 	return dx*dx + dy*dy
 }
 

@@ -361,15 +361,19 @@ func (m *Matcher) insert(n *openNeed, s Suggestion) {
 }
 
 // shift brings the scores of need ni's list to event time at: every
-// listed helper has lost the same recency since.
+// listed helper has lost the same recency since, so the order holds. Each
+// score is worked out again from its reasons rather than lowered by the
+// loss: lowered a step at a time, rounding made a list's scores depend on
+// the times it was shifted at, and two helpers tied in score swapped
+// places in one run and not in another.
 func (m *Matcher) shift(n *openNeed, at int64) {
 	if at == n.at {
 		return
 	}
-	d := m.decay(n.at, at)
 	for i := range n.list {
-		n.list[i].Score -= d
-		n.list[i].Reasons.Recency -= d
+		s := &n.list[i]
+		s.Reasons.Recency = m.p.recency(at - s.ping)
+		s.Score = s.Reasons.sum()
 	}
 	n.at = at
 }

@@ -164,6 +164,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 		m.Republish = []int64{0, 0, 30_000}[seed%3] // gathered changes too
 		r := rand.New(rand.NewPCG(seed, 7))
 		ts := now
+		var twin HelperState
 		for step := range 4000 {
 			ts += r.Int64N(20_000)
 			lat, lng := 30.25+r.Float64()*0.05, 120.13+r.Float64()*0.05
@@ -175,6 +176,19 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 					s.AlertMS = ts - r.Int64N(AlertWindow)
 				}
 				m.Helper(s, ts)
+				if twin.ID != "" {
+					m.Helper(&twin, ts) // late: its ping is older than ts
+					twin.ID = ""
+				}
+				if r.IntN(4) == 0 {
+					// A twin, sent with the next helper: the same place,
+					// ping and profile, so until outcomes set them apart
+					// the same score at every moment, and only its id ranks
+					// it, whichever way each got into a list and however
+					// often the list was brought to a later time since.
+					twin = *s
+					twin.ID = "t" + s.ID
+				}
 			case x < 95:
 				m.Need(&events.Need{NeedID: "n" + strconv.Itoa(r.IntN(60)), UserID: "h" + strconv.Itoa(r.IntN(300)), TS: ts,
 					Category: events.Categories[r.IntN(6)], Lat: lat, Lng: lng, RadiusM: float64(500 + r.IntN(3000)),

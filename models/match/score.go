@@ -128,9 +128,20 @@ func (p *Params) Score(c *Candidate, cat events.Category) (float64, Reasons) {
 		credit = float64(c.Credit-events.MinCredit) / float64(events.MaxCredit-events.MinCredit)
 	}
 	r.Credit = w.Credit * math.Min(math.Max(credit, 0), 1)
-	r.Recency = w.Recency * math.Max(0, 1-float64(max(c.AgeMS, 0))/float64(p.RecencyWindow.Milliseconds()))
-	return r.Distance + r.Reliability + r.Skill + r.Credit + r.Recency, r
+	r.Recency = p.recency(c.AgeMS)
+	return r.sum(), r
 }
+
+// recency is the recency factor's share for a ping ageMS old. With sum,
+// it lets a list brought to a later time hold exactly the scores a fresh
+// ranking would give, bit for bit, so that helpers tied in score rank by
+// id whatever path their list took.
+func (p *Params) recency(ageMS int64) float64 {
+	return p.Weights.Recency * max(0, 1-float64(max(ageMS, 0))/float64(p.RecencyWindow.Milliseconds()))
+}
+
+// sum is the score the reasons make, added in one fixed order.
+func (r *Reasons) sum() float64 { return r.Distance + r.Reliability + r.Skill + r.Credit + r.Recency }
 
 // reliability blends the completion rate and the rating, each pulled
 // towards the prior by PriorJobs imaginary jobs: a newcomer starts at the

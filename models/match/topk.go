@@ -79,7 +79,8 @@ func (t *topK) sorted(dst []Suggestion) []Suggestion {
 		t.h[0] = t.h[last]
 		t.h = t.h[:last]
 		t.down(0, t.hs)
-		dst = append(dst, Suggestion{HelperID: t.hs[e.slot].id, Score: e.score, DistanceM: e.dist, Reasons: e.reasons, slot: e.slot})
+		h := &t.hs[e.slot]
+		dst = append(dst, Suggestion{HelperID: h.id, Score: e.score, DistanceM: e.dist, Reasons: e.reasons, slot: e.slot, ping: h.pingMS})
 	}
 	for i, j := start, len(dst)-1; i < j; i, j = i+1, j-1 {
 		dst[i], dst[j] = dst[j], dst[i]
