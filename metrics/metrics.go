@@ -38,6 +38,7 @@ type Metrics struct {
 	ProcessSeconds *prometheus.HistogramVec // topic
 	Alerts         *prometheus.CounterVec   // rule, severity
 	LateEvents     prometheus.Counter
+	Repeated       prometheus.Counter
 	FraudUsers     prometheus.Gauge
 	RulesReloads   *prometheus.CounterVec // result
 
@@ -114,6 +115,9 @@ func New(version string, topics, sinks []string) *Metrics {
 	m.LateEvents = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "everywhere_fraud_late_events_total", Help: "Events later than fraud.rules.lateness behind their user's latest, not scored.",
 	})
+	m.Repeated = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "everywhere_fraud_repeated_transactions_total", Help: "Transactions with the id of one of their user's latest, not scored again.",
+	})
 	m.FraudUsers = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "everywhere_fraud_users", Help: "Users with fraud state in this instance.",
 	})
@@ -127,7 +131,7 @@ func New(version string, topics, sinks []string) *Metrics {
 	}
 	m.RulesReloads.WithLabelValues("applied")
 	m.RulesReloads.WithLabelValues("rejected")
-	r.MustRegister(m.Alerts, m.LateEvents, m.FraudUsers, m.RulesReloads)
+	r.MustRegister(m.Alerts, m.LateEvents, m.Repeated, m.FraudUsers, m.RulesReloads)
 	m.Suggestions = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "everywhere_suggestion_lists_total", Help: "Suggestion lists published (a new need, or a changed list).",
 	})

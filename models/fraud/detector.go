@@ -34,8 +34,9 @@ type Detector struct {
 	flows map[string]*flowState
 	// EmitPath is called with each path to forward; nil drops them (a
 	// detector that sees every user can deliver them to itself).
-	EmitPath func(p *Path)
-	nLate    int
+	EmitPath  func(p *Path)
+	nLate     int
+	nRepeated int
 }
 
 // New returns a detector with rules r (already validated).
@@ -55,6 +56,10 @@ func (d *Detector) Users() int { return len(d.users) }
 // Late is how many events came later than the lateness allowed and were
 // skipped.
 func (d *Detector) Late() int { return d.nLate }
+
+// Repeated is how many transactions were repeats of one already scored,
+// and skipped.
+func (d *Detector) Repeated() int { return d.nRepeated }
 
 // get returns the state of id (a view string is fine: it is cloned when a
 // user is first seen), resetting a user idle longer than idle_evict so that
@@ -138,9 +143,19 @@ func (d *Detector) Profile(p *events.Profile, out []Alert) []Alert {
 }
 
 // Transaction runs every rule on a payment and appends the alerts to out.
+//
+// A transaction whose id is among the user's latest eight scored is a
+// repeat, and is counted, not scored. A producer that retries a write
+// it did not see acknowledged publishes the same transaction twice, at
+// two offsets; scored twice, it would count twice towards velocity and
+// the other windows, and a user spending as usual could be flagged.
 func (d *Detector) Transaction(t *events.Transaction, out []Alert) []Alert {
 	u := d.get(t.UserID, t.TS)
 	if d.late(u, t.TS) {
+		return out
+	}
+	if u.repeat(idHash(t.TxnID)) {
+		d.nRepeated++
 		return out
 	}
 	r := d.rules

@@ -269,6 +269,35 @@ func TestLateEventsAreCountedNotScored(t *testing.T) {
 	}
 }
 
+// TestRepeatsAreCountedNotScored sends every transaction twice, as a
+// producer retrying each write would: the repeats raise nothing, where
+// scored twice the same payments would cross the velocity limit.
+func TestRepeatsAreCountedNotScored(t *testing.T) {
+	r := rules(t)
+	d := New(r)
+	var out []Alert
+	for i := range r.Velocity.MaxCount {
+		tx := events.Transaction{TxnID: "p" + strconv.Itoa(i), UserID: "u", TS: t0 + int64(i)*10_000, Amount: 2_000,
+			Currency: "CNY", Kind: events.Purchase, CounterpartyID: "m1", CounterpartyKind: events.Merchant}
+		out = d.Transaction(&tx, out)
+		out = d.Transaction(&tx, out)
+	}
+	if len(out) != 0 || d.Repeated() != r.Velocity.MaxCount {
+		t.Fatalf("%d payments sent twice: alerts %+v, repeats %d", r.Velocity.MaxCount, out, d.Repeated())
+	}
+	// A new id is scored, and with it the limit is crossed.
+	tx := events.Transaction{TxnID: "new", UserID: "u", TS: t0 + 600_000 - 1, Amount: 2_000,
+		Currency: "CNY", Kind: events.Purchase, CounterpartyID: "m1", CounterpartyKind: events.Merchant}
+	if out = d.Transaction(&tx, out); len(out) != 1 || out[0].Rule != RuleVelocity {
+		t.Fatalf("the payment over the limit gave %+v", out)
+	}
+	// The same id for another user is that user's own transaction.
+	tx.UserID = "v"
+	if d.Transaction(&tx, nil); d.Repeated() != r.Velocity.MaxCount {
+		t.Fatalf("another user's transaction counted as a repeat")
+	}
+}
+
 func TestIdleUsersAreEvicted(t *testing.T) {
 	d := New(rules(t))
 	d.Ping(&events.Ping{UserID: "a", TS: t0})

@@ -10,6 +10,7 @@ import (
 const (
 	historySize  = 16 // recent purchase amounts, for the personal baseline
 	ringSize     = 32 // recent payments, for velocity
+	recentSize   = 8  // ids of the latest transactions, for repeats
 	smallSize    = 8  // near-threshold transfers, refunded purchases
 	maxPathUsers = 6
 )
@@ -57,6 +58,35 @@ type user struct {
 	// Wash refunds: recent large purchases refunded soon after (seconds).
 	washSec [smallSize]uint32
 	nWash   uint8
+
+	// Repeats: hashes of the ids of the latest transactions scored (0
+	// for none), and where the next goes.
+	recent     [recentSize]uint64
+	nextRecent uint8
+}
+
+// repeat reports whether a transaction with id hash h was among the
+// user's latest scored, and remembers it when it was not.
+func (u *user) repeat(h uint64) bool {
+	for _, r := range u.recent {
+		if r == h {
+			return true
+		}
+	}
+	u.recent[u.nextRecent] = h
+	u.nextRecent = (u.nextRecent + 1) % recentSize
+	return false
+}
+
+// idHash is a transaction id's FNV-1a hash, never 0. Two ids of one
+// user's last eight sharing 64 bits is not a case worth a byte more.
+func idHash(id string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return h | 1
 }
 
 func sat32(v int64) uint32 {

@@ -38,19 +38,20 @@ type Env struct {
 
 // Partition is the detector of one partition number.
 type Partition struct {
-	env     *Env
-	ctx     context.Context
-	d       *fraud.Detector
-	cur     *ack.Ticket
-	alerts  []fraud.Alert
-	users   int
-	late    int
-	maxTS   int64
-	seals   int
-	pdec    pathDecoder
-	path    fraud.Path
-	err     error // first failed hand-off to a sink: the run must not commit
-	latency prometheus.Observer
+	env      *Env
+	ctx      context.Context
+	d        *fraud.Detector
+	cur      *ack.Ticket
+	alerts   []fraud.Alert
+	users    int
+	late     int
+	repeated int
+	maxTS    int64
+	seals    int
+	pdec     pathDecoder
+	path     fraud.Path
+	err      error // first failed hand-off to a sink: the run must not commit
+	latency  prometheus.Observer
 	// OnAlert, when set, sees every alert for a user of this partition,
 	// under its run's ticket: those made here, and high ones made in
 	// another partition and sent here as notices.
@@ -165,6 +166,8 @@ func (p *Partition) Seal() error {
 	p.users = p.d.Users()
 	m.LateEvents.Add(float64(p.d.Late() - p.late))
 	p.late = p.d.Late()
+	m.Repeated.Add(float64(p.d.Repeated() - p.repeated))
+	p.repeated = p.d.Repeated()
 	return p.err
 }
 
