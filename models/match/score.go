@@ -109,7 +109,8 @@ type Candidate struct {
 	Credit    int // 0 when unknown
 }
 
-// Reasons are each factor's contribution to the score; they sum to it.
+// Reasons are each factor's contribution to the score; they sum to it,
+// but for a rounding finer than 1e-9 (see sum).
 type Reasons struct {
 	Distance, Reliability, Skill, Credit, Recency float64
 }
@@ -140,8 +141,26 @@ func (p *Params) recency(ageMS int64) float64 {
 	return p.Weights.Recency * max(0, 1-float64(max(ageMS, 0))/float64(p.RecencyWindow.Milliseconds()))
 }
 
-// sum is the score the reasons make, added in one fixed order.
-func (r *Reasons) sum() float64 { return r.Distance + r.Reliability + r.Skill + r.Credit + r.Recency }
+// sum is the score the reasons make: the factors that do not change with
+// time, rounded down to a multiple of scoreGrain, plus recency.
+//
+// The rounding makes the ranking the same at every moment. Reliabilities
+// equal in exact arithmetic often differ in their last bits (a newcomer's
+// prior, and the same rate and rating reached through outcomes), and
+// whether adding recency rounds such a pair to a tie, which the id
+// breaks, or keeps one ahead, depended on the moment: a list ranked at
+// one moment and re-ranked at another, or by another run, swapped them.
+// On the grain they are equal, and two helpers alike but for their ping
+// differ by far more than a rounding. Rounded down, a score stays under
+// every bound the index prunes with.
+func (r *Reasons) sum() float64 {
+	still := r.Distance + r.Reliability + r.Skill + r.Credit
+	return math.Floor(still*scoreGrain)/scoreGrain + r.Recency
+}
+
+// scoreGrain is how finely the time-free part of a score is kept: 2^-32,
+// some 2.3e-10, far below the four decimals a list publishes.
+const scoreGrain = 1 << 32
 
 // reliability blends the completion rate and the rating, each pulled
 // towards the prior by PriorJobs imaginary jobs: a newcomer starts at the

@@ -1,6 +1,8 @@
 package match
 
 import (
+	"cmp"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -52,7 +54,8 @@ func TestMonotoneInEveryFactor(t *testing.T) {
 		c.Record.RatingSum = c.Record.Ratings * uint32(1+r.IntN(5))
 		base, reasons := p.Score(&c, events.Repair)
 		sum := reasons.Distance + reasons.Reliability + reasons.Skill + reasons.Credit + reasons.Recency
-		if base < 0 || base > 1 || sum < base-1e-12 || sum > base+1e-12 {
+		// The score keeps its time-free part on a grain (see Reasons.sum).
+		if base < 0 || base > 1 || sum < base-1e-12 || sum > base+1.0/scoreGrain+1e-12 {
 			t.Fatalf("score %v, reasons sum %v for %+v", base, sum, c)
 		}
 		for name, improve := range better {
@@ -131,5 +134,57 @@ func BenchmarkScore(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = p.Score(&c, events.Repair)
+	}
+}
+
+// TestNearTiesKeepTheirOrderAsTimePasses takes helpers alike but for
+// their records, whose reliabilities are equal in exact arithmetic and
+// differ in the last bits (a newcomer's prior, and the same rate and
+// rating reached through outcomes). Ranked at any moment, at the same
+// distance and ping, each pair must compare the same way: a list ranked
+// at one moment and re-ranked at another, or by another run, must not
+// swap them.
+func TestNearTiesKeepTheirOrderAsTimePasses(t *testing.T) {
+	p := DefaultParams()
+	byValue := map[float64][]Record{}
+	for done := range uint32(12) {
+		for failed := range uint32(6) {
+			for ratings := range uint32(6) {
+				for sum := ratings; sum <= 5*ratings; sum++ {
+					r := Record{Completed: done, Failed: failed, RatingSum: sum, Ratings: ratings}
+					v := p.reliability(&r)
+					k := math.Round(v * 1e12)
+					byValue[k] = append(byValue[k], r)
+				}
+			}
+		}
+	}
+	pairs := 0
+	for _, rs := range byValue {
+		for i := 1; i < len(rs); i++ {
+			a, b := rs[0], rs[i]
+			if p.reliability(&a) == p.reliability(&b) {
+				continue
+			}
+			pairs++
+			for _, d := range []float64{0, 412.5, 1392.53, 2999} {
+				first := 0
+				for age := int64(0); age <= MaxPingAge; age += 997 {
+					ca := Candidate{DistanceM: d, AgeMS: age, Record: a, Credit: 640}
+					cb := Candidate{DistanceM: d, AgeMS: age, Record: b, Credit: 640}
+					sa, _ := p.Score(&ca, events.Errand)
+					sb, _ := p.Score(&cb, events.Errand)
+					c := cmp.Compare(sa, sb)
+					if age == 0 {
+						first = c
+					} else if c != first {
+						t.Fatalf("records %+v and %+v at %v m: compare %d at age 0, %d at age %d ms", a, b, d, first, c, age)
+					}
+				}
+			}
+		}
+	}
+	if pairs < 10 {
+		t.Fatalf("only %d pairs of near-equal reliabilities to compare", pairs)
 	}
 }
