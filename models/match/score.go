@@ -150,9 +150,10 @@ func (p *Params) recency(ageMS int64) float64 {
 // whether adding recency rounds such a pair to a tie, which the id
 // breaks, or keeps one ahead, depended on the moment: a list ranked at
 // one moment and re-ranked at another, or by another run, swapped them.
-// On the grain they are equal, and two helpers alike but for their ping
-// differ by far more than a rounding. Rounded down, a score stays under
-// every bound the index prunes with.
+// On the grain they are equal, or a whole grain apart at every moment;
+// and two helpers alike but for their ping differ by far more than a
+// rounding. Rounded down, a score stays under every bound the index
+// prunes with.
 func (r *Reasons) sum() float64 {
 	still := r.Distance + r.Reliability + r.Skill + r.Credit
 	return math.Floor(still*scoreGrain)/scoreGrain + r.Recency
