@@ -3,6 +3,8 @@ package fraud
 import (
 	"math"
 	"slices"
+
+	"everywhere/events"
 )
 
 // Sizes of the per-user rings: what bounds a user's state (see
@@ -78,18 +80,11 @@ func (u *user) repeat(h uint32) bool {
 	return false
 }
 
-// idHash is a transaction id's 32-bit FNV-1a hash, never 0. A new
-// transaction shares it with one of its user's last eight about once in
-// 500 million, and then goes unscored like a repeat: 32 bytes a user
+// idHash is a transaction id's 32-bit hash, never 0 (the empty slot). A
+// new transaction shares it with one of its user's last eight about once
+// in 500 million, and then goes unscored like a repeat: 32 bytes a user
 // where 64-bit hashes would take 64, of a budget of 1 KiB.
-func idHash(id string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(id); i++ {
-		h ^= uint32(id[i])
-		h *= 16777619
-	}
-	return h | 1
-}
+func idHash(id string) uint32 { return events.IDHash(id) | 1 }
 
 func sat32(v int64) uint32 {
 	if v > math.MaxUint32 {

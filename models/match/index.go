@@ -119,7 +119,7 @@ type Index struct {
 	next     []*cell
 	heap     topK
 	cosLat   float64  // of the need being queried
-	reqHash  uint32   // hashID of its requester
+	reqHash  uint32   // events.IDHash of its requester
 	reach    float64  // beyond this distance no helper can enter the top k
 	at       int64    // event time of the query
 	examined int      // helpers looked at by the query
@@ -147,8 +147,8 @@ func (h *helper) same(s *HelperState) bool {
 }
 
 // excluded applies the contract's exclusion rules that do not depend on
-// distance: a stale ping, the requester (reqHash is hashID of n.UserID),
-// a high alert in its window.
+// distance: a stale ping, the requester (reqHash is events.IDHash of
+// n.UserID), a high alert in its window.
 func (h *helper) excluded(n *events.Need, reqHash uint32, at int64) bool {
 	age := at - h.pingMS
 	return age > MaxPingAge || age < -MaxPingAge || h.idHash == reqHash && h.id == n.UserID || h.alerted(at)
@@ -167,19 +167,9 @@ func (x *Index) slotOf(id string) int32 {
 		return s
 	}
 	s := int32(len(x.helpers))
-	x.helpers = append(x.helpers, helper{id: x.ids.Copy(id), idHash: hashID(id), slot: -1})
+	x.helpers = append(x.helpers, helper{id: x.ids.Copy(id), idHash: events.IDHash(id), slot: -1})
 	x.byID[x.helpers[s].id] = s
 	return s
-}
-
-// hashID is FNV-1a of a user id. Comparing it first spares the requester
-// check a cache miss on the helper's id bytes for nearly every candidate.
-func hashID(id string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(id); i++ {
-		h = (h ^ uint32(id[i])) * 16777619
-	}
-	return h
 }
 
 func (x *Index) cellAt(c uint64) *cell {
@@ -246,7 +236,7 @@ func (x *Index) Alert(id string, ts int64) {
 func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 	s := x.slotOf(o.HelperID)
 	h := &x.helpers[s]
-	key := hashID(o.NeedID)*31 + uint32(o.Outcome)
+	key := events.IDHash(o.NeedID)*31 + uint32(o.Outcome)
 	if key == h.outcomeKey && h.outcomeKey != 0 {
 		return s, false
 	}
@@ -351,7 +341,7 @@ func (x *Index) Candidate(slot int32, n *events.Need, cosLat float64, at int64) 
 	if x.dist(n, float64(h.lat), float64(h.lng)) > n.RadiusM {
 		return false
 	}
-	return !h.excluded(n, hashID(n.UserID), at)
+	return !h.excluded(n, events.IDHash(n.UserID), at)
 }
 
 // CosLat is the cosine of a latitude in degrees, which distances from a
@@ -379,7 +369,7 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 			return s, false
 		}
 	}
-	x.reqHash = hashID(n.UserID)
+	x.reqHash = events.IDHash(n.UserID)
 	score, reasons, ok := x.score(h, n, d, at)
 	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot, ping: h.pingMS}, ok
 }
@@ -443,7 +433,7 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.heap.reset(k)
 	x.reach = math.Inf(1)
 	x.cosLat = CosLat(n.Lat)
-	x.reqHash = hashID(n.UserID)
+	x.reqHash = events.IDHash(n.UserID)
 	origin := x.number(x.loc.Locate(n.Lat, n.Lng))
 	x.stamps[origin] = x.stamp
 	x.ring = append(x.ring[:0], x.cellv[origin])
