@@ -155,6 +155,14 @@ func (m *Matcher) OpenNeeds() int { return len(m.byID) }
 
 // Advance moves the clock to now, firing what falls due on the way: helpers
 // going stale, alerts ending, needs expiring, each at its own time.
+//
+// The clock never goes back, and every change is ranked at its time. A
+// record can come behind it: one from a source the region stopped
+// waiting for when it said it was idle, or a late event. Ranked at its
+// own time, earlier than a listed helper's ping, that helper would get a
+// recency it never had, out of step with the others; and lists are
+// brought to later times assuming every helper loses recency at the same
+// pace, so the list would keep the wrong order.
 func (m *Matcher) Advance(now int64) {
 	for m.timers.Len() > 0 && m.timers.Peek().at <= now {
 		t := m.timers.Pop()
@@ -164,16 +172,16 @@ func (m *Matcher) Advance(now int64) {
 	m.now = max(m.now, now)
 }
 
-// Helper applies a user's new state at event time ts and re-ranks the needs
-// it affects.
+// Helper applies a user's new state, ordered at event time ts, and re-ranks
+// the needs it affects at the clock (ts, or later if ts is behind it).
 func (m *Matcher) Helper(s *HelperState, ts int64) {
 	m.Advance(ts)
 	slot, ok := m.idx.Set(s, ts)
 	if !ok {
 		return
 	}
-	m.changed(slot, ts)
-	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && ts < s.AlertMS+AlertWindow {
+	m.changed(slot, m.now)
+	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && m.now < s.AlertMS+AlertWindow {
 		m.alerts[slot] = s.AlertMS
 		m.timers.Push(timer{at: s.AlertMS + AlertWindow, kind: alertEnds, slot: slot, ref: s.AlertMS})
 	}
@@ -201,7 +209,7 @@ func (m *Matcher) Outcome(o *events.Outcome, src int, offset, ts int64) {
 		m.learnt[src] = offset
 	}
 	if slot, ok := m.idx.Outcome(o); ok {
-		m.changed(slot, ts)
+		m.changed(slot, m.now)
 	}
 }
 
@@ -415,7 +423,8 @@ func (m *Matcher) release(at int64) {
 	m.held = m.held[:0]
 }
 
-// Need opens, updates or closes a need at its event time.
+// Need opens, updates or closes a need at its event time; an open need is
+// ranked at the clock (its event time, or later if that is behind it).
 //
 // A need's messages may reach a region more than once (a source re-sends
 // what it sent after its last commit, a region re-reads what it read
@@ -466,7 +475,7 @@ func (m *Matcher) Need(ev *events.Need) {
 	if expiry {
 		m.timers.Push(timer{at: ev.ExpiresAt, kind: needExpires, slot: ni, ref: ev.ExpiresAt})
 	}
-	m.rematch(ni, ev.TS)
+	m.rematch(ni, m.now)
 }
 
 func (m *Matcher) alloc() int32 {
