@@ -27,8 +27,8 @@ func TestScaleOutGivesTheSameOutputs(t *testing.T) {
 		t.Skip("runs up to three engines")
 	}
 	t.Parallel() // beside two other long tests: see the package doc
-	msgs, start := city()
-	want := uninterrupted(t, msgs, start)
+	msgs, start, labels := city()
+	want := uninterrupted(t, msgs, start, labels)
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("instances=%d", n), func(t *testing.T) {
 			e := newEnv(t, 4)
