@@ -258,6 +258,18 @@ func (w *worker) fetch(ctx context.Context, in *input) {
 func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
 	stallAfter := 4 * w.g.cfg.MaxWait
 	for {
+		// Once the generation has ended, nothing more is handed over.
+		// The inputs' fetches stop one by one, and an input whose fetch
+		// has stopped is no longer waited for: handing over what the
+		// others still hold would go past it in event time, and the
+		// run's seal would tell the regions a watermark beyond records
+		// this owner never sent. What is left is read again by the next
+		// owner from the last commit.
+		select {
+		case <-ctx.Done():
+			return nil
+		default:
+		}
 		var best *input
 		waiting, closed := false, false
 		now := time.Now()
