@@ -88,7 +88,7 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills the engine five times")
 	}
-	msgs, start, labels := city(heavy(1, 4))
+	msgs, start, labels := city(heavy(1, 4), true)
 	want := uninterrupted(t, msgs, start, labels)
 
 	e := newEnv(t, 4)
@@ -157,16 +157,18 @@ func crashWhileStreaming(t *testing.T, ref *reference, start time.Time) {
 
 // city is the stream the crash and scale-out tests use: four hours of a
 // 2,000-user city from 10:00 with the given number of fraud episodes of
-// every pattern (under `make soak`, twelve hours of 10,000 users), and its
-// labels (see TestCrashesLoseAndDoubleNothing).
+// every pattern, money rings only if rings (under `make soak`, twelve
+// hours of 10,000 users), and its labels (see
+// TestCrashesLoseAndDoubleNothing).
 //
 // It ends with clock pings: unavailable users far from the city, two
 // minutes after its last event. They move every region's clock past the
 // end of the republish interval (30 s by default) of any change still
 // held back, so that each open need's last list is its final one.
-func city(episodes int) ([]simulator.Message, time.Time, []simulator.Label) {
+func city(episodes int, rings bool) ([]simulator.Message, time.Time, []simulator.Label) {
 	sc := simulator.DefaultConfig()
 	sc.Users, sc.Episodes, sc.Duration = heavy(2000, 10_000), episodes, heavy(4*time.Hour, 12*time.Hour)
+	sc.NoRings = !rings
 	sc.Start = sc.Start.Add(10 * time.Hour)
 	sim := simulator.New(sc)
 	msgs := collect(sim)
