@@ -255,6 +255,14 @@ func (w *worker) fetch(ctx context.Context, in *input) {
 // transaction markers, which count in the lag and are never delivered) is
 // not waited for again until it delivers. Runs are still sealed at their
 // deadline while the worker waits, so what was handled is committed.
+//
+// While state is rebuilt, messages read again go first, whatever the
+// event time of a new one at hand: the last owner handled every committed
+// message before any other. A new message handed over amid the replay
+// would meet state missing what came before it; a path that closes a
+// money ring with a transfer replayed after it would have the ring found
+// while that transfer is replayed, whose outputs are suppressed, and its
+// alerts would be lost.
 func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
 	stallAfter := 4 * w.g.cfg.MaxWait
 	for {
@@ -270,7 +278,9 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 			return nil
 		default:
 		}
-		var best *input
+		// best is the earliest head, rebuilt the earliest one still being
+		// read again: a replay hands over all it reads before anything new.
+		var best, rebuilt *input
 		waiting, closed := false, false
 		now := time.Now()
 		for _, in := range w.inputs {
@@ -289,6 +299,9 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 			if in.has {
 				if best == nil || in.headTS < best.headTS {
 					best = in
+				}
+				if in.head.Offset < in.replayTo && (rebuilt == nil || in.headTS < rebuilt.headTS) {
+					rebuilt = in
 				}
 				continue
 			}
@@ -315,6 +328,9 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 					h.Idle(t)
 				}
 			}
+		}
+		if rebuilt != nil {
+			best = rebuilt
 		}
 		if best != nil {
 			if !waiting {
