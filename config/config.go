@@ -121,6 +121,7 @@ type Engine struct {
 	SealEvents      int           `mapstructure:"seal_events" yaml:"seal_events"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout"`
 	Restore         string        `mapstructure:"restore" yaml:"restore"`
+	MemoryLimitMiB  int           `mapstructure:"memory_limit_mib" yaml:"memory_limit_mib"`
 }
 
 // Aggregate holds the ClickHouse aggregate settings.

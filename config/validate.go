@@ -33,6 +33,9 @@ func (c *Config) Validate() error {
 	default:
 		bad("engine.restore", "is %q; allowed: replay, none", c.Engine.Restore)
 	}
+	if m := c.Engine.MemoryLimitMiB; m != 0 && m < 64 {
+		bad("engine.memory_limit_mib", "is %d; allowed: 0 (Go's default) or at least 64", m)
+	}
 	switch c.Kafka.Partitioner {
 	case "murmur2", "crc32", "fnv1a":
 	default:

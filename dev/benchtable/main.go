@@ -94,7 +94,7 @@ func main() {
 	}
 	row := func(cells ...string) { fmt.Fprintln(w, strings.Join(cells, "\t")+"\t") }
 
-	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing",
+	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing; memory limit 1,400 MiB",
 		"users", "bare reader ev/s", "engine ev/s", "ratio", "engine allocs/event", "peak RSS MiB", "budget")
 	for _, u := range []string{"10000", "100000", "1000000"} {
 		n := "integration/BenchmarkCatchUp/users=" + u

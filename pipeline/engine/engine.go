@@ -45,6 +45,7 @@ type Engine struct {
 
 // Run runs the engine until ctx ends, then shuts down gracefully.
 func Run(ctx context.Context, cfg *config.Config, version string) error {
+	limitMemory(cfg)
 	e := &Engine{cfg: cfg, topics: cfg.Topics(), version: version}
 	var sinkNames []string
 	for _, t := range append(append([]sink.Table{}, aggregate.Watermarked...), aggregate.PingUsersIn, aggregate.OutcomesTable, aggregate.DeadLetterTable) {
