@@ -31,17 +31,22 @@ func (s *messages) Next(m *simulator.Message) bool {
 	return true
 }
 
-// outputs is what a consumer that drops repeated ids sees: the alert ids,
-// and each need's final list of helpers. Touched is the needs any version
-// of whose list named one of the users in rings. Every version of every
-// list must rank its helpers best first.
-func (e *env) outputs(rings map[string]bool) (alerts []string, final map[string][]string, touched map[string]bool) {
-	for _, a := range e.alerts() {
-		if !slices.Contains(alerts, a.AlertID) {
-			alerts = append(alerts, a.AlertID)
-		}
+// alertIDs is the alerts a consumer that drops repeated ids sees: their
+// ids, sorted.
+func alertIDs(as []alertMsg) []string {
+	ids := make([]string, len(as))
+	for i := range as {
+		ids[i] = as[i].AlertID
 	}
-	slices.Sort(alerts)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// finalLists is each need's final list of helpers, as a consumer that
+// drops repeated ids sees it. Touched is the needs any version of whose
+// list named one of the users in rings. Every version of every list must
+// rank its helpers best first.
+func (e *env) finalLists(rings map[string]bool) (final map[string][]string, touched map[string]bool) {
 	final, touched = map[string][]string{}, map[string]bool{}
 	for need, ls := range e.lists(e.topics.Suggestions) {
 		final[need] = ls[len(ls)-1].helpers()
@@ -57,7 +62,7 @@ func (e *env) outputs(rings map[string]bool) (alerts []string, final map[string]
 			}
 		}
 	}
-	return alerts, final, touched
+	return final, touched
 }
 
 // TestCrashesLoseAndDoubleNothing streams four hours of a city into an
@@ -235,13 +240,15 @@ func uninterrupted(t *testing.T, msgs []simulator.Message, start time.Time, labe
 		}
 	}
 	ref := &reference{msgs: msgs, clean: clean, rings: rings}
-	ref.alerts, ref.lists, ref.touched = clean.outputs(rings)
+	as := clean.alerts()
+	ref.alerts = alertIDs(as)
+	ref.lists, ref.touched = clean.finalLists(rings)
 	en.stop()
 	if len(ref.alerts) == 0 || len(ref.lists) == 0 {
 		t.Fatalf("the uninterrupted run published %d alerts and lists for %d needs: nothing to compare", len(ref.alerts), len(ref.lists))
 	}
 	alerted := map[string]bool{}
-	for _, a := range clean.alerts() {
+	for _, a := range as {
 		alerted[a.UserID+" "+a.Rule] = true
 		alerted[a.Rule] = true
 	}
@@ -296,7 +303,9 @@ func (ref *reference) check(t *testing.T, e *env, what string, scope listScope) 
 		}
 	}
 
-	alerts, final, touched := e.outputs(ref.rings)
+	got := e.alerts()
+	alerts := alertIDs(got)
+	final, touched := e.finalLists(ref.rings)
 	if !slices.Equal(alerts, ref.alerts) {
 		var missing, extra []string
 		for _, a := range ref.clean.alerts() {
@@ -304,7 +313,7 @@ func (ref *reference) check(t *testing.T, e *env, what string, scope listScope) 
 				missing = append(missing, a.AlertID+" "+a.Rule+" "+a.UserID)
 			}
 		}
-		for _, a := range e.alerts() {
+		for _, a := range got {
 			if !slices.Contains(ref.alerts, a.AlertID) && !slices.Contains(extra, a.AlertID+" "+a.Rule+" "+a.UserID) {
 				extra = append(extra, a.AlertID+" "+a.Rule+" "+a.UserID)
 			}

@@ -169,7 +169,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 			ts += r.Int64N(20_000)
 			// A record from a source the region stopped waiting for (it
 			// said it was idle) comes behind the region's clock: its
-			// order key, and its event, are up to a minute old.
+			// order key, and its event, are up to five minutes old.
 			key := ts
 			if r.IntN(8) == 0 {
 				key = ts - r.Int64N(300_000)
