@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -24,18 +23,20 @@ import (
 // version by version; the alerts and the dead letters; and every
 // ClickHouse table, read as the dashboards and analysts read it.
 //
-// The city has money rings. Their alerts must be the same on replay, but
-// the lists of needs that named a ring member in either run are left out:
-// a member's exclusion reaches the lists when the ring's money path is
-// read, which depends on timing (see the README's known limits).
+// The city has no money rings. A ring member's alert reaches the
+// matchers when the ring's money path is read, which depends on timing,
+// and re-ranks every need within the member's reach at that moment: a
+// list whose order has changed since (helpers lose recency at different
+// paces) gains a version then. So lists compared version by version can
+// differ even for needs that never named a member; with rings, a city of
+// `make soak` size showed it. The crash and scale-out tests, which
+// compare final lists, run the rings, whose alerts are the same either way.
 func TestReplayGivesTheSameOutputs(t *testing.T) {
 	outputs := []string{"replay.suggestions", "replay.alerts", "replay.deadletter", "replay.fraud.paths", "replay.match.regions"}
 	e := newEnv(t, 4, outputs...)
 	c := simulator.DefaultConfig()
-	c.Users, c.Duration, c.Seed, c.Episodes = heavy(1000, 10_000), heavy(12*time.Hour, 24*time.Hour), 11, heavy(2, 4)
-	sim := simulator.New(c)
-	x := expect(collect(sim))
-	rings := ringMembers(sim.Labels())
+	c.Users, c.Duration, c.Seed, c.Episodes, c.NoRings = heavy(1000, 10_000), heavy(12*time.Hour, 24*time.Hour), 11, heavy(2, 4), true
+	x := expect(simulate(c))
 	e.kcatPublish(x)
 	for i, topic := range e.topics.Inputs() {
 		e.kcatProduce(topic, []string{fmt.Sprintf("bad-%d\t{\"user_id\":", i), fmt.Sprintf("bad-%d\tnot json", i), fmt.Sprintf("bad-%d\t{}", i)})
@@ -61,10 +62,7 @@ func TestReplayGivesTheSameOutputs(t *testing.T) {
 		"EVERYWHERE_TOPIC_REGIONS=replay.match.regions")
 	e.settledAs(t, "replay", append(e.topics.Inputs(), e.prefix+"replay.fraud.paths", e.prefix+"replay.match.regions"))
 
-	once, again := e.lists(e.topics.Suggestions), e.lists(e.prefix+"replay.suggestions")
-	touched := naming(once, rings)
-	maps.Copy(touched, naming(again, rings))
-	sameLists(t, once, again, touched)
+	sameLists(t, e.lists(e.topics.Suggestions), e.lists(e.prefix+"replay.suggestions"))
 
 	// Alerts and dead letters carry no processing time: the same records,
 	// whatever order the partitions interleave them in.
@@ -72,8 +70,8 @@ func TestReplayGivesTheSameOutputs(t *testing.T) {
 	for _, a := range e.alerts() {
 		rules[a.Rule] = true
 	}
-	if len(rules) < 4 || !rules[simulator.RoundTrip] {
-		t.Fatalf("alerts of %d rules (%v): the episodes should raise more, %s among them", len(rules), rules, simulator.RoundTrip)
+	if len(rules) < 4 {
+		t.Fatalf("alerts of %d rules (%v): the episodes should raise more", len(rules), rules)
 	}
 	for _, topic := range [][2]string{{e.topics.Alerts, "replay.alerts"}, {e.topics.DeadLetter, "replay.deadletter"}} {
 		a, b := e.kcatConsume(topic[0]), e.kcatConsume(e.prefix+topic[1])
@@ -103,30 +101,21 @@ func TestReplayGivesTheSameOutputs(t *testing.T) {
 		"SELECT topic, partition, offset, error, payload FROM {db}.dead_letters FINAL ORDER BY topic, partition, offset",
 	} {
 		a, b := e.rows(strings.ReplaceAll(q, "{db}", e.ch.Database)), e.rows(strings.ReplaceAll(q, "{db}", db.Database))
-		if strings.Contains(q, ".suggestions ") {
-			a, b = withoutNeeds(a, touched), withoutNeeds(b, touched)
-		}
 		if len(a) == 0 || !slices.Equal(a, b) {
 			t.Errorf("%s: %d rows, %d on replay, or they differ", q, len(a), len(b))
 		}
 	}
 }
 
-// sameLists fails unless every need but those in skip has the same lists
-// in b as in a, version by version, apart from the processing time.
-func sameLists(t *testing.T, a, b map[string][]suggestionList, skip map[string]bool) {
+// sameLists fails unless every need has the same lists in b as in a,
+// version by version, apart from the processing time.
+func sameLists(t *testing.T, a, b map[string][]suggestionList) {
 	t.Helper()
 	if len(a) == 0 {
 		t.Fatal("no suggestions published")
 	}
-	if len(skip) > len(a)/4 {
-		t.Fatalf("%d of %d needs named a ring member: too few left to compare", len(skip), len(a))
-	}
 	versions := 0
 	for need, la := range a {
-		if skip[need] {
-			continue
-		}
 		lb := b[need]
 		versions += len(la)
 		for i := range max(len(la), len(lb)) {
@@ -144,29 +133,7 @@ func sameLists(t *testing.T, a, b map[string][]suggestionList, skip map[string]b
 	if len(b) != len(a) {
 		t.Fatalf("%d needs with lists, %d on replay", len(a), len(b))
 	}
-	t.Logf("%d needs, %d lists, identical on replay; %d needs that named a ring member left out", len(a)-len(skip), versions, len(skip))
-}
-
-// naming is the needs any version of whose list names one of users.
-func naming(lists map[string][]suggestionList, users map[string]bool) map[string]bool {
-	out := map[string]bool{}
-	for need, ls := range lists {
-		for _, l := range ls {
-			if slices.ContainsFunc(l.helpers(), func(h string) bool { return users[h] }) {
-				out[need] = true
-			}
-		}
-	}
-	return out
-}
-
-// withoutNeeds drops the rows, as rows prints them, whose first column is
-// one of needs.
-func withoutNeeds(rows []string, needs map[string]bool) []string {
-	return slices.DeleteFunc(rows, func(r string) bool {
-		need, _, _ := strings.Cut(r, "\t")
-		return needs[need]
-	})
+	t.Logf("%d needs, %d lists, identical on replay", len(a), versions)
 }
 
 // rows runs query q and returns each row printed.

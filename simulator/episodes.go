@@ -28,7 +28,9 @@ func (s *Sim) injectEpisodes() {
 		s.impossibleTravel()
 		s.structuring()
 		s.newAccountBurst(true)
-		s.roundTrip()
+		if !s.cfg.NoRings {
+			s.roundTrip()
+		}
 		s.washRefund()
 
 		s.flight()
