@@ -45,8 +45,9 @@ type Config struct {
 	Episodes int // fraud episodes per pattern
 	// NoRings leaves the round_trip episodes out. A ring's alerts reach
 	// the lists of needs near its members when the ring's money path is
-	// read, which depends on timing: streams compared run by run leave
-	// rings out (see the README's "Restarts, outages and bad input").
+	// read, which depends on timing: a stream whose lists are compared
+	// version by version, run by run, leaves rings out (see the README's
+	// "Restarts, outages and bad input").
 	NoRings   bool
 	Currency  string // base currency of the deployment
 	Threshold int64  // reporting threshold that structuring stays under
