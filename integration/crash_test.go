@@ -42,6 +42,17 @@ func alertIDs(as []alertMsg) []string {
 	return slices.Compact(ids)
 }
 
+// absent describes the alerts of as whose ids are not among ids, once each.
+func absent(as []alertMsg, ids []string) []string {
+	var out []string
+	for _, a := range as {
+		if d := a.AlertID + " " + a.Rule + " " + a.UserID; !slices.Contains(ids, a.AlertID) && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // finalLists is each need's final list of helpers, as a consumer that
 // drops repeated ids sees it. Touched is the needs any version of whose
 // list named one of the users in rings. Every version of every list must
@@ -93,7 +104,7 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills the engine five times")
 	}
-	msgs, start, labels := city(heavy(1, 4), true)
+	msgs, start, labels := city(heavy(1, 4))
 	want := uninterrupted(t, msgs, start, labels)
 
 	e := newEnv(t, 4)
@@ -162,18 +173,17 @@ func crashWhileStreaming(t *testing.T, ref *reference, start time.Time) {
 
 // city is the stream the crash and scale-out tests use: four hours of a
 // 2,000-user city from 10:00 with the given number of fraud episodes of
-// every pattern, money rings only if rings (under `make soak`, twelve
-// hours of 10,000 users), and its labels (see
+// every pattern, money rings included (under `make soak`, twelve hours
+// of 10,000 users), and its labels (see
 // TestCrashesLoseAndDoubleNothing).
 //
 // It ends with clock pings: unavailable users far from the city, two
 // minutes after its last event. They move every region's clock past the
 // end of the republish interval (30 s by default) of any change still
 // held back, so that each open need's last list is its final one.
-func city(episodes int, rings bool) ([]simulator.Message, time.Time, []simulator.Label) {
+func city(episodes int) ([]simulator.Message, time.Time, []simulator.Label) {
 	sc := simulator.DefaultConfig()
 	sc.Users, sc.Episodes, sc.Duration = heavy(2000, 10_000), episodes, heavy(4*time.Hour, 12*time.Hour)
-	sc.NoRings = !rings
 	sc.Start = sc.Start.Add(10 * time.Hour)
 	sim := simulator.New(sc)
 	msgs := collect(sim)
@@ -215,8 +225,8 @@ func openAtEnd(msgs []simulator.Message) map[string]bool {
 // reference is what an uninterrupted run of one engine made of a stream.
 type reference struct {
 	msgs    []simulator.Message
-	clean   *env
-	alerts  []string
+	alerts  []string   // ids, as alertIDs gives them
+	raised  []alertMsg // the alerts themselves
 	lists   map[string][]string
 	rings   map[string]bool // members of the stream's money rings
 	touched map[string]bool // needs whose lists named a ring member
@@ -239,16 +249,16 @@ func uninterrupted(t *testing.T, msgs []simulator.Message, start time.Time, labe
 			rings[l.UserID] = true
 		}
 	}
-	ref := &reference{msgs: msgs, clean: clean, rings: rings}
-	as := clean.alerts()
-	ref.alerts = alertIDs(as)
+	ref := &reference{msgs: msgs, rings: rings}
+	ref.raised = clean.alerts()
+	ref.alerts = alertIDs(ref.raised)
 	ref.lists, ref.touched = clean.finalLists(rings)
 	en.stop()
 	if len(ref.alerts) == 0 || len(ref.lists) == 0 {
 		t.Fatalf("the uninterrupted run published %d alerts and lists for %d needs: nothing to compare", len(ref.alerts), len(ref.lists))
 	}
 	alerted := map[string]bool{}
-	for _, a := range as {
+	for _, a := range ref.raised {
 		alerted[a.UserID+" "+a.Rule] = true
 		alerted[a.Rule] = true
 	}
@@ -307,18 +317,7 @@ func (ref *reference) check(t *testing.T, e *env, what string, scope listScope) 
 	alerts := alertIDs(got)
 	final, touched := e.finalLists(ref.rings)
 	if !slices.Equal(alerts, ref.alerts) {
-		var missing, extra []string
-		for _, a := range ref.clean.alerts() {
-			if !slices.Contains(alerts, a.AlertID) && !slices.Contains(missing, a.AlertID+" "+a.Rule+" "+a.UserID) {
-				missing = append(missing, a.AlertID+" "+a.Rule+" "+a.UserID)
-			}
-		}
-		for _, a := range got {
-			if !slices.Contains(ref.alerts, a.AlertID) && !slices.Contains(extra, a.AlertID+" "+a.Rule+" "+a.UserID) {
-				extra = append(extra, a.AlertID+" "+a.Rule+" "+a.UserID)
-			}
-		}
-		t.Errorf("alerts %s differ from an uninterrupted run: missing %v, extra %v", what, missing, extra)
+		t.Errorf("alerts %s differ from an uninterrupted run: missing %v, extra %v", what, absent(ref.raised, alerts), absent(got, ref.alerts))
 	}
 	if scope == openLists {
 		open, listed := openAtEnd(ref.msgs), 0

@@ -27,7 +27,7 @@ func TestScaleOutGivesTheSameOutputs(t *testing.T) {
 		t.Skip("runs up to three engines")
 	}
 	t.Parallel() // beside two other long tests: see the package doc
-	msgs, start, labels := city(heavy(1, 4), true)
+	msgs, start, labels := city(heavy(1, 4))
 	want := uninterrupted(t, msgs, start, labels)
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("instances=%d", n), func(t *testing.T) {
