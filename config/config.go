@@ -73,6 +73,7 @@ type Kafka struct {
 	FetchMinBytes     int           `mapstructure:"fetch_min_bytes" yaml:"fetch_min_bytes"`
 	FetchMaxBytes     int           `mapstructure:"fetch_max_bytes" yaml:"fetch_max_bytes"`
 	FetchMaxWait      time.Duration `mapstructure:"fetch_max_wait" yaml:"fetch_max_wait"`
+	FetchLinger       time.Duration `mapstructure:"fetch_linger" yaml:"fetch_linger"`
 	WriteBatchSize    int           `mapstructure:"write_batch_size" yaml:"write_batch_size"`
 	WriteBatchTimeout time.Duration `mapstructure:"write_batch_timeout" yaml:"write_batch_timeout"`
 	SessionTimeout    time.Duration `mapstructure:"session_timeout" yaml:"session_timeout"`

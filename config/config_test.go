@@ -86,6 +86,7 @@ func TestErrorsNameTheKeyAndTheAllowedValues(t *testing.T) {
 	f(map[string]string{"topic.alerts": "a b"}, "", "", "topic.alerts")
 	f(map[string]string{"topic.alerts": "pings"}, "", "", "each topic needs its own name")
 	f(map[string]string{"kafka.fetch_max_wait": "soon"}, "", "", "fetch_max_wait")
+	f(map[string]string{"kafka.fetch_linger": "1s"}, "", "", "kafka.fetch_linger", "0s to 100ms")
 	// Last: t.Setenv lasts until the test ends.
 	f(nil, "EVERYWHERE_KAFKA_BROKER=x:1", "", "EVERYWHERE_KAFKA_BROKER")
 }

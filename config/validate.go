@@ -50,6 +50,7 @@ func (c *Config) Validate() error {
 		bad("kafka.fetch_min_bytes", "must not exceed kafka.fetch_max_bytes (%d)", c.Kafka.FetchMaxBytes)
 	}
 	within(bad, "kafka.fetch_max_wait", c.Kafka.FetchMaxWait, time.Millisecond, time.Minute)
+	within(bad, "kafka.fetch_linger", c.Kafka.FetchLinger, 0, 100*time.Millisecond)
 	positive(bad, "kafka.write_batch_size", c.Kafka.WriteBatchSize)
 	within(bad, "kafka.write_batch_timeout", c.Kafka.WriteBatchTimeout, 0, 10*time.Second)
 	within(bad, "kafka.session_timeout", c.Kafka.SessionTimeout, time.Second, 10*time.Minute)

@@ -23,6 +23,7 @@ type Config struct {
 	MinBytes         int
 	MaxBytes         int
 	MaxWait          time.Duration
+	FetchLinger      time.Duration // see fetcher
 	SessionTimeout   time.Duration
 	RebalanceTimeout time.Duration
 	SealInterval     time.Duration // a worker seals its work this often
@@ -43,6 +44,7 @@ type Group struct {
 	// transport carries every partition reader's requests: one metadata
 	// cache, and a pool of connections, one per fetch in flight.
 	transport *kafka.Transport
+	fetcher   *fetcher // gathers the readers' fetches
 }
 
 // NewGroup returns a group that consumes every topic of the sets, makes the
@@ -54,6 +56,7 @@ func NewGroup(cfg Config, sets []*Set, deadLetters []*batcher.Batcher[[]DeadLett
 	for _, s := range sets {
 		g.cfg.Topics = append(g.cfg.Topics, s.Topics...)
 	}
+	g.fetcher = newFetcher(g.transport, cfg.Brokers, cfg)
 	return g
 }
 
@@ -61,6 +64,9 @@ func NewGroup(cfg Config, sets []*Set, deadLetters []*batcher.Batcher[[]DeadLett
 // returns after every worker has sealed, drained and committed what it could.
 func (g *Group) Run(ctx context.Context) error {
 	defer g.transport.CloseIdleConnections()
+	fctx, stopFetcher := context.WithCancel(context.Background())
+	defer stopFetcher() // after the workers, whose readers use it, have returned
+	go g.fetcher.run(fctx)
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:          g.cfg.Group,
 		Brokers:     g.cfg.Brokers,

@@ -13,11 +13,11 @@ import (
 	"everywhere/deadline"
 )
 
-// reader fetches one partition of one topic with kafka-go's Client, a
-// whole fetch response at a time.
+// reader fetches one partition of one topic, a whole fetch response at a
+// time, through the member's fetcher.
 //
-// It replaces kafka.Reader in the partition workers for three reasons,
-// each measured while catching up:
+// It replaces kafka.Reader in the partition workers for four reasons,
+// each measured while catching up or streaming live:
 //   - kafka.Reader allocates every message's key and value apart (two
 //     allocations an event, about half of the engine's); here the keys
 //     and values of a fetch are copied into shared slabs;
@@ -25,18 +25,17 @@ import (
 //     worker's; here the worker's fetch goroutine calls fetch directly;
 //   - it gives a fetch response only kafka.fetch_max_wait to arrive and
 //     then drops the connection and dials again, so a loaded broker turns
-//     into a storm of reconnections; here a response has requestTimeout.
+//     into a storm of reconnections; here a response has requestTimeout;
+//   - it fetches its partition alone; here the fetcher gathers the
+//     member's partitions into one request (see fetcher).
 //
 // A reader belongs to one goroutine, but for Lag and hollow, which the
 // worker reads.
 type reader struct {
-	client    *kafka.Client
+	f         *fetcher
 	lease     *deadline.Lease // bounds the fetch goroutine's requests
 	topic     string
 	partition int
-	minBytes  int
-	maxBytes  int
-	maxWait   time.Duration
 	log       func(string, ...any)
 
 	offset int64 // next offset to fetch; kafka.FirstOffset or LastOffset until resolved
@@ -64,17 +63,12 @@ const (
 	fetchBackoffMax = 2 * time.Second
 )
 
-func newReader(transport *kafka.Transport, brokers []string, topic string, partition int, cfg Config, log func(string, ...any)) *reader {
-	return &reader{
-		// No Timeout: the client would make a timer for every request.
-		// Requests are bounded by their context instead: the lease's, or
-		// ReadLag's caller's.
-		client: &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport},
-		lease:  deadline.NewLease(requestTimeout, time.Second),
-		topic:  topic, partition: partition,
-		minBytes: cfg.MinBytes, maxBytes: cfg.MaxBytes, maxWait: cfg.MaxWait, log: log,
-		offset: kafka.FirstOffset,
-	}
+// newReader returns a reader of a partition that fetches through f.
+// Its requests are bounded by their context: the lease's, or ReadLag's
+// caller's.
+func newReader(f *fetcher, topic string, partition int, log func(string, ...any)) *reader {
+	return &reader{f: f, lease: deadline.NewLease(requestTimeout, time.Second),
+		topic: topic, partition: partition, log: log, offset: kafka.FirstOffset}
 }
 
 // SetOffset sets where the next fetch starts: an offset, or
@@ -104,7 +98,7 @@ func (r *reader) hollow() bool { return r.hollowed.Load() }
 
 // bounds returns the partition's first offset and the offset after its last.
 func (r *reader) bounds(ctx context.Context) (first, last int64, err error) {
-	res, err := r.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
+	res, err := r.f.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
 		r.topic: {kafka.FirstOffsetOf(r.partition), kafka.LastOffsetOf(r.partition)}}})
 	if err != nil {
 		return 0, 0, err
@@ -182,14 +176,12 @@ func (r *reader) settle(first, last int64) {
 }
 
 func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
-	res, err := r.client.Fetch(ctx, &kafka.FetchRequest{Topic: r.topic, Partition: r.partition, Offset: r.offset,
-		MinBytes: int64(r.minBytes), MaxBytes: int64(r.maxBytes), MaxWait: r.maxWait})
-	if err != nil {
-		return nil, err
+	res, err := r.f.fetch(ctx, r.topic, r.partition, r.offset)
+	if res != nil {
+		defer closeRecords(res.RecordSet.Records)
 	}
-	defer closeRecords(res.Records)
-	if res.Error != nil {
-		if errors.Is(res.Error, kafka.OffsetOutOfRange) {
+	if err != nil {
+		if errors.Is(err, kafka.OffsetOutOfRange) {
 			first, _, berr := r.bounds(ctx)
 			if berr == nil && r.offset < first {
 				r.log("offset %d of partition %d of %s is no longer held; going on from %d", r.offset, r.partition, r.topic, first)
@@ -197,11 +189,11 @@ func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
 				return nil, nil
 			}
 		}
-		return nil, res.Error
+		return nil, err
 	}
 	msgs, start := r.msgs[:0], r.offset
-	for {
-		rec, err := res.Records.ReadRecord()
+	for res.RecordSet.Records != nil {
+		rec, err := res.RecordSet.Records.ReadRecord()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && len(msgs) == 0 {
 				return nil, err

@@ -12,8 +12,11 @@ import (
 )
 
 func testReader(t *testing.T, addr, topic string, partition int, offset int64) *reader {
-	r := newReader(&kafka.Transport{}, []string{addr}, topic, partition,
-		Config{MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond}, t.Logf)
+	f := newFetcher(&kafka.Transport{}, []string{addr}, Config{MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go f.run(ctx)
+	r := newReader(f, topic, partition, t.Logf)
 	r.SetOffset(offset)
 	return r
 }

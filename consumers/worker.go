@@ -143,7 +143,7 @@ func (w *worker) run(ctx context.Context) {
 		in.last, in.sealed = -1, -1
 		in.ch = make(chan kafka.Message, 256)
 		in.lag = w.g.m.Lag.WithLabelValues(in.topic, strconv.Itoa(w.partition))
-		in.r = newReader(w.g.transport, w.g.cfg.Brokers, in.topic, w.partition, w.g.cfg, w.g.readerLog)
+		in.r = newReader(w.g.fetcher, in.topic, w.partition, w.g.readerLog)
 		start := in.offset
 		if w.g.cfg.Restore && in.offset > 0 {
 			// State is rebuilt by reading the partition again from its

@@ -133,7 +133,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	group := consumers.NewGroup(consumers.Config{
 		Brokers: cfg.Kafka.Brokers, Group: cfg.Kafka.Group, StartOffset: start, Restore: cfg.Engine.Restore == "replay",
 		MinBytes: cfg.Kafka.FetchMinBytes, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: cfg.Kafka.FetchMaxWait,
-		SessionTimeout: cfg.Kafka.SessionTimeout, RebalanceTimeout: cfg.Kafka.RebalanceTimeout,
+		FetchLinger: cfg.Kafka.FetchLinger, SessionTimeout: cfg.Kafka.SessionTimeout, RebalanceTimeout: cfg.Kafka.RebalanceTimeout,
 		SealInterval: cfg.Engine.SealInterval, SealEvents: cfg.Engine.SealEvents, DrainTimeout: drain,
 	}, sets, e.dead, e.m)
 

@@ -1,0 +1,142 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"everywhere/devbroker"
+)
+
+func startFetcher(t *testing.T, addr string, maxBytes int, maxWait, linger time.Duration) *fetcher {
+	f := newFetcher(&kafka.Transport{}, []string{addr}, Config{MinBytes: 1, MaxBytes: maxBytes, MaxWait: maxWait, FetchLinger: linger})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go f.run(ctx)
+	return f
+}
+
+// TestFetcherGathersPartitionsIntoOneRequest: while a fetch waits on an
+// empty partition, the asks of two other partitions go out together in a
+// second request, and each gets its own answer: one its messages, the
+// other its error (an offset past the end), which does not spoil the
+// first.
+func TestFetcherGathersPartitionsIntoOneRequest(t *testing.T) {
+	b, err := devbroker.Start("127.0.0.1:0", 3, []string{"a", "b"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr := b.Addrs()[0]
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "b", Balancer: balanceTo(2), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	if err := w.WriteMessages(context.Background(), kafka.Message{Value: []byte("x")}, kafka.Message{Value: []byte("y")}); err != nil {
+		t.Fatal(err)
+	}
+
+	f := startFetcher(t, addr, 1<<20, 2*time.Second, 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	waiting := make(chan error, 1)
+	go func() { // partition 0 of a is empty: this fetch waits its full MaxWait
+		_, err := f.fetch(ctx, "a", 0, 0)
+		waiting <- err
+	}()
+	for f.requests.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	type answer struct {
+		n   int
+		err error
+	}
+	var wg sync.WaitGroup
+	answers := make([]answer, 2)
+	for i, part := range []struct {
+		id     int
+		offset int64
+	}{{2, 0}, {1, 1000}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := f.fetch(ctx, "b", part.id, part.offset)
+			if p != nil {
+				defer closeRecords(p.RecordSet.Records)
+				for p.RecordSet.Records != nil {
+					if _, rerr := p.RecordSet.Records.ReadRecord(); rerr != nil {
+						break
+					}
+					answers[i].n++
+				}
+			}
+			answers[i].err = err
+		}()
+		time.Sleep(10 * time.Millisecond) // the second asks while the first lingers
+	}
+	wg.Wait()
+	if got := f.requests.Load(); got != 2 {
+		t.Fatalf("%d requests for a waiting fetch and two gathered asks; want 2", got)
+	}
+	if answers[0].err != nil || answers[0].n != 2 {
+		t.Fatalf("partition 2 of b from offset 0: %d messages, %v; want 2, nil", answers[0].n, answers[0].err)
+	}
+	if !errors.Is(answers[1].err, kafka.OffsetOutOfRange) {
+		t.Fatalf("partition 1 of b from offset 1000: %v; want %v", answers[1].err, kafka.OffsetOutOfRange)
+	}
+	if err := <-waiting; err != nil {
+		t.Fatalf("the fetch of an empty partition: %v", err)
+	}
+}
+
+// TestFetcherFeedsManyReaders: readers of every partition of two topics,
+// fetching at once through one fetcher, each read their own partition's
+// messages in order, with fewer requests than fetches.
+func TestFetcherFeedsManyReaders(t *testing.T) {
+	const parts, per = 8, 3000
+	b, err := devbroker.Start("127.0.0.1:0", parts, []string{"a", "b"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr := b.Addrs()[0]
+	for _, topic := range []string{"a", "b"} {
+		w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchSize: 100, BatchTimeout: time.Millisecond}
+		var msgs []kafka.Message
+		for i := range parts * per {
+			msgs = append(msgs, kafka.Message{Value: fmt.Appendf(nil, "%s-%d", topic, i)})
+		}
+		if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	// Small fetches, a batch or two each: many fetches per partition.
+	f := startFetcher(t, addr, 4<<10, 100*time.Millisecond, time.Millisecond)
+	var wg sync.WaitGroup
+	for _, topic := range []string{"a", "b"} {
+		for p := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := newReader(f, topic, p, t.Logf)
+				got := readN(t, r, per)
+				for i, m := range got {
+					if m.Offset != int64(i) || m.Partition != p || m.Topic != topic {
+						t.Errorf("%s/%d: message %d is %s/%d at %d", topic, p, i, m.Topic, m.Partition, m.Offset)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	// Fetched one by one, there would be as many requests as fetches;
+	// here about two fetches go in each, and the bound leaves room.
+	if req, asks := f.requests.Load(), f.asked.Load(); req*4 > asks*3 {
+		t.Fatalf("%d requests for %d fetches; want them gathered, at most three quarters as many", req, asks)
+	}
+}
