@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"everywhere/devbroker"
 )
@@ -139,4 +140,65 @@ func TestFetcherFeedsManyReaders(t *testing.T) {
 	if req, asks := f.requests.Load(), f.asked.Load(); req*4 > asks*3 {
 		t.Fatalf("%d requests for %d fetches; want them gathered, at most three quarters as many", req, asks)
 	}
+}
+
+// TestFetcherFollowsLeaders: on a cluster of three brokers, each fetch
+// goes to the one broker leading all its partitions, and when the leaders
+// move midway the readers find them again and lose nothing.
+func TestFetcherFollowsLeaders(t *testing.T) {
+	const parts, per = 6, 1000
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(parts, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addrs := c.ListenAddrs()
+	leaders := map[int32]bool{}
+	for p := range int32(parts) {
+		leaders[c.LeaderFor("t", p)] = true
+	}
+	if len(leaders) < 2 {
+		t.Fatalf("the partitions' leaders are %v; want them spread over the brokers", leaders)
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(addrs...), Topic: "t", Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchSize: 100, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	write := func(from int) {
+		var msgs []kafka.Message
+		for i := range parts * per / 2 {
+			msgs = append(msgs, kafka.Message{Value: fmt.Appendf(nil, "%d", from+i)})
+		}
+		if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0)
+	f := newFetcher(&kafka.Transport{}, addrs, Config{MinBytes: 1, MaxBytes: 4 << 10, MaxWait: 100 * time.Millisecond, FetchLinger: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.run(ctx)
+	readers := make([]*reader, parts)
+	for p := range parts {
+		readers[p] = newReader(f, "t", p, t.Logf)
+		readers[p].SetOffset(0)
+	}
+	readAll := func(from int) {
+		var wg sync.WaitGroup
+		for p, r := range readers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i, m := range readN(t, r, per/2) {
+					if m.Offset != int64(from+i) {
+						t.Errorf("partition %d: message %d at offset %d; want %d", p, i, m.Offset, from+i)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	readAll(0)
+	c.ShufflePartitionLeaders()
+	write(parts * per / 2)
+	readAll(per / 2)
 }
