@@ -45,7 +45,10 @@ func (c *Config) Validate() error {
 		bad("kafka.start_offset", "is %q; allowed: earliest, latest", c.Kafka.StartOffset)
 	}
 	positive(bad, "kafka.fetch_min_bytes", c.Kafka.FetchMinBytes)
-	positive(bad, "kafka.fetch_max_bytes", c.Kafka.FetchMaxBytes)
+	if c.Kafka.FetchMaxBytes < 1 || c.Kafka.FetchMaxBytes > 256<<20 {
+		// A fetch request carries its size in 32 bits.
+		bad("kafka.fetch_max_bytes", "is %d; allowed: 1 to %d (256 MiB)", c.Kafka.FetchMaxBytes, 256<<20)
+	}
 	if c.Kafka.FetchMinBytes > c.Kafka.FetchMaxBytes {
 		bad("kafka.fetch_min_bytes", "must not exceed kafka.fetch_max_bytes (%d)", c.Kafka.FetchMaxBytes)
 	}

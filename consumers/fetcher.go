@@ -149,9 +149,10 @@ func (f *fetcher) run(ctx context.Context) {
 	}
 }
 
-// byLeader splits the asks still awaited into groups of one leader each.
-// While the leaders are unknown, each ask goes alone: the transport finds
-// its leader, as for a fetch of one partition.
+// byLeader splits the asks still awaited into groups of one leader each,
+// of at most maxRequestBytes in all. While the leaders are unknown, each
+// ask goes alone: the transport finds its leader, as for a fetch of one
+// partition.
 func (f *fetcher) byLeader(ctx context.Context, asks []*ask) [][]*ask {
 	live := asks[:0]
 	for _, a := range asks {
@@ -178,11 +179,23 @@ func (f *fetcher) byLeader(ctx context.Context, asks []*ask) [][]*ask {
 		}
 		groups[id] = append(groups[id], a)
 	}
+	per := max(1, maxRequestBytes/f.maxBytes)
 	for _, g := range groups {
+		for len(g) > per {
+			out, g = append(out, g[:per:per]), g[per:]
+		}
 		out = append(out, g)
 	}
 	return out
 }
+
+// maxRequestBytes bounds what one fetch may bring back: the partitions of
+// a request each bring up to kafka.fetch_max_bytes, and a broker stops
+// filling a response at its own fetch.max.bytes (55 MiB by default).
+// Past it the last partitions of every request would come back empty
+// however much they hold, and a partition that reports lag but brings
+// nothing is, after a while, no longer waited for (see worker.next).
+const maxRequestBytes = 48 << 20
 
 func (f *fetcher) knows(asks []*ask) bool {
 	if f.leaders == nil {
@@ -233,7 +246,7 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 	// One entry per topic, as a broker expects.
 	slices.SortFunc(asks, func(a, b *ask) int { return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.part, b.part)) })
 	req := &fetchapi.Request{ReplicaID: -1, MaxWaitTime: int32(f.maxWait.Milliseconds()), MinBytes: int32(f.minBytes),
-		MaxBytes: int32(min(int64(f.maxBytes)*int64(len(asks)), 1<<31-1)), SessionID: -1, SessionEpoch: -1}
+		MaxBytes: int32(f.maxBytes * len(asks)), SessionID: -1, SessionEpoch: -1}
 	for _, a := range asks {
 		p := fetchapi.RequestPartition{Partition: a.part, CurrentLeaderEpoch: -1, FetchOffset: a.offset,
 			LogStartOffset: -1, PartitionMaxBytes: int32(f.maxBytes)}

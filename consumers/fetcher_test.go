@@ -202,3 +202,33 @@ func TestFetcherFollowsLeaders(t *testing.T) {
 	write(parts * per / 2)
 	readAll(per / 2)
 }
+
+// TestFetcherBoundsARequest: one leader's asks are split so that no
+// request can bring back more than maxRequestBytes, and none is lost; an
+// ask whose reader stopped waiting is dropped.
+func TestFetcherBoundsARequest(t *testing.T) {
+	f := &fetcher{maxBytes: 16 << 20, leaders: map[topicPartition]int32{}}
+	var asks []*ask
+	for p := range int32(8) {
+		f.leaders[topicPartition{"t", p}] = 1
+		asks = append(asks, &ask{ctx: context.Background(), topic: "t", part: p})
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	asks = append(asks, &ask{ctx: gone, topic: "t", part: 0})
+	seen := map[int32]bool{}
+	for _, g := range f.byLeader(context.Background(), asks) {
+		if len(g)*f.maxBytes > maxRequestBytes {
+			t.Fatalf("a request of %d partitions of %d bytes each", len(g), f.maxBytes)
+		}
+		for _, a := range g {
+			if a.ctx.Err() != nil || seen[a.part] {
+				t.Fatalf("partition %d sent twice, or for a reader gone", a.part)
+			}
+			seen[a.part] = true
+		}
+	}
+	if len(seen) != 8 {
+		t.Fatalf("%d of 8 partitions sent", len(seen))
+	}
+}
