@@ -288,16 +288,6 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 			a.res <- fetched{p: p}
 		}
 	}
-	// A partition of the response nobody asked for is not read: give its
-	// pages back.
-	for i := range res.Topics {
-		for j := range res.Topics[i].Partitions {
-			p := &res.Topics[i].Partitions[j]
-			if !asked(asks, res.Topics[i].Topic, p.Partition) {
-				closeRecords(p.RecordSet.Records)
-			}
-		}
-	}
 }
 
 // forget drops the known leaders after an error that may mean they moved;
@@ -322,13 +312,4 @@ func find(res *fetchapi.Response, topic string, part int32) *fetchapi.ResponsePa
 		}
 	}
 	return nil
-}
-
-func asked(asks []*ask, topic string, part int32) bool {
-	for _, a := range asks {
-		if a.topic == topic && a.part == part {
-			return true
-		}
-	}
-	return false
 }
