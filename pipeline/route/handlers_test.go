@@ -1,0 +1,80 @@
+package route
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"everywhere/events"
+	"everywhere/pipeline/ack"
+	"everywhere/pipeline/batcher"
+	"everywhere/pipeline/sink"
+)
+
+type quiet struct{}
+
+func (quiet) Wrote(string, int, time.Duration) {}
+func (quiet) Failed(string, error)             {}
+
+// TestOutcomesReachEveryPartition: an outcome goes to every regions
+// partition, keyed by its helper, each copy decoding to the outcome with
+// its source, watermark and offset.
+func TestOutcomesReachEveryPartition(t *testing.T) {
+	const parts = 5
+	var (
+		mu   sync.Mutex
+		got  = map[int][]Record{}
+		keys = map[int][]string{}
+	)
+	d := NewDecoder("CNY")
+	b := batcher.New(batcher.Config{Name: "regions", MaxRows: 100, Queue: 16}, func(_ context.Context, batch []*sink.Pack) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range batch {
+			for _, m := range p.Messages() {
+				var r Record
+				if err := d.Decode(m.Value, &r); err != nil {
+					t.Errorf("partition %d: %v", m.Partition, err)
+					continue
+				}
+				if r.Kind != KindOutcome {
+					continue // watermarks
+				}
+				r.Outcome.NeedID, r.Outcome.HelperID = string([]byte(r.Outcome.NeedID)), string([]byte(r.Outcome.HelperID))
+				got[m.Partition] = append(got[m.Partition], r)
+				keys[m.Partition] = append(keys[m.Partition], string(m.Key))
+			}
+		}
+		return nil
+	}, quiet{})
+	b.Start()
+	out := NewEmitter(context.Background(), 2, parts, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
+	o := NewOutcomes(out)
+	tk := ack.New(10)
+	first := events.Outcome{NeedID: "n1", HelperID: "h1", TS: 1_764_000_000_000, Outcome: events.Completed, Rating: 5}
+	second := events.Outcome{NeedID: "n22", HelperID: "helper-22", TS: 1_764_000_001_000, Outcome: events.NoShow}
+	o.Outcome(&first, 7, tk)
+	o.Outcome(&second, 8, tk)
+	if err := out.Seal(tk); err != nil {
+		t.Fatal(err)
+	}
+	b.Stop(time.Second)
+	for p := range parts {
+		rs := got[p]
+		if len(rs) != 2 {
+			t.Fatalf("partition %d got %d outcomes, want 2", p, len(rs))
+		}
+		for i, want := range []struct {
+			o      events.Outcome
+			offset int64
+		}{{first, 7}, {second, 8}} {
+			r := rs[i]
+			if r.Source != 2 || r.Offset != want.offset || r.WM != want.o.TS || r.Outcome != want.o || keys[p][i] != want.o.HelperID {
+				t.Errorf("partition %d, outcome %d: got %+v key %q, want %+v at offset %d", p, i, r.Outcome, keys[p][i], want.o, want.offset)
+			}
+		}
+	}
+}
