@@ -115,6 +115,7 @@ func main() {
 	stage("helper index update per ping", "match/BenchmarkPing", "")
 	stage("stadium query (50,000 helpers in one cell)", "match/BenchmarkStadium", "")
 	stage("matching per routed helper or need (catch-up load)", "match/BenchmarkMatcher", "")
+	stage("event-time merge per routed record, one source 100,000 behind", "matching/BenchmarkMerge", "")
 	for _, u := range []string{"1000", "100000", "1000000"} {
 		stage("fraud per transaction, "+u+" users", "fraud/BenchmarkTransaction/users="+u, "")
 	}

@@ -36,14 +36,75 @@ type Merge struct {
 	// source catches up the others' records wait by the thousand.
 	needs    arena.Values[events.Need]
 	outcomes arena.Values[outcomeAt]
+	free     []*block // blocks of queued records, reused
 }
 
 type source struct {
-	q     []queued
-	head  int
+	q     queue
 	wm    int64 // the source sends nothing older than this from now on
 	idle  bool
 	known bool // heard from at least once
+}
+
+// blockLen is how many records a block of a queue holds: 256 of 104
+// bytes, 26 KiB, under the 32 KiB past which Go allocates each large
+// object apart and zeroes it whole.
+const blockLen = 256
+
+type block [blockLen]queued
+
+// queue holds a source's records waiting, in blocks that the merge's
+// sources share and reuse. While one source catches up, the others'
+// records wait by the hundred thousand: a slice would be copied into a
+// larger one again and again as it grew, and moved down as it drained,
+// where a queue of blocks only takes one more, or gives one back.
+type queue struct {
+	blocks     []*block
+	head, tail int // next to pop in blocks[0]; next free in the last
+}
+
+func (q *queue) len() int {
+	if len(q.blocks) == 0 {
+		return 0
+	}
+	return (len(q.blocks)-1)*blockLen + q.tail - q.head
+}
+
+// front is the next record to pop; the queue must not be empty.
+func (q *queue) front() *queued { return &q.blocks[0][q.head] }
+
+// push makes room for one more record and returns it, zero.
+func (q *queue) push(m *Merge) *queued {
+	if len(q.blocks) == 0 || q.tail == blockLen {
+		var b *block
+		if n := len(m.free); n > 0 {
+			b, m.free = m.free[n-1], m.free[:n-1]
+		} else {
+			b = new(block)
+		}
+		q.blocks = append(q.blocks, b)
+		q.tail = 0
+	}
+	q.tail++
+	return &q.blocks[len(q.blocks)-1][q.tail-1]
+}
+
+// pop drops the front record, zeroing it so that it holds nothing alive,
+// and gives back a block it emptied.
+func (q *queue) pop(m *Merge) {
+	*q.front() = queued{}
+	q.head++
+	if q.head < blockLen && (len(q.blocks) > 1 || q.head < q.tail) {
+		return
+	}
+	m.free = append(m.free, q.blocks[0])
+	n := copy(q.blocks, q.blocks[1:])
+	q.blocks[n] = nil
+	q.blocks = q.blocks[:n]
+	q.head = 0
+	if n == 0 {
+		q.tail = 0
+	}
 }
 
 // queued is a record waiting, kept small: helpers are most of them, and
@@ -80,11 +141,8 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 	if r.Kind == route.KindWatermark {
 		return
 	}
-	if s.head > 0 && (s.head == len(s.q) || s.head >= 1024 && 2*s.head >= len(s.q)) {
-		n := copy(s.q, s.q[s.head:])
-		s.q, s.head = s.q[:n], 0
-	}
-	q := queued{key: r.WM, offset: offset, kind: r.Kind}
+	q := s.q.push(m)
+	q.key, q.offset, q.kind = r.WM, offset, r.Kind
 	// Decoded strings are views: what is kept is copied.
 	switch r.Kind {
 	case route.KindHelper:
@@ -101,7 +159,6 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 		o.o.NeedID, o.o.HelperID = m.ids.Copy(o.o.NeedID), m.ids.Copy(o.o.HelperID)
 		q.outcome = o
 	}
-	s.q = append(s.q, q)
 }
 
 // Pop returns the next record in event-time order and its order key, or
@@ -111,7 +168,7 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	best := -1
 	for i := range m.src {
 		s := &m.src[i]
-		if s.head < len(s.q) && (best < 0 || s.q[s.head].key < m.src[best].q[m.src[best].head].key) {
+		if s.q.len() > 0 && (best < 0 || s.q.front().key < m.src[best].q.front().key) {
 			best = i
 		}
 	}
@@ -119,18 +176,17 @@ func (m *Merge) Pop() (*route.Record, int64) {
 		return nil, 0
 	}
 	b := &m.src[best]
-	key := b.q[b.head].key
+	key := b.q.front().key
 	for i := range m.src {
 		s := &m.src[i]
-		if i == best || s.head < len(s.q) || s.idle {
+		if i == best || s.q.len() > 0 || s.idle {
 			continue
 		}
 		if !s.known || s.wm < key || s.wm == key && i < best {
 			return nil, 0 // source i may still send something that comes first
 		}
 	}
-	q := &b.q[b.head]
-	b.head++
+	q := b.q.front()
 	m.out.Kind, m.out.Source = q.kind, best
 	switch q.kind {
 	case route.KindHelper:
@@ -142,7 +198,7 @@ func (m *Merge) Pop() (*route.Record, int64) {
 		m.out.Outcome, m.out.Offset = q.outcome.o, q.outcome.offset
 		m.outcomes.Free(q.outcome)
 	}
-	*q = queued{}
+	b.q.pop(m)
 	return &m.out, key
 }
 
@@ -155,8 +211,8 @@ func (m *Merge) Low() int64 {
 		s := &m.src[i]
 		furthest = max(furthest, s.wm)
 		switch {
-		case s.head < len(s.q):
-			low, active = min(low, s.q[s.head].key), true
+		case s.q.len() > 0:
+			low, active = min(low, s.q.front().key), true
 		case !s.known:
 			return 0
 		case !s.idle:
@@ -174,8 +230,8 @@ func (m *Merge) Held() int64 {
 	held := int64(-1)
 	for i := range m.src {
 		s := &m.src[i]
-		if s.head < len(s.q) && (held < 0 || s.q[s.head].offset < held) {
-			held = s.q[s.head].offset
+		if s.q.len() > 0 && (held < 0 || s.q.front().offset < held) {
+			held = s.q.front().offset
 		}
 	}
 	return held
@@ -185,7 +241,7 @@ func (m *Merge) Held() int64 {
 func (m *Merge) Queued() int {
 	n := 0
 	for i := range m.src {
-		n += len(m.src[i].q) - m.src[i].head
+		n += m.src[i].q.len()
 	}
 	return n
 }

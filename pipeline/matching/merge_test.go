@@ -74,3 +74,87 @@ func TestMergeReleasesInEventTimeOnceEverySourceHasPassed(t *testing.T) {
 		t.Fatalf("released %q", got)
 	}
 }
+
+// TestMergeQueuesAcrossBlocks: a source's records wait in blocks; many
+// blocks' worth, drained part way and filled again, come out in order,
+// and blocks given back are reused.
+func TestMergeQueuesAcrossBlocks(t *testing.T) {
+	m := NewMerge(2)
+	var off int64
+	want := 0 // the next record expected out
+	next := 0 // the next record pushed
+	push := func(n int) {
+		for range n {
+			off++
+			m.Push(helperRec(0, int64(next), fmt.Sprint(next)), off)
+			next++
+		}
+	}
+	pop := func(upTo int) {
+		m.Push(watermark(1, int64(upTo), false), 0)
+		for r, key := m.Pop(); r != nil; r, key = m.Pop() {
+			if r.Helper.ID != fmt.Sprint(want) || key != int64(want) {
+				t.Fatalf("popped %s@%d, want %d", r.Helper.ID, key, want)
+			}
+			want++
+		}
+		if want != upTo+1 {
+			t.Fatalf("popped up to %d, want %d", want-1, upTo)
+		}
+	}
+	push(3*blockLen + 5)
+	if m.Queued() != 3*blockLen+5 || m.Held() != 1 {
+		t.Fatalf("queued %d held from %d, want %d from 1", m.Queued(), m.Held(), 3*blockLen+5)
+	}
+	pop(blockLen - 1) // exactly the first block
+	pop(blockLen + 7) // into the second
+	push(2 * blockLen)
+	if m.Queued() != next-want || m.Held() != int64(want)+1 {
+		t.Fatalf("queued %d held from %d, want %d from %d", m.Queued(), m.Held(), next-want, want+1)
+	}
+	pop(next - 1)
+	if m.Queued() != 0 || m.Held() != -1 {
+		t.Fatalf("queued %d, held %d after draining", m.Queued(), m.Held())
+	}
+	// Five blocks were in use at most (the second push filled the third
+	// and took two more), and are all given back; queuing two blocks'
+	// worth again takes two of them.
+	if len(m.free) != 5 {
+		t.Fatalf("%d blocks free after draining, want 5", len(m.free))
+	}
+	push(2 * blockLen)
+	if len(m.free) != 3 {
+		t.Fatalf("%d blocks free after queuing two blocks' worth, want 3", len(m.free))
+	}
+	pop(next - 1)
+}
+
+// BenchmarkMerge is the merge while catching up with one source behind
+// the others: seven sources deliver 100,000 records each, which wait for
+// the eighth, and are released as it catches up, again and again. Each op
+// is one record pushed and, in time, popped.
+func BenchmarkMerge(b *testing.B) {
+	const sources, stretch = 8, 100_000
+	m := NewMerge(sources)
+	ids := make([]string, 4096)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("u%d", i)
+	}
+	wm := make([]int64, sources)
+	var off int64
+	r := &route.Record{Kind: route.KindHelper}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		src := 1 + i%(sources*stretch)/stretch
+		if src == sources {
+			src = 0 // the slow one, last
+		}
+		wm[src]++
+		r.Source, r.WM, r.TS = src, wm[src], wm[src]
+		r.Helper = match.HelperState{ID: ids[i%len(ids)], PingMS: wm[src], Available: true}
+		off++
+		m.Push(r, off)
+		for r, _ := m.Pop(); r != nil; r, _ = m.Pop() {
+		}
+	}
+}
