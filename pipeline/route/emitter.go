@@ -13,8 +13,8 @@ import (
 
 // Emitter writes one source's records to the regions topic. It gathers
 // them and hands them to the sink in one chunk every interval, at each
-// seal and when the source goes idle, so the cost of a hand-off is paid
-// per batch and not per event. With each chunk it tells every partition it
+// seal, when the source goes idle and when the chunk reaches packBytes,
+// so the cost of a hand-off is paid per batch and not per event. With each chunk it tells every partition it
 // sent nothing to how far the source has got (a watermark record): the
 // matcher of a partition waits for every source, and must not wait for
 // one that simply has nothing for it.
@@ -33,6 +33,14 @@ type Emitter struct {
 	err    error
 	routed prometheus.Counter // data records handed over (watermarks aside)
 }
+
+// packBytes is how much a chunk gathers before it is handed over, the
+// interval not yet up. A source catching up routes thousands of records
+// in one interval (an outcome partition is read whole in milliseconds,
+// and each outcome goes to every partition): a chunk of megabytes grew by
+// copy after copy, each a large allocation zeroed first, and took its
+// size back to the pool of packs.
+const packBytes = 64 << 10
 
 // NewEmitter returns the emitter of source src for a regions topic of
 // partitions partitions; routed counts the records it hands over, once per
@@ -76,6 +84,9 @@ func (e *Emitter) end() {
 	p := e.pack.End()
 	e.sent[p] = e.wm
 	e.idle[p] = false
+	if e.cur != nil && len(e.pack.Buf) >= packBytes {
+		e.flush(e.cur, e.last, false, false)
+	}
 }
 
 // Seal hands over everything pending under the run's ticket t and returns

@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,49 @@ func TestOutcomesReachEveryPartition(t *testing.T) {
 			if r.Source != 2 || r.Offset != want.offset || r.WM != want.o.TS || r.Outcome != want.o || keys[p][i] != want.o.HelperID {
 				t.Errorf("partition %d, outcome %d: got %+v key %q, want %+v at offset %d", p, i, r.Outcome, keys[p][i], want.o, want.offset)
 			}
+		}
+	}
+}
+
+// TestEmitterHandsOverFullChunks: records gathered within one interval
+// go out in chunks of about packBytes, not one chunk of everything.
+func TestEmitterHandsOverFullChunks(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		chunks []int // bytes of each chunk's values and keys
+		n      int   // records
+	)
+	b := batcher.New(batcher.Config{Name: "regions", MaxRows: 1, Queue: 1024}, func(_ context.Context, batch []*sink.Pack) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range batch {
+			chunks = append(chunks, len(p.Buf))
+			n += p.Len()
+		}
+		return nil
+	}, quiet{})
+	b.Start()
+	out := NewEmitter(context.Background(), 0, 8, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
+	o := NewOutcomes(out)
+	tk := ack.New(10)
+	const outcomes = 2000
+	for i := range outcomes {
+		ev := events.Outcome{NeedID: fmt.Sprintf("n%d", i), HelperID: fmt.Sprintf("h%d", i), TS: 1_764_000_000_000 + int64(i), Outcome: events.Accepted}
+		o.Outcome(&ev, int64(i), tk)
+	}
+	if err := out.Seal(tk); err != nil {
+		t.Fatal(err)
+	}
+	b.Stop(time.Second)
+	if n < 8*outcomes {
+		t.Fatalf("%d records handed over, want at least %d", n, 8*outcomes)
+	}
+	if len(chunks) < 2 {
+		t.Fatalf("one chunk of %d bytes", chunks[0])
+	}
+	for _, c := range chunks {
+		if c > packBytes+1024 {
+			t.Errorf("a chunk of %d bytes, bound %d", c, packBytes)
 		}
 	}
 }
