@@ -115,6 +115,8 @@ func main() {
 	stage("helper index update per ping", "match/BenchmarkPing", "")
 	stage("stadium query (50,000 helpers in one cell)", "match/BenchmarkStadium", "")
 	stage("matching per routed helper or need (catch-up load)", "match/BenchmarkMatcher", "")
+	stage("decode a routed helper record, field by field (chosen)", "route/BenchmarkDecode/helper/fast", "")
+	stage("decode a routed helper record, full JSON parse", "route/BenchmarkDecode/helper/full", "(the fallback)")
 	stage("event-time merge per routed record, one source 100,000 behind", "matching/BenchmarkMerge", "")
 	for _, u := range []string{"1000", "100000", "1000000"} {
 		stage("fraud per transaction, "+u+" users", "fraud/BenchmarkTransaction/users="+u, "")

@@ -108,7 +108,8 @@ func appendHead(dst []byte, k Kind, src int, wm int64) []byte {
 
 // Decoder reads records of the regions topic. The engine writes them, but
 // they are input all the same: a bad one is rejected, not trusted. Strings
-// of a decoded record are views, valid until the next Decode.
+// of a decoded record are views, valid until the next Decode and no longer
+// than the record's bytes.
 type Decoder struct {
 	p    fastjson.Parser
 	need events.Decoder // a value: a need record decodes into the record's own parse
@@ -122,8 +123,17 @@ func NewDecoder(baseCurrency string) *Decoder {
 
 func bad(field, reason string) error { return &events.Error{Field: field, Reason: reason} }
 
-// Decode reads one record into r.
+// Decode reads one record into r: in the layout the engine writes, field
+// by field (decodeFast); otherwise, or if that finds it invalid, with a
+// full JSON parse, which says what is wrong.
 func (d *Decoder) Decode(b []byte, r *Record) error {
+	if d.decodeFast(b, r) {
+		return nil
+	}
+	return d.decodeFull(b, r)
+}
+
+func (d *Decoder) decodeFull(b []byte, r *Record) error {
 	v, err := d.p.ParseBytes(b)
 	if err != nil {
 		return bad("", "not valid JSON: "+err.Error())

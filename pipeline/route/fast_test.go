@@ -1,0 +1,181 @@
+package route
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"everywhere/events"
+	"everywhere/models/match"
+)
+
+// randomRecord encodes a random helper, outcome or watermark record, now
+// and then with values the full parse must refuse or strings that need
+// escapes, which the fast path leaves to it.
+func randomRecord(r *rand.Rand) []byte {
+	id := func() string {
+		switch r.IntN(12) {
+		case 0:
+			return ""
+		case 1:
+			return strings.Repeat("x", 65)
+		case 2:
+			return `u"q\` + fmt.Sprint(r.IntN(100))
+		case 3:
+			return "用户" + fmt.Sprint(r.IntN(100))
+		case 4:
+			return "bad\xffutf8"
+		}
+		return fmt.Sprintf("u%d", r.IntN(1_000_000))
+	}
+	ts := func() int64 {
+		if r.IntN(20) == 0 {
+			return r.Int64N(1<<62) - 1<<61
+		}
+		return events.MinTS + r.Int64N(events.MaxTS-events.MinTS)
+	}
+	src, wm := r.IntN(70_000)-100, ts()
+	switch r.IntN(3) {
+	case 0:
+		h := match.HelperState{ID: id(), PingMS: ts(), Lat: r.Float64()*200 - 100, Lng: r.Float64()*400 - 200,
+			Available: r.IntN(2) == 0, Skills: events.SkillSet(r.IntN(256)), Credit: r.IntN(2000) - 500}
+		if r.IntN(3) == 0 {
+			h.AlertMS = ts()
+		}
+		if r.IntN(4) == 0 {
+			h.Lat, h.Lng = float64(r.IntN(90)), -float64(r.IntN(180))
+		}
+		return AppendHelper(nil, src, wm, ts(), &h)
+	case 1:
+		o := events.Outcome{NeedID: id(), HelperID: id(), TS: ts(), Outcome: events.OutcomeKind(1 + r.IntN(4)), Rating: r.IntN(6)}
+		if r.IntN(10) == 0 {
+			o.Rating = 5 + r.IntN(3) // 6 and 7 are refused
+		}
+		return AppendOutcome(nil, src, wm, r.Int64N(1<<40)-10, &o)
+	default:
+		return AppendWatermark(nil, src, wm, r.IntN(2) == 0)
+	}
+}
+
+// mutate changes one to three bytes of b: replaced, dropped or inserted,
+// or cuts it short.
+func mutate(r *rand.Rand, b []byte) []byte {
+	b = append([]byte(nil), b...)
+	const alphabet = `{}":,-.0123456789eE+tfnkhow\ x`
+	for range 1 + r.IntN(3) {
+		if len(b) == 0 {
+			break
+		}
+		i := r.IntN(len(b))
+		switch r.IntN(4) {
+		case 0:
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		case 1:
+			b = append(b[:i], b[i+1:]...)
+		case 2:
+			b = append(b[:i], append([]byte{alphabet[r.IntN(len(alphabet))]}, b[i:]...)...)
+		default:
+			b = b[:i]
+		}
+	}
+	return b
+}
+
+// agree checks one input: whatever the fast path accepts, the full parse
+// accepts and reads the same. It reports whether the fast path accepted.
+func agree(t *testing.T, b []byte) bool {
+	t.Helper()
+	var fast, full Record
+	d, e := NewDecoder("CNY"), NewDecoder("CNY")
+	if !d.decodeFast(b, &fast) {
+		return false
+	}
+	if err := e.decodeFull(b, &full); err != nil {
+		t.Fatalf("%s: the fast path accepted what the full parse refuses: %v", b, err)
+	}
+	same := fast.Kind == full.Kind && fast.Source == full.Source && fast.WM == full.WM && fast.TS == full.TS && fast.Idle == full.Idle
+	switch fast.Kind {
+	case KindHelper:
+		same = same && fast.Helper == full.Helper
+	case KindOutcome:
+		same = same && fast.Offset == full.Offset && fast.Outcome == full.Outcome
+	}
+	if !same {
+		t.Fatalf("%s:\nfast %+v\nfull %+v", b, fast, full)
+	}
+	return true
+}
+
+// TestFastDecodeAgreesWithFullParse: on records as the engine writes them,
+// with values good and bad, and on those records mutated, every record
+// the fast path accepts reads the same in the full parse; and the fast
+// path does take the valid ones.
+func TestFastDecodeAgreesWithFullParse(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	taken, valid := 0, 0
+	for range 20_000 {
+		b := randomRecord(r)
+		var rec Record
+		ok := NewDecoder("CNY").decodeFull(b, &rec) == nil
+		fast := agree(t, b)
+		if ok {
+			valid++
+			if fast {
+				taken++
+			} else if !strings.Contains(string(b), `\`) {
+				t.Fatalf("%s: valid and without escapes, but the fast path left it", b)
+			}
+		}
+		for range 5 {
+			agree(t, mutate(r, b))
+		}
+	}
+	if valid < 5_000 || taken < valid*3/4 {
+		t.Fatalf("%d valid records, %d taken by the fast path", valid, taken)
+	}
+}
+
+// FuzzFastDecode: for any bytes, the fast path accepts only what the full
+// parse reads the same.
+func FuzzFastDecode(f *testing.F) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 50 {
+		f.Add(randomRecord(r))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { agree(t, b) })
+}
+
+// BenchmarkDecode is a regions partition's decoding of each kind of
+// record the engine writes, field by field (the fast path, used) and by
+// full JSON parse (what it falls back to).
+func BenchmarkDecode(b *testing.B) {
+	h := match.HelperState{ID: "u123456", PingMS: 1_764_000_000_123, Lat: 30.27412345, Lng: 120.15512345, Available: true, Skills: 5, Credit: 700}
+	o := events.Outcome{NeedID: "n123456", HelperID: "u123456", TS: 1_764_000_000_000, Outcome: events.Completed, Rating: 4}
+	records := []struct {
+		kind string
+		b    []byte
+	}{
+		{"helper", AppendHelper(nil, 3, 1_764_000_000_000, 1_764_000_000_123, &h)},
+		{"outcome", AppendOutcome(nil, 3, 1_764_000_000_000, 42, &o)},
+		{"watermark", AppendWatermark(nil, 3, 1_764_000_000_000, false)},
+	}
+	for _, rec := range records {
+		for _, path := range []string{"fast", "full"} {
+			b.Run(rec.kind+"/"+path, func(b *testing.B) {
+				d := NewDecoder("CNY")
+				decode := d.Decode
+				if path == "full" {
+					decode = d.decodeFull
+				}
+				var r Record
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := decode(rec.b, &r); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
