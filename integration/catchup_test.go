@@ -175,10 +175,14 @@ func publishConfig(e *env, speed float64) simulator.PublishConfig {
 }
 
 // sumMetric adds up every series of a metric family.
-func sumMetric(text, name string) float64 {
+func sumMetric(text, name string) float64 { return sumMetricWith(text, name, "") }
+
+// sumMetricWith sums the series of metric name whose line holds label,
+// a `key="value"` pair.
+func sumMetricWith(text, name, label string) float64 {
 	sum := 0.0
 	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+		if (strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ")) && strings.Contains(line, label) {
 			if i := strings.LastIndexByte(line, ' '); i > 0 {
 				v, _ := strconv.ParseFloat(line[i+1:], 64)
 				sum += v

@@ -129,7 +129,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	// as in BenchmarkCatchUp), not the tests' 200 ms: inserts five times
 	// as often took CPU the engine and broker share, and the p50s were a
 	// quarter higher.
-	e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s")
+	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	in, out := topics(e)
@@ -179,6 +179,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 		RequiredAcks: kafka.RequireAll, BatchSize: 1, BatchTimeout: time.Millisecond}
 	defer w.Close()
 	time.Sleep(3 * time.Second) // let the group settle and the load start
+	before := en.metrics(b)
 	// 2,000 probes, about 15 s, so that the p99 rests on the 20 slowest
 	// rather than on a handful.
 	const probes = 2000
@@ -208,6 +209,12 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The engine's CPU time per event while the probes ran: live, each
+	// fetch and each write carries a few events, where a catch-up's carry
+	// thousands, so an event costs several times as much.
+	after := en.metrics(b)
+	cpu := sumMetric(after, "process_cpu_seconds_total") - sumMetric(before, "process_cpu_seconds_total")
+	events := inputEvents(after, e.topics.Inputs()) - inputEvents(before, e.topics.Inputs())
 	mu.Lock()
 	defer mu.Unlock()
 	if len(lat) < probes*9/10 {
@@ -218,4 +225,17 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(len(lat)), "probes")
 	b.ReportMetric(float64(load), "load-events/s")
+	if events > 0 {
+		b.ReportMetric(cpu/events*1e6, "engine-cpu-us/event")
+	}
+}
+
+// inputEvents is how many messages of the input topics the engine has
+// processed, by its metrics text: its internal topics count there too.
+func inputEvents(text string, inputs []string) float64 {
+	n := 0.0
+	for _, t := range inputs {
+		n += sumMetricWith(text, "everywhere_events_in_total", `topic="`+t+`"`)
+	}
+	return n
 }
