@@ -64,9 +64,8 @@ type catchUpResult struct {
 	rss          int64   // the engine's peak resident memory, bytes
 	allocs       float64 // the engine's heap allocations per event, Kafka clients included
 	// cpu is the engine's CPU time per event in microseconds, from start
-	// to drained: steadier than its rate on a machine whose two cores
-	// the broker and ClickHouse share, which a change in the engine moves
-	// only as much as the engine's share of them.
+	// to drained. It is steadier than the rate, which also moves with
+	// what the broker and ClickHouse take of the two cores.
 	cpu float64
 }
 

@@ -14,10 +14,11 @@ import (
 // Emitter writes one source's records to the regions topic. It gathers
 // them and hands them to the sink in one chunk every interval, at each
 // seal, when the source goes idle and when the chunk reaches packBytes,
-// so the cost of a hand-off is paid per batch and not per event. With each chunk it tells every partition it
-// sent nothing to how far the source has got (a watermark record): the
-// matcher of a partition waits for every source, and must not wait for
-// one that simply has nothing for it.
+// so the cost of a hand-off is paid per batch and not per event. With
+// each chunk it tells every partition it sent nothing to how far the
+// source has got (a watermark record): the matcher of a partition waits
+// for every source, and must not wait for one that simply has nothing
+// for it.
 type Emitter struct {
 	ctx      context.Context
 	src      int
