@@ -90,7 +90,8 @@ fmt:
 # Every Go benchmark in one run, then one table of the figures against
 # the budgets: catch-up throughput against a bare kafka-go reader at
 # 10k, 100k and 1M users, the per-stage costs, latency at half the
-# measured maximum rate, and memory at 1M users and 200k helpers. The raw
+# measured maximum rate (the median of three rounds; BENCH_ROUNDS), and
+# memory at 1M users and 200k helpers. The raw
 # output stays in .run/bench.txt. BENCH_PROFILE=dir saves a CPU profile
 # and the allocations of each catch-up. One package at a time (-p 1): go
 # test otherwise runs two packages' benchmarks at once on two cores. The
