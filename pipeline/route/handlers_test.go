@@ -3,6 +3,7 @@ package route
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,11 +15,6 @@ import (
 	"everywhere/pipeline/batcher"
 	"everywhere/pipeline/sink"
 )
-
-type quiet struct{}
-
-func (quiet) Wrote(string, int, time.Duration) {}
-func (quiet) Failed(string, error)             {}
 
 // TestOutcomesReachEveryPartition: an outcome goes to every regions
 // partition, keyed by its helper, each copy decoding to the outcome with
@@ -44,13 +40,13 @@ func TestOutcomesReachEveryPartition(t *testing.T) {
 				if r.Kind != KindOutcome {
 					continue // watermarks
 				}
-				r.Outcome.NeedID, r.Outcome.HelperID = string([]byte(r.Outcome.NeedID)), string([]byte(r.Outcome.HelperID))
+				r.Outcome.NeedID, r.Outcome.HelperID = strings.Clone(r.Outcome.NeedID), strings.Clone(r.Outcome.HelperID)
 				got[m.Partition] = append(got[m.Partition], r)
 				keys[m.Partition] = append(keys[m.Partition], string(m.Key))
 			}
 		}
 		return nil
-	}, quiet{})
+	}, nil)
 	b.Start()
 	out := NewEmitter(context.Background(), 2, parts, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	o := NewOutcomes(out)
@@ -96,7 +92,7 @@ func TestEmitterHandsOverFullChunks(t *testing.T) {
 			n += p.Len()
 		}
 		return nil
-	}, quiet{})
+	}, nil)
 	b.Start()
 	out := NewEmitter(context.Background(), 0, 8, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	o := NewOutcomes(out)
