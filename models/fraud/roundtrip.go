@@ -29,16 +29,18 @@ type outgoing struct {
 
 // flowState is kept only for users who send or receive large transfers.
 type flowState struct {
-	in  []Path     // paths that reached this user, at most smallSize
-	out []outgoing // this user's recent large transfers, at most smallSize
+	in     []Path     // paths that reached this user, at most smallSize
+	out    []outgoing // this user's recent large transfers, at most smallSize
+	lastMS int64      // the latest transfer or path kept, for Rings.Evict
 }
 
-func (d *Detector) flowFor(id string) *flowState {
+func (d *Detector) flowFor(id string, ms int64) *flowState {
 	f := d.flows[id]
 	if f == nil {
 		f = &flowState{}
 		d.flows[strings.Clone(id)] = f
 	}
+	f.lastMS = max(f.lastMS, ms)
 	return f
 }
 
@@ -52,7 +54,7 @@ func (d *Detector) hop(p *Path, ms, amount int64) bool {
 // transferOut handles a large transfer from t.UserID: it starts a path,
 // extends or closes the paths that reached the payer.
 func (d *Detector) transferOut(t *events.Transaction, out []Alert) []Alert {
-	f := d.flowFor(t.UserID)
+	f := d.flowFor(t.UserID, t.TS)
 	o := outgoing{ms: t.TS, to: strings.Clone(t.CounterpartyID), amount: t.Amount, txnID: strings.Clone(t.TxnID)}
 	f.out = pushBounded(f.out, o)
 	d.emit(&Path{To: o.to, Users: []string{strings.Clone(t.UserID)}, TxnIDs: []string{o.txnID}, FirstMS: t.TS, LastMS: t.TS, Amount: t.Amount})
@@ -65,7 +67,7 @@ func (d *Detector) transferOut(t *events.Transaction, out []Alert) []Alert {
 // Path handles a path that reached p.To: it is kept, and joined with the
 // transfers p.To already made.
 func (d *Detector) Path(p *Path, out []Alert) []Alert {
-	f := d.flowFor(p.To)
+	f := d.flowFor(p.To, p.LastMS)
 	cut := p.LastMS - d.rules.RoundTrip.Window.Milliseconds()
 	f.in = slices.DeleteFunc(f.in, func(q Path) bool { return q.LastMS < cut })
 	f.in = pushBounded(f.in, *p)
