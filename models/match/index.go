@@ -143,7 +143,7 @@ func (h *helper) alerted(at int64) bool {
 // same reports whether h already holds state s.
 func (h *helper) same(s *HelperState) bool {
 	return h.lat == float32(s.Lat) && h.lng == float32(s.Lng) && (h.slot >= 0) == s.Available &&
-		h.skills == s.Skills && h.credit == uint16(s.Credit) && h.alertMS == s.AlertMS
+		h.skills == s.Skills && h.credit == uint16(s.Credit) && s.AlertMS <= h.alertMS
 }
 
 // excluded applies the contract's exclusion rules that do not depend on
@@ -220,10 +220,16 @@ func (x *Index) Profile(p *events.Profile) {
 }
 
 // Alert records a high alert raised at ts against the user: they are not
-// suggested from ts until AlertWindow later.
-func (x *Index) Alert(id string, ts int64) {
-	h := &x.helpers[x.slotOf(id)]
-	h.alertMS = max(h.alertMS, ts)
+// suggested from ts until AlertWindow later. It returns the user's slot,
+// and ok false when an alert as late was known already.
+func (x *Index) Alert(id string, ts int64) (slot int32, ok bool) {
+	slot = x.slotOf(id)
+	h := &x.helpers[slot]
+	if ts <= h.alertMS {
+		return slot, false
+	}
+	h.alertMS = ts
+	return slot, true
 }
 
 // Outcome teaches the helper's record and returns the helper's slot.
@@ -285,7 +291,8 @@ type Suggestion struct {
 // HelperState is what the router knows of a user at once: the latest
 // position and availability, what the profile says, and the latest high
 // alert. The router sends it whole, so applying it is a plain overwrite,
-// whatever the index held before. The record learnt from outcomes is not
+// whatever the index held before, but for the alert: the index keeps the
+// latest of the state's and those it was told of itself (Alert). The record learnt from outcomes is not
 // part of it: outcomes reach every region themselves (see Outcome).
 type HelperState struct {
 	ID        string
@@ -315,7 +322,7 @@ func (x *Index) Set(s *HelperState, at int64) (slot int32, ok bool) {
 		x.remove(slot)
 	}
 	h.lat, h.lng, h.pingMS = float32(s.Lat), float32(s.Lng), s.PingMS
-	h.skills, h.credit, h.alertMS = s.Skills, uint16(s.Credit), s.AlertMS
+	h.skills, h.credit, h.alertMS = s.Skills, uint16(s.Credit), max(h.alertMS, s.AlertMS)
 	if s.Available {
 		h.cell = x.loc.LocateFrom(h.cell, s.Lat, s.Lng)
 		x.insert(slot, x.static(h))

@@ -181,10 +181,31 @@ func (m *Matcher) Helper(s *HelperState, ts int64) {
 		return
 	}
 	m.changed(slot, m.now)
-	if s.AlertMS > 0 && m.alerts[slot] != s.AlertMS && m.now < s.AlertMS+AlertWindow {
-		m.alerts[slot] = s.AlertMS
-		m.timers.Push(timer{at: s.AlertMS + AlertWindow, kind: alertEnds, slot: slot, ref: s.AlertMS})
+	if _, _, _, _, alert := m.idx.position(slot); alert > 0 {
+		m.armAlert(slot, alert)
 	}
+}
+
+// armAlert sets the timer that brings the helper in slot back when its
+// latest alert, at ms, ends.
+func (m *Matcher) armAlert(slot int32, ms int64) {
+	if m.alerts[slot] != ms && m.now < ms+AlertWindow {
+		m.alerts[slot] = ms
+		m.timers.Push(timer{at: ms + AlertWindow, kind: alertEnds, slot: slot, ref: ms})
+	}
+}
+
+// Alert keeps user id out of every list from event time ms for
+// AlertWindow: a high alert the region learnt of itself, not through the
+// user's state (a money ring's, see fraud.Rings). The needs listing the
+// user, or near them, are re-ranked at the clock.
+func (m *Matcher) Alert(id string, ms int64) {
+	slot, ok := m.idx.Alert(id, ms)
+	if !ok {
+		return
+	}
+	m.changed(slot, m.now)
+	m.armAlert(slot, ms)
 }
 
 // Outcome teaches a helper's record at event time ts and re-ranks the

@@ -156,6 +156,49 @@ func TestClosedAndExpiredNeedsPublishNothingMore(t *testing.T) {
 // helpers, needs and outcomes and checks, after every event, that each
 // open need's list is what a fresh query gives at that moment: the lists
 // settled without a query, and those re-ranked, miss no change.
+func TestRegionsOwnAlertOutlivesTheHelpersStates(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("h", now, 900, true), now)
+	m.Helper(helperAt("x", now, 100, true), now)
+	m.Need(need("n1", now+1))
+	expect(t, r, "n1 v1 @1 [x h]")
+
+	m.Advance(now + 2)
+	m.Alert("x", now+2)
+	expect(t, r, "n1 v2 @2 [h]")
+	m.Alert("x", now+1) // an older one changes nothing
+	expect(t, r)
+
+	// x's router knows nothing of the ring: its next state has no alert,
+	// and x stays out.
+	m.Helper(helperAt("x", now+60_000, 50, true), now+60_000)
+	expect(t, r)
+	m.Need(&events.Need{NeedID: "n1", TS: now + 60_001, Status: events.Fulfilled})
+
+	// A user unknown to the region when alerted is kept out once it
+	// arrives.
+	m.Alert("y", now+70_000)
+	m.Helper(helperAt("y", now+80_000, 10, true), now+80_000)
+	m.Helper(helperAt("h", now+80_000, 900, true), now+80_000)
+	n2 := need("n2", now+80_001)
+	n2.ExpiresAt = now + 2*AlertWindow
+	m.Need(n2)
+	expect(t, r, "n2 v1 @80001 [h]")
+
+	// The window passes: x and y come back by themselves, at their own
+	// alert's end (their pings kept fresh all along).
+	for ts := now + 90_000; ts < now+2+AlertWindow; ts += 300_000 {
+		m.Helper(helperAt("x", ts, 50, true), ts)
+		m.Helper(helperAt("y", ts, 10, true), ts)
+		m.Helper(helperAt("h", ts, 900, true), ts)
+	}
+	r.take()
+	m.Advance(now + 2 + AlertWindow)
+	expect(t, r, fmt.Sprintf("n2 v2 @%d [x h]", 2+AlertWindow))
+	m.Advance(now + 70_000 + AlertWindow)
+	expect(t, r, fmt.Sprintf("n2 v3 @%d [y x h]", 70_000+AlertWindow))
+}
+
 func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 	p := DefaultParams()
 	for seed := range uint64(6) {
@@ -202,6 +245,11 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 					ExpiresAt: ts + r.Int64N(1800_000) + 1, Status: events.Open})
 			case x < 89:
 				m.Need(&events.Need{NeedID: "n" + strconv.Itoa(r.IntN(60)), TS: ts, Status: events.Fulfilled})
+			case x < 90:
+				// A ring's alert the region found itself: the latest
+				// alert stands, whatever the helper's states say.
+				m.Advance(key)
+				m.Alert("h"+strconv.Itoa(r.IntN(80)), key-r.Int64N(60_000))
 			case x < 99:
 				kind := []events.OutcomeKind{events.Completed, events.NoShow, events.Accepted}[r.IntN(3)]
 				m.Outcome(&events.Outcome{NeedID: "old", HelperID: "h" + strconv.Itoa(r.IntN(80)), TS: key, Outcome: kind, Rating: r.IntN(6)}, 0, -1, key)
