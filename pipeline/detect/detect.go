@@ -24,8 +24,7 @@ import (
 type Sinks struct {
 	AlertsKafka *batcher.Batcher[[]fraud.Alert]
 	AlertsTable *batcher.Batcher[[]fraud.Alert]
-	// Paths takes the records of the money-paths topic, encoded: paths,
-	// and notices of high alerts for users of other partitions.
+	// Paths takes the records of the money-paths topic, encoded.
 	Paths *batcher.Batcher[[]kafka.Message]
 }
 
@@ -53,9 +52,11 @@ type Partition struct {
 	err      error // first failed hand-off to a sink: the run must not commit
 	latency  prometheus.Observer
 	// OnAlert, when set, sees every alert for a user of this partition,
-	// under its run's ticket: those made here, and high ones made in
-	// another partition and sent here as notices.
+	// under its run's ticket.
 	OnAlert func(a *fraud.Alert, t *ack.Ticket)
+	// OnTransfer, when set, sees every large transfer scored here (a
+	// money path's first hop), under its run's ticket, replayed ones too.
+	OnTransfer func(p *fraud.Path, t *ack.Ticket)
 }
 
 // NewPartition starts an empty detector. ctx bounds the hand-offs to the
@@ -95,9 +96,9 @@ func (p *Partition) OnTransaction(ev *events.Transaction, t *ack.Ticket) {
 }
 
 // publish hands over the alerts of an event keyed by user key. An alert
-// for another user (a member of a ring closed here) is that user's
-// partition's business too: its helper router keeps the user out of
-// every list, so a high one is also sent there as a notice.
+// for another user (a member of a ring closed here) is published, and
+// nothing more: the regions find rings themselves to keep members out of
+// the lists (see route.Transfers).
 func (p *Partition) publish(t *ack.Ticket, key string) {
 	if len(p.alerts) == 0 {
 		return
@@ -119,12 +120,7 @@ func (p *Partition) publish(t *ack.Ticket, key string) {
 		a := &chunk[i]
 		p.env.Metrics.Alerts.WithLabelValues(a.Rule, a.Severity.String()).Inc()
 		p.latency.Observe(max(now.Sub(time.UnixMilli(a.TS)).Seconds(), 0))
-		switch {
-		case a.UserID != key:
-			if a.Severity == fraud.High {
-				p.send(a.UserID, AppendAlertNotice(nil, a.UserID, a.TS), t)
-			}
-		case p.OnAlert != nil:
+		if a.UserID == key && p.OnAlert != nil {
 			p.OnAlert(a, t)
 		}
 	}
@@ -133,6 +129,9 @@ func (p *Partition) publish(t *ack.Ticket, key string) {
 }
 
 func (p *Partition) emitPath(fp *fraud.Path) {
+	if len(fp.Users) == 1 && p.OnTransfer != nil {
+		p.OnTransfer(fp, p.cur)
+	}
 	if p.cur.Replay {
 		return
 	}
@@ -177,8 +176,7 @@ func (p *Partition) Close() { p.env.Metrics.FraudUsers.Sub(float64(p.users)) }
 // Paths handles the money-paths topic of one partition.
 type Paths struct{ P *Partition }
 
-// Handle decodes a path and joins it with the payee's transfers, or hands
-// a notice of a high alert to the helper router.
+// Handle decodes a path and joins it with the payee's transfers.
 func (h Paths) Handle(m *kafka.Message, t *ack.Ticket) error {
 	p := h.P
 	notice, err := p.pdec.decode(m.Value, &p.path)
@@ -187,10 +185,9 @@ func (h Paths) Handle(m *kafka.Message, t *ack.Ticket) error {
 	}
 	p.sync(t, p.path.LastMS)
 	if notice {
-		if p.OnAlert != nil {
-			a := fraud.Alert{UserID: p.path.To, TS: p.path.LastMS, Severity: fraud.High}
-			p.OnAlert(&a, t)
-		}
+		// A notice of a ring member's high alert, for the member's helper
+		// router: the topic carried them until the regions found rings
+		// themselves. Read, for it is valid, and left alone.
 		return nil
 	}
 	path := p.path

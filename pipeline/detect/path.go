@@ -36,22 +36,14 @@ func AppendPath(dst []byte, p *fraud.Path) []byte {
 	return append(dst, '}')
 }
 
-// AppendAlertNotice writes the notice that user to has a high alert at
-// event time ms, made in another partition (the one that closed a ring).
-func AppendAlertNotice(dst []byte, to string, ms int64) []byte {
-	dst = append(dst, `{"to":`...)
-	dst = events.AppendString(dst, to)
-	dst = append(dst, `,"alert_ts":`...)
-	dst = strconv.AppendInt(dst, ms, 10)
-	return append(dst, '}')
-}
-
 // pathDecoder reads the paths topic; the engine writes it, but it is still
 // input and gets the same care: a bad message is rejected, not trusted.
 type pathDecoder struct{ p fastjson.Parser }
 
-// decode reads a path into out, or a notice of an alert (notice true):
-// the user in out.To and the alert's time in out.LastMS.
+// decode reads a path into out, or a notice of a ring member's high
+// alert (notice true: the user in out.To and the alert's time in
+// out.LastMS), which the topic carried until the regions found rings
+// themselves.
 func (d *pathDecoder) decode(b []byte, out *fraud.Path) (notice bool, err error) {
 	v, err := d.p.ParseBytes(b)
 	if err != nil {

@@ -15,7 +15,7 @@ func TestPathRecordsRoundTrip(t *testing.T) {
 	if err != nil || notice || !reflect.DeepEqual(got, want) {
 		t.Fatalf("path: %+v notice %v err %v, want %+v", got, notice, err, want)
 	}
-	notice, err = d.decode(AppendAlertNotice(nil, "b", 30), &got)
+	notice, err = d.decode([]byte(`{"to":"b","alert_ts":30}`), &got)
 	if err != nil || !notice || got.To != "b" || got.LastMS != 30 {
 		t.Fatalf("notice: %+v notice %v err %v", got, notice, err)
 	}

@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	defer close(stopWatch)
 	go rules.Watch(cfg.Fraud.ReloadInterval, stopWatch)
 	denv := e.buildFraudSinks(rules)
-	menv, err := e.buildMatching(ctx)
+	menv, err := e.buildMatching(ctx, rules)
 	if err != nil {
 		return err
 	}
@@ -287,6 +287,7 @@ func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *det
 	}
 	txns.OnEvent = part.OnTransaction
 	part.OnAlert = helpers.Alert
+	part.OnTransfer = route.NewTransfers(out).Transfer
 	wrap := func(h consumers.Handler) consumers.Handler { return route.Sealing{Inner: h, Out: out} }
 	return map[string]consumers.Handler{
 		t.Pings:        wrap(pings),

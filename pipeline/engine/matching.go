@@ -8,6 +8,7 @@ import (
 
 	"everywhere/kafkaadmin"
 	"everywhere/pipeline/batcher"
+	"everywhere/pipeline/detect"
 	"everywhere/pipeline/matching"
 	"everywhere/pipeline/route"
 	"everywhere/pipeline/sink"
@@ -26,7 +27,7 @@ type matchEnv struct {
 // buildMatching makes the matching sinks. The partition counts of the
 // input topics decide the source numbers of the region merge, and that of
 // the regions topic the region layout; all must exist before start.
-func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
+func (e *Engine) buildMatching(ctx context.Context, rules *detect.Rules) (*matchEnv, error) {
 	t := e.topics
 	var n [4]int
 	for i, topic := range []string{t.Pings, t.Needs, t.Outcomes, t.Regions} {
@@ -64,7 +65,8 @@ func (e *Engine) buildMatching(ctx context.Context) (*matchEnv, error) {
 	mc := &e.cfg.Matching
 	return &matchEnv{regionsOut: regionsOut, userParts: users, needParts: needs, regionParts: regions,
 		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
-			Model: mc.ModelName, Republish: mc.Republish, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency, Metrics: e.m}}, nil
+			Model: mc.ModelName, Republish: mc.Republish, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency,
+			Rules: rules.Load, Metrics: e.m}}, nil
 }
 
 // regionWriters is how many producers write the regions topic.

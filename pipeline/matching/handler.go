@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/metrics"
+	"everywhere/models/fraud"
 	"everywhere/models/match"
 	"everywhere/pipeline/ack"
 	"everywhere/pipeline/batcher"
@@ -31,7 +32,10 @@ type Env struct {
 	Republish    time.Duration
 	Sources      int // partitions of the user topics, the needs topic and the outcomes topic
 	BaseCurrency string
-	Metrics      *metrics.Metrics
+	// Rules returns the fraud rules in force: a region finds money rings
+	// itself, with the partitions' rule (see route.Transfers).
+	Rules   func() *fraud.Rules
+	Metrics *metrics.Metrics
 }
 
 // Handler matches one partition of the regions topic.
@@ -42,6 +46,9 @@ type Handler struct {
 	rec   route.Record
 	merge *Merge
 	m     *match.Matcher
+	rings *fraud.Rings
+	found []fraud.Alert
+	seals int
 	cur   *ack.Ticket
 	rows  rows
 	err   error
@@ -59,7 +66,8 @@ type Handler struct {
 // hand-offs to the sinks.
 func NewHandler(ctx context.Context, env *Env) *Handler {
 	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
-		m: match.NewMatcher(env.Params, env.K), lists: sink.NewPack(), latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
+		m: match.NewMatcher(env.Params, env.K), rings: fraud.NewRings(env.Rules()), lists: sink.NewPack(),
+		latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
 	h.m.Publish = h.publish
 	h.m.Republish = env.Republish.Milliseconds()
 	return h
@@ -86,6 +94,8 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 			h.m.Need(&r.Need)
 		case route.KindOutcome:
 			h.m.Outcome(&r.Outcome, r.Source, r.Offset, key)
+		case route.KindTransfer:
+			h.transfer(&r.Transfer, r.TS, key)
 		}
 	}
 	if low := h.merge.Low(); low > h.low {
@@ -94,6 +104,22 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 	}
 	h.send()
 	return nil
+}
+
+// transfer looks for the money rings a large transfer at event time ms
+// closes, and keeps the members of a high one out of every list from its
+// order key on: the same point of the merge in every run.
+func (h *Handler) transfer(tr *route.Transfer, ms, key int64) {
+	if r := h.env.Rules(); r != h.rings.Rules() {
+		h.rings.SetRules(r)
+	}
+	h.m.Advance(key)
+	h.found = h.rings.Transfer(tr.From, tr.To, tr.TxnID, ms, tr.Amount, h.found[:0])
+	for i := range h.found {
+		if a := &h.found[i]; a.Severity == fraud.High {
+			h.m.Alert(a.UserID, a.TS)
+		}
+	}
 }
 
 func (h *Handler) publish(l *match.List) {
@@ -135,6 +161,9 @@ func (h *Handler) Seal(ctx context.Context, t *ack.Ticket, _ int64) error {
 		if err := h.env.Sinks.Table.Add(ctx, batcher.Chunk[*sink.Rows]{Data: rows, Rows: rows.N, Ticket: t}); err != nil {
 			return err
 		}
+	}
+	if h.seals++; h.seals%64 == 0 {
+		h.rings.Evict(h.low)
 	}
 	h.report()
 	return nil

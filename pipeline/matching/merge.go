@@ -34,9 +34,10 @@ type Merge struct {
 	// released: an outcome reaches every region, so each regions
 	// partition queues one for about every thirty events, and while one
 	// source catches up the others' records wait by the thousand.
-	needs    arena.Values[events.Need]
-	outcomes arena.Values[outcomeAt]
-	free     []*block // blocks of queued records, reused
+	needs     arena.Values[events.Need]
+	outcomes  arena.Values[outcomeAt]
+	transfers arena.Values[transferAt]
+	free      []*block // blocks of queued records, reused
 }
 
 type source struct {
@@ -46,8 +47,8 @@ type source struct {
 	known bool // heard from at least once
 }
 
-// blockLen is how many records a block of a queue holds: 256 of 104
-// bytes, 26 KiB, under the 32 KiB past which Go allocates each large
+// blockLen is how many records a block of a queue holds: 256 of 112
+// bytes, 28 KiB, under the 32 KiB past which Go allocates each large
 // object apart and zeroes it whole.
 const blockLen = 256
 
@@ -110,18 +111,25 @@ func (q *queue) pop(m *Merge) {
 // queued is a record waiting, kept small: helpers are most of them, and
 // a catch-up can hold many while the slowest source catches up.
 type queued struct {
-	key     int64
-	offset  int64
-	kind    route.Kind
-	helper  match.HelperState
-	need    *events.Need
-	outcome *outcomeAt
+	key      int64
+	offset   int64
+	kind     route.Kind
+	helper   match.HelperState
+	need     *events.Need
+	outcome  *outcomeAt
+	transfer *transferAt
 }
 
 // outcomeAt is an outcome and its offset where its source read it.
 type outcomeAt struct {
 	o      events.Outcome
 	offset int64
+}
+
+// transferAt is a transfer and its event time.
+type transferAt struct {
+	tr route.Transfer
+	ts int64
 }
 
 // NewMerge returns a merge of n sources.
@@ -158,6 +166,11 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 		*o = outcomeAt{o: r.Outcome, offset: r.Offset}
 		o.o.NeedID, o.o.HelperID = m.ids.Copy(o.o.NeedID), m.ids.Copy(o.o.HelperID)
 		q.outcome = o
+	case route.KindTransfer:
+		x := m.transfers.New()
+		x.tr, x.ts = r.Transfer, r.TS
+		x.tr.From, x.tr.To, x.tr.TxnID = m.ids.Copy(x.tr.From), m.ids.Copy(x.tr.To), m.ids.Copy(x.tr.TxnID)
+		q.transfer = x
 	}
 }
 
@@ -197,6 +210,9 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	case route.KindOutcome:
 		m.out.Outcome, m.out.Offset = q.outcome.o, q.outcome.offset
 		m.outcomes.Free(q.outcome)
+	case route.KindTransfer:
+		m.out.Transfer, m.out.TS = q.transfer.tr, q.transfer.ts
+		m.transfers.Free(q.transfer)
 	}
 	b.q.pop(m)
 	return &m.out, key

@@ -3,6 +3,7 @@ package matching
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"everywhere/models/match"
 	"everywhere/pipeline/route"
@@ -156,5 +157,24 @@ func BenchmarkMerge(b *testing.B) {
 		m.Push(r, off)
 		for r, _ := m.Pop(); r != nil; r, _ = m.Pop() {
 		}
+	}
+}
+
+// TestMergeKeepsTransfers: a transfer waits like any record and comes out
+// whole, with its own event time, its strings copied from the decoder's.
+func TestMergeKeepsTransfers(t *testing.T) {
+	m := NewMerge(2)
+	from := []byte("alice")
+	tr := route.Transfer{From: unsafe.String(&from[0], len(from)), To: "bob", TxnID: "t9", Amount: 300_000} // a view, as decoded
+	m.Push(&route.Record{Kind: route.KindTransfer, Source: 0, WM: 120, TS: 100, Transfer: tr}, 7)
+	copy(from, "xxxxx") // the decoder reuses its buffer
+	if r, _ := m.Pop(); r != nil {
+		t.Fatalf("released %+v before source 1 was heard from", r)
+	}
+	m.Push(watermark(1, 130, false), 8)
+	r, key := m.Pop()
+	if r == nil || r.Kind != route.KindTransfer || key != 120 || r.TS != 100 ||
+		r.Transfer != (route.Transfer{From: "alice", To: "bob", TxnID: "t9", Amount: 300_000}) {
+		t.Fatalf("released %+v at %d", r, key)
 	}
 }

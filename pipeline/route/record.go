@@ -18,6 +18,7 @@ const (
 	KindHelper    Kind = 'h' // a helper's whole state
 	KindNeed      Kind = 'n' // a need, as the needs topic carries it
 	KindOutcome   Kind = 'o' // an outcome, as the outcomes topic carries it
+	KindTransfer  Kind = 't' // a large transfer between users, for Transfer's rings
 	KindWatermark Kind = 'w' // only the source's progress
 )
 
@@ -35,10 +36,18 @@ type Record struct {
 	// Offset is where an outcome was read in its partition (its source),
 	// -1 when the record does not say: a matcher learns each outcome once
 	// although its source sends it again after a restart.
-	Offset  int64
-	Helper  match.HelperState
-	Need    events.Need
-	Outcome events.Outcome
+	Offset   int64
+	Helper   match.HelperState
+	Need     events.Need
+	Outcome  events.Outcome
+	Transfer Transfer
+}
+
+// Transfer is a large transfer a user partition scored: money that may go
+// round a ring. Every region hears of every one (see Helpers.Transfer).
+type Transfer struct {
+	From, To, TxnID string
+	Amount          int64
 }
 
 // AppendHelper writes a helper record.
@@ -85,6 +94,22 @@ func AppendOutcome(dst []byte, src int, wm, offset int64, o *events.Outcome) []b
 	dst = strconv.AppendInt(dst, offset, 10)
 	dst = append(dst, `,"outcome":`...)
 	dst = o.AppendJSON(dst)
+	return append(dst, '}')
+}
+
+// AppendTransfer writes a transfer record: tr made at event time ts.
+func AppendTransfer(dst []byte, src int, wm, ts int64, tr *Transfer) []byte {
+	dst = appendHead(dst, KindTransfer, src, wm)
+	dst = append(dst, `,"ts":`...)
+	dst = strconv.AppendInt(dst, ts, 10)
+	dst = append(dst, `,"user_id":`...)
+	dst = events.AppendString(dst, tr.From)
+	dst = append(dst, `,"to":`...)
+	dst = events.AppendString(dst, tr.To)
+	dst = append(dst, `,"txn_id":`...)
+	dst = events.AppendString(dst, tr.TxnID)
+	dst = append(dst, `,"amount":`...)
+	dst = strconv.AppendInt(dst, tr.Amount, 10)
 	return append(dst, '}')
 }
 
@@ -140,7 +165,7 @@ func (d *Decoder) decodeFull(b []byte, r *Record) error {
 	}
 	k := v.GetStringBytes("k")
 	if len(k) != 1 {
-		return bad("k", `must be "h", "n", "o" or "w"`)
+		return bad("k", kinds)
 	}
 	r.Kind = Kind(k[0])
 	r.Source = v.GetInt("src")
@@ -175,8 +200,29 @@ func (d *Decoder) decodeFull(b []byte, r *Record) error {
 		}
 		d.buf = ov.MarshalTo(d.buf[:0])
 		return d.need.Outcome(d.buf, &r.Outcome)
+	case KindTransfer:
+		return transfer(v, r)
 	}
-	return bad("k", `must be "h", "n", "o" or "w"`)
+	return bad("k", kinds)
+}
+
+const kinds = `must be "h", "n", "o", "t" or "w"`
+
+func transfer(v *fastjson.Value, r *Record) error {
+	tr := &r.Transfer
+	ids := [3]*string{&tr.From, &tr.To, &tr.TxnID}
+	for i, name := range [3]string{"user_id", "to", "txn_id"} {
+		b := v.GetStringBytes(name)
+		if len(b) == 0 || len(b) > events.MaxIDBytes {
+			return bad(name, "must be 1 to 64 bytes")
+		}
+		*ids[i] = unsafe.String(unsafe.SliceData(b), len(b)) // a view, as the package doc says
+	}
+	tr.Amount = v.GetInt64("amount")
+	if r.TS <= 0 || tr.Amount <= 0 {
+		return bad("amount", "ts and amount must be positive")
+	}
+	return nil
 }
 
 func (d *Decoder) helper(v *fastjson.Value, r *Record) error {

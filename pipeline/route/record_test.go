@@ -28,3 +28,25 @@ func TestOutcomeRecordsCarryTheirOffset(t *testing.T) {
 		t.Fatal("a negative offset was accepted")
 	}
 }
+
+func TestTransferRecordsRoundTrip(t *testing.T) {
+	want := Transfer{From: "a", To: "b\"c", TxnID: "t1", Amount: 300_000}
+	d := NewDecoder("CNY")
+	var r Record
+	if err := d.Decode(AppendTransfer(nil, 2, 1_764_000_000_500, 1_764_000_000_000, &want), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Kind != KindTransfer || r.Source != 2 || r.WM != 1_764_000_000_500 || r.TS != 1_764_000_000_000 || r.Transfer != want {
+		t.Fatalf("decoded %+v", r)
+	}
+	for _, bad := range []string{
+		`{"k":"t","src":2,"wm":5,"ts":5,"user_id":"a","to":"b","txn_id":"t1","amount":0}`,
+		`{"k":"t","src":2,"wm":5,"ts":5,"user_id":"a","to":"","txn_id":"t1","amount":5}`,
+		`{"k":"t","src":2,"wm":5,"ts":5,"user_id":"a","to":"b","amount":5}`,
+		`{"k":"t","src":2,"wm":5,"ts":0,"user_id":"a","to":"b","txn_id":"t1","amount":5}`,
+	} {
+		if err := d.Decode([]byte(bad), &r); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
