@@ -28,9 +28,7 @@ func (s *Sim) injectEpisodes() {
 		s.impossibleTravel()
 		s.structuring()
 		s.newAccountBurst(true)
-		if !s.cfg.NoRings {
-			s.roundTrip()
-		}
+		s.roundTrip()
 		s.washRefund()
 
 		s.flight()

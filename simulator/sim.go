@@ -37,18 +37,12 @@ type Message struct {
 
 // Config sets up a simulation.
 type Config struct {
-	Users    int
-	Seed     uint64
-	Start    time.Time
-	Duration time.Duration
-	City     City
-	Episodes int // fraud episodes per pattern
-	// NoRings leaves the round_trip episodes out. A ring's alerts reach
-	// the lists of needs near its members when the ring's money path is
-	// read, which depends on timing: a stream whose lists are compared
-	// version by version, run by run, leaves rings out (see the README's
-	// "Restarts, outages and bad input").
-	NoRings   bool
+	Users     int
+	Seed      uint64
+	Start     time.Time
+	Duration  time.Duration
+	City      City
+	Episodes  int    // fraud episodes per pattern
 	Currency  string // base currency of the deployment
 	Threshold int64  // reporting threshold that structuring stays under
 }
