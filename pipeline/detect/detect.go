@@ -104,7 +104,7 @@ func (p *Partition) publish(t *ack.Ticket, key string) {
 		return
 	}
 	if t.Replay {
-		// A replayed message's alerts and notices were published the first
+		// A replayed message's alerts and paths were published the first
 		// time; what keeps state from them (the helper router) must still
 		// hear them.
 		for i := range p.alerts {
