@@ -1,6 +1,10 @@
 package fraud
 
-import "everywhere/events"
+import (
+	"slices"
+
+	"everywhere/events"
+)
 
 // Rings finds money rings (round_trip) over every user's large transfers
 // at once, as a detector that holds every user does. The partitions find
@@ -32,12 +36,20 @@ func (g *Rings) Rules() *Rules { return g.lb.d.Rules() }
 // two users) from one user to another at event time ms, and appends the
 // alerts of the rings it closes, one per member.
 func (g *Rings) Transfer(from, to, txnID string, ms, amount int64, out []Alert) []Alert {
-	if from == to || amount < g.lb.d.rules.RoundTrip.MinAmount {
+	if from == to || amount < g.lb.d.rules.RoundTrip.MinAmount || g.seen(from, txnID) {
 		return out
 	}
 	g.txn = events.Transaction{TxnID: txnID, UserID: from, TS: ms, Amount: amount, Kind: events.Transfer,
 		CounterpartyID: to, CounterpartyKind: events.User}
 	return g.lb.drain(g.lb.d.transferOut(&g.txn, out))
+}
+
+// seen reports whether from's transfer txnID is kept already: a user
+// partition sends again what it sent after its last commit, and kept
+// twice, a transfer would take the room of another.
+func (g *Rings) seen(from, txnID string) bool {
+	f := g.lb.d.flows[from]
+	return f != nil && slices.ContainsFunc(f.out, func(o outgoing) bool { return o.txnID == txnID })
 }
 
 // Users is the number of users whose transfers or paths are kept.

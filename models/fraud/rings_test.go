@@ -98,6 +98,20 @@ func TestRingsAgreeWithPartitions(t *testing.T) {
 	}
 }
 
+func TestRingsTakeATransferOnce(t *testing.T) {
+	g := NewRings(rules(t))
+	g.Transfer("a", "b", "t1", t0, 300_000, nil)
+	g.Transfer("b", "c", "t2", t0+minute, 300_000, nil)
+	g.Transfer("b", "c", "t2", t0+minute, 300_000, nil) // sent again after a restart
+	as := g.Transfer("c", "a", "t3", t0+2*minute, 300_000, nil)
+	if len(as) != 3 {
+		t.Fatalf("%d alerts, want one per member: %+v", len(as), as)
+	}
+	if as = g.Transfer("c", "a", "t3", t0+2*minute, 300_000, nil); len(as) != 0 {
+		t.Fatalf("the closing transfer sent again closed the ring again: %+v", as)
+	}
+}
+
 func TestRingsEvictAfterTheWindow(t *testing.T) {
 	g := NewRings(rules(t))
 	g.Transfer("a", "b", "t1", t0, 300_000, nil)
