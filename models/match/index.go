@@ -292,8 +292,9 @@ type Suggestion struct {
 // position and availability, what the profile says, and the latest high
 // alert. The router sends it whole, so applying it is a plain overwrite,
 // whatever the index held before, but for the alert: the index keeps the
-// latest of the state's and those it was told of itself (Alert). The record learnt from outcomes is not
-// part of it: outcomes reach every region themselves (see Outcome).
+// latest of the state's and those it was told of itself (Alert). The
+// record learnt from outcomes is not part of it: outcomes reach every
+// region themselves (see Outcome).
 type HelperState struct {
 	ID        string
 	PingMS    int64 // event time of the position

@@ -152,10 +152,10 @@ func TestClosedAndExpiredNeedsPublishNothingMore(t *testing.T) {
 	expect(t, r)
 }
 
-// TestListsEqualAFreshQueryAfterEveryEvent drives a matcher with random
-// helpers, needs and outcomes and checks, after every event, that each
-// open need's list is what a fresh query gives at that moment: the lists
-// settled without a query, and those re-ranked, miss no change.
+// TestRegionsOwnAlertOutlivesTheHelpersStates: an alert the region
+// learnt of itself (a money ring's) keeps the user out whatever the
+// user's states say after it, also for a user the region did not know
+// yet, and ends by itself after the window.
 func TestRegionsOwnAlertOutlivesTheHelpersStates(t *testing.T) {
 	m, r := newRecorded(3)
 	m.Helper(helperAt("h", now, 900, true), now)
@@ -199,6 +199,10 @@ func TestRegionsOwnAlertOutlivesTheHelpersStates(t *testing.T) {
 	expect(t, r, fmt.Sprintf("n2 v3 @%d [y x h]", 70_000+AlertWindow))
 }
 
+// TestListsEqualAFreshQueryAfterEveryEvent drives a matcher with random
+// helpers, needs, outcomes and alerts and checks, after every event, that
+// each open need's list is what a fresh query gives at that moment: the
+// lists settled without a query, and those re-ranked, miss no change.
 func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 	p := DefaultParams()
 	for seed := range uint64(6) {
