@@ -149,7 +149,7 @@ func New(version string, topics, sinks []string) *Metrics {
 		Name: "everywhere_open_needs", Help: "Open, unexpired needs in the matchers of this instance.",
 	})
 	m.RoutedRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "everywhere_routed_records_total", Help: "Records re-keyed by region for matching, by kind (helper, need or outcome).",
+		Name: "everywhere_routed_records_total", Help: "Records re-keyed by region for matching, by the partitions that sent them: helper (user partitions: helper states and large transfers), need or outcome.",
 	}, []string{"kind"})
 	m.EventToOutput = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "everywhere_event_to_output_seconds", Help: "From an output's event time to its hand-off to the producer, by output (suggestions, alerts): end-to-end latency while live, backlog age while catching up.",
