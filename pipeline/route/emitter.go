@@ -90,6 +90,17 @@ func (e *Emitter) end() {
 	}
 }
 
+// everyPartition sends record rec, keyed by key, to every partition: what
+// any region may need (outcomes, large transfers) is encoded once and
+// copied.
+func (e *Emitter) everyPartition(key string, rec []byte) {
+	for p := range e.sent {
+		e.begin(p, key)
+		e.pack.Buf = append(e.pack.Buf, rec...)
+		e.end()
+	}
+}
+
 // Seal hands over everything pending under the run's ticket t and returns
 // the first hand-off that failed since the last seal: that run must not be
 // committed.

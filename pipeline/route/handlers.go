@@ -60,9 +60,5 @@ func NewOutcomes(out *Emitter) *Outcomes { return &Outcomes{out: out} }
 func (o *Outcomes) Outcome(ev *events.Outcome, offset int64, t *ack.Ticket) {
 	o.out.Observe(ev.TS, t)
 	o.rec = AppendOutcome(o.rec[:0], o.out.src, o.out.WM(), offset, ev)
-	for p := range o.out.sent {
-		o.out.begin(p, ev.HelperID)
-		o.out.pack.Buf = append(o.out.pack.Buf, o.rec...)
-		o.out.end()
-	}
+	o.out.everyPartition(ev.HelperID, o.rec)
 }

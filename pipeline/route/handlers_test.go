@@ -11,25 +11,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"everywhere/events"
+	"everywhere/models/fraud"
 	"everywhere/pipeline/ack"
 	"everywhere/pipeline/batcher"
 	"everywhere/pipeline/sink"
 )
 
-// TestOutcomesReachEveryPartition: an outcome goes to every regions
-// partition, keyed by its helper, each copy decoding to the outcome with
-// its source, watermark and offset.
-func TestOutcomesReachEveryPartition(t *testing.T) {
-	const parts = 5
-	var (
-		mu   sync.Mutex
-		got  = map[int][]Record{}
-		keys = map[int][]string{}
-	)
+// captured is what a regions sink was handed: each partition's data
+// records (watermarks aside), decoded, and their keys.
+type captured struct {
+	mu   sync.Mutex
+	recs map[int][]Record
+	keys map[int][]string
+}
+
+// capture starts a regions sink that decodes what it is handed.
+func capture(t *testing.T) (*batcher.Batcher[*sink.Pack], *captured) {
+	c := &captured{recs: map[int][]Record{}, keys: map[int][]string{}}
 	d := NewDecoder("CNY")
 	b := batcher.New(batcher.Config{Name: "regions", MaxRows: 100, Queue: 16}, func(_ context.Context, batch []*sink.Pack) error {
-		mu.Lock()
-		defer mu.Unlock()
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		for _, p := range batch {
 			for _, m := range p.Messages() {
 				var r Record
@@ -37,17 +39,29 @@ func TestOutcomesReachEveryPartition(t *testing.T) {
 					t.Errorf("partition %d: %v", m.Partition, err)
 					continue
 				}
-				if r.Kind != KindOutcome {
-					continue // watermarks
+				if r.Kind == KindWatermark {
+					continue
 				}
+				// Decoded strings are views: keep copies.
 				r.Outcome.NeedID, r.Outcome.HelperID = strings.Clone(r.Outcome.NeedID), strings.Clone(r.Outcome.HelperID)
-				got[m.Partition] = append(got[m.Partition], r)
-				keys[m.Partition] = append(keys[m.Partition], string(m.Key))
+				tr := &r.Transfer
+				tr.From, tr.To, tr.TxnID = strings.Clone(tr.From), strings.Clone(tr.To), strings.Clone(tr.TxnID)
+				c.recs[m.Partition] = append(c.recs[m.Partition], r)
+				c.keys[m.Partition] = append(c.keys[m.Partition], string(m.Key))
 			}
 		}
 		return nil
 	}, nil)
 	b.Start()
+	return b, c
+}
+
+// TestOutcomesReachEveryPartition: an outcome goes to every regions
+// partition, keyed by its helper, each copy decoding to the outcome with
+// its source, watermark and offset.
+func TestOutcomesReachEveryPartition(t *testing.T) {
+	const parts = 5
+	b, c := capture(t)
 	out := NewEmitter(context.Background(), 2, parts, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	o := NewOutcomes(out)
 	tk := ack.New(10)
@@ -60,7 +74,7 @@ func TestOutcomesReachEveryPartition(t *testing.T) {
 	}
 	b.Stop(time.Second)
 	for p := range parts {
-		rs := got[p]
+		rs := c.recs[p]
 		if len(rs) != 2 {
 			t.Fatalf("partition %d got %d outcomes, want 2", p, len(rs))
 		}
@@ -69,8 +83,41 @@ func TestOutcomesReachEveryPartition(t *testing.T) {
 			offset int64
 		}{{first, 7}, {second, 8}} {
 			r := rs[i]
-			if r.Source != 2 || r.Offset != want.offset || r.WM != want.o.TS || r.Outcome != want.o || keys[p][i] != want.o.HelperID {
-				t.Errorf("partition %d, outcome %d: got %+v key %q, want %+v at offset %d", p, i, r.Outcome, keys[p][i], want.o, want.offset)
+			if r.Kind != KindOutcome || r.Source != 2 || r.Offset != want.offset || r.WM != want.o.TS || r.Outcome != want.o || c.keys[p][i] != want.o.HelperID {
+				t.Errorf("partition %d, outcome %d: got %+v key %q, want %+v at offset %d", p, i, r.Outcome, c.keys[p][i], want.o, want.offset)
+			}
+		}
+	}
+}
+
+// TestTransfersReachEveryPartition: a large transfer goes to every
+// regions partition, keyed by its payer, with its own event time and the
+// source's watermark, which a late one does not move back.
+func TestTransfersReachEveryPartition(t *testing.T) {
+	const parts = 3
+	b, c := capture(t)
+	out := NewEmitter(context.Background(), 1, parts, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
+	x := NewTransfers(out)
+	tk := ack.New(10)
+	const t0 = int64(1_764_000_000_000)
+	x.Transfer(&fraud.Path{To: "bob", Users: []string{"alice"}, TxnIDs: []string{"t1"}, FirstMS: t0, LastMS: t0, Amount: 300_000}, tk)
+	x.Transfer(&fraud.Path{To: "carol", Users: []string{"bob"}, TxnIDs: []string{"t2"}, FirstMS: t0 - 5, LastMS: t0 - 5, Amount: 290_000}, tk)
+	if err := out.Seal(tk); err != nil {
+		t.Fatal(err)
+	}
+	b.Stop(time.Second)
+	want := []Record{
+		{Kind: KindTransfer, Source: 1, WM: t0, TS: t0, Transfer: Transfer{From: "alice", To: "bob", TxnID: "t1", Amount: 300_000}},
+		{Kind: KindTransfer, Source: 1, WM: t0, TS: t0 - 5, Transfer: Transfer{From: "bob", To: "carol", TxnID: "t2", Amount: 290_000}},
+	}
+	for p := range parts {
+		if len(c.recs[p]) != len(want) {
+			t.Fatalf("partition %d got %d records, want %d", p, len(c.recs[p]), len(want))
+		}
+		for i, r := range c.recs[p] {
+			if r.Kind != want[i].Kind || r.Source != want[i].Source || r.WM != want[i].WM || r.TS != want[i].TS ||
+				r.Transfer != want[i].Transfer || c.keys[p][i] != want[i].Transfer.From {
+				t.Errorf("partition %d, record %d: got %+v key %q, want %+v", p, i, r, c.keys[p][i], want[i])
 			}
 		}
 	}

@@ -28,9 +28,5 @@ func (x *Transfers) Transfer(p *fraud.Path, t *ack.Ticket) {
 	x.out.Observe(p.LastMS, t)
 	x.tr = Transfer{From: p.Users[0], To: p.To, TxnID: p.TxnIDs[0], Amount: p.Amount}
 	x.rec = AppendTransfer(x.rec[:0], x.out.src, x.out.WM(), p.LastMS, &x.tr)
-	for part := range x.out.sent {
-		x.out.begin(part, x.tr.From)
-		x.out.pack.Buf = append(x.out.pack.Buf, x.rec...)
-		x.out.end()
-	}
+	x.out.everyPartition(x.tr.From, x.rec)
 }
