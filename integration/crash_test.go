@@ -116,14 +116,15 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	}
 	en := e.startEngine()
 	r := rand.New(rand.NewPCG(21, 22))
-	for range heavy(5, 20) {
+	kills := heavy(5, 20)
+	for range kills {
 		en.assigned(t)
 		time.Sleep(time.Duration(r.IntN(2000)) * time.Millisecond)
 		en.kill()
 		en = e.startEngine()
 	}
 	e.drained(heavy(3*time.Minute, 15*time.Minute))
-	want.check(t, e, "after five kills", allLists)
+	want.check(t, e, fmt.Sprintf("after %d kills", kills), allLists)
 
 	t.Run("live", func(t *testing.T) { crashWhileStreaming(t, want, start) })
 }
