@@ -47,6 +47,7 @@ type Metrics struct {
 	ListLength    prometheus.Histogram   // helpers per published list
 	MatchHelpers  prometheus.Gauge
 	OpenNeeds     prometheus.Gauge
+	RingUsers     prometheus.Gauge
 	RoutedRecords *prometheus.CounterVec   // kind: helper, need
 	EventToOutput *prometheus.HistogramVec // output: suggestions, alerts
 }
@@ -148,6 +149,9 @@ func New(version string, topics, sinks []string) *Metrics {
 	m.OpenNeeds = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "everywhere_open_needs", Help: "Open, unexpired needs in the matchers of this instance.",
 	})
+	m.RingUsers = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "everywhere_match_ring_users", Help: "Users whose large transfers of the last round_trip window the matchers of this instance keep to find money rings (each region keeps its own).",
+	})
 	m.RoutedRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "everywhere_routed_records_total", Help: "Records re-keyed by region for matching, by the partitions that sent them: helper (user partitions: helper states and large transfers), need or outcome.",
 	}, []string{"kind"})
@@ -164,7 +168,7 @@ func New(version string, topics, sinks []string) *Metrics {
 	m.RoutedRecords.WithLabelValues("outcome")
 	m.EventToOutput.WithLabelValues("suggestions")
 	m.EventToOutput.WithLabelValues("alerts")
-	r.MustRegister(m.Suggestions, m.Rematches, m.ListLength, m.MatchHelpers, m.OpenNeeds, m.RoutedRecords, m.EventToOutput)
+	r.MustRegister(m.Suggestions, m.Rematches, m.ListLength, m.MatchHelpers, m.OpenNeeds, m.RingUsers, m.RoutedRecords, m.EventToOutput)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "everywhere_build_info", Help: "Build of the running engine; always 1.",
 	}, []string{"version", "goversion"})

@@ -2,6 +2,7 @@ package fraud
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -128,5 +129,33 @@ func TestRingsEvictAfterTheWindow(t *testing.T) {
 	// The ring's first hop is gone: its last hop closes nothing.
 	if as := g.Transfer("c", "a", "t3", t0+24*60*minute+3*minute, 300_000, nil); len(as) != 0 {
 		t.Fatalf("alerts after eviction: %+v", as)
+	}
+}
+
+// BenchmarkRings feeds a region's ring finder the large transfers of
+// 100,000 users, two each a day to random others, of 1,000.00 to
+// 10,000.00, and reports the heap its state takes per user kept after a
+// day (the README's memory figure).
+func BenchmarkRings(b *testing.B) {
+	const users = 100_000
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	g := NewRings(rules(b))
+	ids := make([]string, users)
+	for i := range ids {
+		ids[i] = "user-" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		// 2 transfers per user a day: one every 432 ms of event time.
+		g.Transfer(ids[i%users], ids[(i*7919+13)%users], "txn-"+strconv.Itoa(i), t0+int64(i)*432, 100_000+int64(i*104_729%900_000), nil)
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if b.N >= 2*users {
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(g.Users()), "heap-B/user")
 	}
 }

@@ -58,7 +58,7 @@ type Handler struct {
 	lists *sink.Pack
 
 	published, changed, unchanged uint64
-	helpers, needs                int
+	helpers, needs, ringUsers     int
 	latency                       prometheus.Observer
 }
 
@@ -178,10 +178,13 @@ func (h *Handler) report() {
 	mt.MatchHelpers.Add(float64(h.m.Helpers() - h.helpers))
 	mt.OpenNeeds.Add(float64(h.m.OpenNeeds() - h.needs))
 	h.helpers, h.needs = h.m.Helpers(), h.m.OpenNeeds()
+	mt.RingUsers.Add(float64(h.rings.Users() - h.ringUsers))
+	h.ringUsers = h.rings.Users()
 }
 
 // Close takes this partition's state out of the gauges.
 func (h *Handler) Close() {
 	h.env.Metrics.MatchHelpers.Sub(float64(h.helpers))
 	h.env.Metrics.OpenNeeds.Sub(float64(h.needs))
+	h.env.Metrics.RingUsers.Sub(float64(h.ringUsers))
 }
