@@ -18,7 +18,7 @@ const (
 	KindHelper    Kind = 'h' // a helper's whole state
 	KindNeed      Kind = 'n' // a need, as the needs topic carries it
 	KindOutcome   Kind = 'o' // an outcome, as the outcomes topic carries it
-	KindTransfer  Kind = 't' // a large transfer between users, for Transfer's rings
+	KindTransfer  Kind = 't' // a large transfer, for the regions' rings (see Transfers)
 	KindWatermark Kind = 'w' // only the source's progress
 )
 
@@ -44,7 +44,7 @@ type Record struct {
 }
 
 // Transfer is a large transfer a user partition scored: money that may go
-// round a ring. Every region hears of every one (see Helpers.Transfer).
+// round a ring. Every region hears of every one (see Transfers).
 type Transfer struct {
 	From, To, TxnID string
 	Amount          int64
