@@ -121,6 +121,7 @@ type Engine struct {
 	SealInterval    time.Duration `mapstructure:"seal_interval" yaml:"seal_interval"`
 	SealEvents      int           `mapstructure:"seal_events" yaml:"seal_events"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout"`
+	IdleAfter       time.Duration `mapstructure:"idle_after" yaml:"idle_after"`
 	Restore         string        `mapstructure:"restore" yaml:"restore"`
 	MemoryLimitMiB  int           `mapstructure:"memory_limit_mib" yaml:"memory_limit_mib"`
 }

@@ -87,6 +87,7 @@ func TestErrorsNameTheKeyAndTheAllowedValues(t *testing.T) {
 	f(map[string]string{"topic.alerts": "pings"}, "", "", "each topic needs its own name")
 	f(map[string]string{"kafka.fetch_max_wait": "soon"}, "", "", "fetch_max_wait")
 	f(map[string]string{"kafka.fetch_linger": "1s"}, "", "", "kafka.fetch_linger", "0s to 100ms")
+	f(map[string]string{"engine.idle_after": "1h"}, "", "", "engine.idle_after", "0s to 10m0s")
 	f(map[string]string{"kafka.fetch_max_bytes": "4294967296"}, "", "", "kafka.fetch_max_bytes", "1 to 268435456")
 	// Last: t.Setenv lasts until the test ends.
 	f(nil, "EVERYWHERE_KAFKA_BROKER=x:1", "", "EVERYWHERE_KAFKA_BROKER")

@@ -103,6 +103,7 @@ func (c *Config) Validate() error {
 	within(bad, "engine.seal_interval", c.Engine.SealInterval, time.Millisecond, time.Minute)
 	positive(bad, "engine.seal_events", c.Engine.SealEvents)
 	within(bad, "engine.shutdown_timeout", c.Engine.ShutdownTimeout, 100*time.Millisecond, 10*time.Minute)
+	within(bad, "engine.idle_after", c.Engine.IdleAfter, 0, 10*time.Minute)
 
 	if c.Aggregate.H3Resolution < 0 || c.Aggregate.H3Resolution > 15 {
 		bad("aggregate.h3_resolution", "is %d; allowed: 0 to 15", c.Aggregate.H3Resolution)

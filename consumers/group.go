@@ -28,7 +28,16 @@ type Config struct {
 	RebalanceTimeout time.Duration
 	SealInterval     time.Duration // a worker seals its work this often
 	SealEvents       int           // or after this many messages
-	DrainTimeout     time.Duration // how long a stopping worker waits for its writes
+	// IdleAfter is how long an input that has caught up is still waited
+	// for after its last message. 0 waits only for an input behind the
+	// end of its partition: in a live stream, one between two messages
+	// is gone past, and the worker tells its handlers it is idle (Idler)
+	// as soon as all are. Waiting keeps a live stream's order that of
+	// the same messages read from filled topics, for an input silent no
+	// longer than the wait, at the price of the wait whenever one falls
+	// silent: the regions wait for every source's next message.
+	IdleAfter    time.Duration
+	DrainTimeout time.Duration // how long a stopping worker waits for its writes
 	// Restore replays each assigned partition from its first offset up to
 	// the committed one before going on (see worker.run).
 	Restore bool

@@ -253,7 +253,9 @@ func (w *worker) fetch(ctx context.Context, in *input) {
 // replay would differ. Only an input whose reader reports lag while its
 // fetches succeed and bring nothing for stallAfter (a partition ending in
 // transaction markers, which count in the lag and are never delivered) is
-// not waited for again until it delivers. Runs are still sealed at their
+// not waited for again until it delivers. An input that has caught up is
+// still waited for until Config.IdleAfter after its last message, and
+// the worker is idle only once none is. Runs are still sealed at their
 // deadline while the worker waits, so what was handled is committed.
 //
 // While state is rebuilt, messages read again go first, whatever the
@@ -282,6 +284,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 		// read again: a replay hands over all it reads before anything new.
 		var best, rebuilt *input
 		waiting, closed := false, false
+		var quietAt time.Time // when the first input waited for as lately active stops being so
 		now := time.Now()
 		for _, in := range w.inputs {
 			if !in.has && !in.closed {
@@ -306,6 +309,14 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 				continue
 			}
 			closed = closed || in.closed
+			if quiet := in.arrived.Add(w.g.cfg.IdleAfter); !in.closed && !in.stalled && in.seen && now.Before(quiet) {
+				// Caught up only for a moment: see Config.IdleAfter.
+				waiting = true
+				if quietAt.IsZero() || quiet.Before(quietAt) {
+					quietAt = quiet
+				}
+				continue
+			}
 			if in.closed || in.stalled || !(in.r.Lag() > 0 || !in.seen && in.behind > 0) {
 				continue
 			}
@@ -349,6 +360,9 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 		wait := deadline.Sub(now)
 		if best != nil {
 			wait = min(wait, w.g.cfg.MaxWait)
+		}
+		if !quietAt.IsZero() {
+			wait = min(wait, quietAt.Sub(now))
 		}
 		w.timer.Reset(wait)
 		select {

@@ -82,3 +82,67 @@ func TestNextHandsNothingOverOnceTheGenerationEnds(t *testing.T) {
 		t.Fatalf("handed over %v after the generation ended", got)
 	}
 }
+
+// idler counts the times it is told the worker is idle.
+type idler struct{ told int }
+
+func (h *idler) Handle(*kafka.Message, *ack.Ticket) error       { return nil }
+func (h *idler) Seal(context.Context, *ack.Ticket, int64) error { return nil }
+func (h *idler) Idle(*ack.Ticket)                               { h.told++ }
+
+// A worker waits for an input that has caught up until IdleAfter after
+// its last message: a message of another input later in event time is
+// not handed over meanwhile, and the worker says it is idle only once
+// every input has been silent that long.
+func TestCaughtUpInputsAreWaitedForIdleAfter(t *testing.T) {
+	for _, after := range []time.Duration{0, 300 * time.Millisecond} {
+		h := &idler{}
+		pings := &input{topic: "pings", ch: make(chan kafka.Message, 4), r: &reader{}, h: h}
+		txns := &input{topic: "transactions", ch: make(chan kafka.Message, 4), r: &reader{}, h: &idler{}}
+		w := testWorker(pings, txns)
+		w.g.cfg.IdleAfter = after
+		tk := ack.New(0)
+		step := func() *input { return w.next(context.Background(), time.Now().Add(20*time.Millisecond), tk) }
+		send := func(in *input, off, ts int64) {
+			in.ch <- kafka.Message{Topic: in.topic, Offset: off, Value: fmt.Appendf(nil, `{"ts":%d}`, ts)}
+		}
+
+		sent := time.Now()
+		send(txns, 0, 10)
+		if got := step(); got != txns {
+			t.Fatalf("idle after %v: the transaction was not handed over", after)
+		}
+		w.handle(txns, tk)
+		send(pings, 0, 30)
+		got := step()
+		if after == 0 && got != pings {
+			t.Fatal("idle after 0: the ping was not handed over at once")
+		}
+		if after > 0 {
+			// The transactions are waited for: the one at 20 arrives
+			// in time and goes first.
+			if got != nil {
+				t.Fatalf("idle after %v: %s handed over while the transactions were still waited for", after, got.topic)
+			}
+			send(txns, 1, 20)
+			if got = step(); got != txns {
+				t.Fatalf("idle after %v: the late transaction did not go first", after)
+			}
+			w.handle(txns, tk)
+			for got = step(); got == nil && time.Since(sent) < 10*time.Second; got = step() {
+			}
+			if got != pings || time.Since(sent) < after {
+				t.Fatalf("idle after %v: the ping came %v after the first message", after, time.Since(sent))
+			}
+		}
+		w.handle(pings, tk)
+		for h.told == 0 && time.Since(sent) < 10*time.Second {
+			if step() != nil {
+				t.Fatalf("idle after %v: handed over a message never sent", after)
+			}
+		}
+		if h.told != 1 || time.Since(sent) < after {
+			t.Fatalf("idle after %v: told idle %d times, %v after the first message", after, h.told, time.Since(sent))
+		}
+	}
+}

@@ -134,7 +134,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 		Brokers: cfg.Kafka.Brokers, Group: cfg.Kafka.Group, StartOffset: start, Restore: cfg.Engine.Restore == "replay",
 		MinBytes: cfg.Kafka.FetchMinBytes, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: cfg.Kafka.FetchMaxWait,
 		FetchLinger: cfg.Kafka.FetchLinger, SessionTimeout: cfg.Kafka.SessionTimeout, RebalanceTimeout: cfg.Kafka.RebalanceTimeout,
-		SealInterval: cfg.Engine.SealInterval, SealEvents: cfg.Engine.SealEvents, DrainTimeout: drain,
+		SealInterval: cfg.Engine.SealInterval, SealEvents: cfg.Engine.SealEvents, IdleAfter: cfg.Engine.IdleAfter, DrainTimeout: drain,
 	}, sets, e.dead, e.m)
 
 	hctx, stopHealth := context.WithCancel(context.Background())
