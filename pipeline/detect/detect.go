@@ -185,9 +185,9 @@ func (h Paths) Handle(m *kafka.Message, t *ack.Ticket) error {
 	}
 	p.sync(t, p.path.LastMS)
 	if notice {
-		// A notice of a ring member's high alert, for the member's helper
-		// router: the topic carried them until the regions found rings
-		// themselves. Read, for it is valid, and left alone.
+		// A notice of a ring member's high alert: a valid record of the
+		// topic, but nothing this partition needs, since the regions
+		// find rings themselves.
 		return nil
 	}
 	path := p.path

@@ -42,8 +42,7 @@ type pathDecoder struct{ p fastjson.Parser }
 
 // decode reads a path into out, or a notice of a ring member's high
 // alert (notice true: the user in out.To and the alert's time in
-// out.LastMS), which the topic carried until the regions found rings
-// themselves.
+// out.LastMS), which the topic may hold and the engine no longer needs.
 func (d *pathDecoder) decode(b []byte, out *fraud.Path) (notice bool, err error) {
 	v, err := d.p.ParseBytes(b)
 	if err != nil {
