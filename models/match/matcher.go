@@ -181,7 +181,10 @@ func (m *Matcher) Helper(s *HelperState, ts int64) {
 		return
 	}
 	m.changed(slot, m.now)
-	if _, _, _, _, alert := m.idx.position(slot); alert > 0 {
+	if s.AlertMS > 0 {
+		// The index keeps the latest alert, the state's or one the region
+		// was told of itself (Alert, which set its own timer).
+		_, _, _, _, alert := m.idx.position(slot)
 		m.armAlert(slot, alert)
 	}
 }
