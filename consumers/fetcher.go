@@ -33,6 +33,7 @@ import (
 // in its own goroutine, so decoding stays spread over the readers.
 type fetcher struct {
 	client    *kafka.Client // carries the fetches too: its transport and addresses
+	clientID  string
 	minBytes  int
 	maxBytes  int
 	maxWait   time.Duration
@@ -69,13 +70,14 @@ type ask struct {
 
 // fetched is a partition's part of a fetch response, or why there is none.
 type fetched struct {
-	p   *fetchapi.ResponsePartition
+	p   *fetchPartition
 	err error
 }
 
 func newFetcher(transport *kafka.Transport, brokers []string, cfg Config) *fetcher {
 	return &fetcher{
 		client:   &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport},
+		clientID: transport.ClientID,
 		minBytes: cfg.MinBytes, maxBytes: cfg.MaxBytes, maxWait: cfg.MaxWait, linger: cfg.FetchLinger,
 		asks: make(chan *ask, 64), completed: make(chan struct{}, 64),
 	}
@@ -83,7 +85,7 @@ func newFetcher(transport *kafka.Transport, brokers []string, cfg Config) *fetch
 
 // fetch asks for partition part of topic from offset on and waits for the
 // answer. ctx bounds the wait: it must have a deadline.
-func (f *fetcher) fetch(ctx context.Context, topic string, part int, offset int64) (*fetchapi.ResponsePartition, error) {
+func (f *fetcher) fetch(ctx context.Context, topic string, part int, offset int64) (*fetchPartition, error) {
 	f.asked.Add(1)
 	a := &ask{ctx: ctx, topic: topic, part: int32(part), offset: offset, res: make(chan fetched, 1)}
 	select {
@@ -245,27 +247,27 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 	f.requests.Add(1)
 	// One entry per topic, as a broker expects.
 	slices.SortFunc(asks, func(a, b *ask) int { return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.part, b.part)) })
-	req := &fetchapi.Request{ReplicaID: -1, MaxWaitTime: int32(f.maxWait.Milliseconds()), MinBytes: int32(f.minBytes),
-		MaxBytes: int32(f.maxBytes * len(asks)), SessionID: -1, SessionEpoch: -1}
+	req := &rawFetch{clientID: f.clientID, req: fetchapi.Request{ReplicaID: -1, MaxWaitTime: int32(f.maxWait.Milliseconds()), MinBytes: int32(f.minBytes),
+		MaxBytes: int32(f.maxBytes * len(asks)), SessionID: -1, SessionEpoch: -1}}
 	for _, a := range asks {
 		p := fetchapi.RequestPartition{Partition: a.part, CurrentLeaderEpoch: -1, FetchOffset: a.offset,
 			LogStartOffset: -1, PartitionMaxBytes: int32(f.maxBytes)}
-		if n := len(req.Topics); n > 0 && req.Topics[n-1].Topic == a.topic {
-			req.Topics[n-1].Partitions = append(req.Topics[n-1].Partitions, p)
+		if n := len(req.req.Topics); n > 0 && req.req.Topics[n-1].Topic == a.topic {
+			req.req.Topics[n-1].Partitions = append(req.req.Topics[n-1].Partitions, p)
 		} else {
-			req.Topics = append(req.Topics, fetchapi.RequestTopic{Topic: a.topic, Partitions: []fetchapi.RequestPartition{p}})
+			req.req.Topics = append(req.req.Topics, fetchapi.RequestTopic{Topic: a.topic, Partitions: []fetchapi.RequestPartition{p}})
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	m, err := f.client.Transport.RoundTrip(rctx, f.client.Addr, req)
-	var res *fetchapi.Response
+	var res *fetchResponse
 	if err == nil {
 		var ok bool
-		if res, ok = m.(*fetchapi.Response); !ok {
+		if res, ok = m.(*fetchResponse); !ok {
 			err = fmt.Errorf("fetch answered with %T", m)
-		} else if res.ErrorCode != 0 {
-			err = kafka.Error(res.ErrorCode)
+		} else if res.errorCode != 0 {
+			err = kafka.Error(res.errorCode)
 		}
 	}
 	if err != nil {
@@ -275,15 +277,20 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 		}
 		return
 	}
+	// The response is held until every part is handed out: a reader may
+	// release its part before the next is found.
+	res.refs.Add(1)
+	defer res.unref()
 	for _, a := range asks {
-		p := find(res, a.topic, a.part)
+		p := res.find(a.topic, a.part)
 		switch {
 		case p == nil:
 			a.res <- fetched{err: fmt.Errorf("fetch answered without partition %d of %s", a.part, a.topic)}
-		case p.ErrorCode != 0:
-			err := kafka.Error(p.ErrorCode)
+		case p.errorCode != 0:
+			p.release()
+			err := kafka.Error(p.errorCode)
 			f.forget(err)
-			a.res <- fetched{p: p, err: err}
+			a.res <- fetched{err: err}
 		default:
 			a.res <- fetched{p: p}
 		}
@@ -298,18 +305,4 @@ func (f *fetcher) forget(err error) {
 		ke == kafka.UnknownTopicOrPartition || ke == kafka.FencedLeaderEpoch {
 		f.stale.Store(true)
 	}
-}
-
-func find(res *fetchapi.Response, topic string, part int32) *fetchapi.ResponsePartition {
-	for i := range res.Topics {
-		if res.Topics[i].Topic != topic {
-			continue
-		}
-		for j := range res.Topics[i].Partitions {
-			if p := &res.Topics[i].Partitions[j]; p.Partition == part {
-				return p
-			}
-		}
-	}
-	return nil
 }

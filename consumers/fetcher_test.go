@@ -1,6 +1,7 @@
 package consumers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,13 +67,8 @@ func TestFetcherGathersPartitionsIntoOneRequest(t *testing.T) {
 			defer wg.Done()
 			p, err := f.fetch(ctx, "b", part.id, part.offset)
 			if p != nil {
-				defer closeRecords(p.RecordSet.Records)
-				for p.RecordSet.Records != nil {
-					if _, rerr := p.RecordSet.Records.ReadRecord(); rerr != nil {
-						break
-					}
-					answers[i].n++
-				}
+				msgs, _, rerr := readBatches(p.records, "b", part.id, part.offset, p.highWatermark, 1<<20, nil)
+				answers[i].n, err = len(msgs), cmp.Or(err, rerr)
 			}
 			answers[i].err = err
 		}()
@@ -117,7 +113,11 @@ func TestFetcherFeedsManyReaders(t *testing.T) {
 	}
 	// Small fetches, a batch or two each: many fetches per partition.
 	f := startFetcher(t, addr, 4<<10, 100*time.Millisecond, time.Millisecond)
-	var wg sync.WaitGroup
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		values = map[string]int{}
+	)
 	for _, topic := range []string{"a", "b"} {
 		for p := range parts {
 			wg.Add(1)
@@ -131,10 +131,24 @@ func TestFetcherFeedsManyReaders(t *testing.T) {
 						return
 					}
 				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, m := range got {
+					values[string(m.Value)]++
+				}
 			}()
 		}
 	}
 	wg.Wait()
+	// Read only now, after every fetch: a value still pointing into a
+	// response buffer since reused would have changed.
+	for _, topic := range []string{"a", "b"} {
+		for i := range parts * per {
+			if v := fmt.Sprintf("%s-%d", topic, i); values[v] != 1 {
+				t.Fatalf("value %s read %d times, want once", v, values[v])
+			}
+		}
+	}
 	// Fetched one by one, there would be as many requests as fetches;
 	// here about two fetches go in each, and the bound leaves room.
 	if req, asks := f.requests.Load(), f.asked.Load(); req*4 > asks*3 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync/atomic"
 	"time"
 
@@ -19,8 +18,9 @@ import (
 // It replaces kafka.Reader in the partition workers for four reasons,
 // each measured while catching up or streaming live:
 //   - kafka.Reader allocates every message's key and value apart (two
-//     allocations an event, about half of the engine's); here the keys
-//     and values of a fetch are copied into shared slabs;
+//     allocations an event, about half of the engine's); here a fetch's
+//     records are copied into a shared slab in one move and read in place
+//     (see rawFetch and readBatches);
 //   - it hands each message through a channel of its own before the
 //     worker's; here the worker's fetch goroutine calls fetch directly;
 //   - it gives a fetch response only kafka.fetch_max_wait to arrive and
@@ -176,10 +176,7 @@ func (r *reader) settle(first, last int64) {
 }
 
 func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
-	res, err := r.f.fetch(ctx, r.topic, r.partition, r.offset)
-	if res != nil {
-		defer closeRecords(res.RecordSet.Records)
-	}
+	p, err := r.f.fetch(ctx, r.topic, r.partition, r.offset)
 	if err != nil {
 		if errors.Is(err, kafka.OffsetOutOfRange) {
 			first, _, berr := r.bounds(ctx)
@@ -191,37 +188,19 @@ func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
 		}
 		return nil, err
 	}
-	msgs, start := r.msgs[:0], r.offset
-	for res.RecordSet.Records != nil {
-		rec, err := res.RecordSet.Records.ReadRecord()
-		if err != nil {
-			if !errors.Is(err, io.EOF) && len(msgs) == 0 {
-				return nil, err
-			}
-			break // a batch cut short by MaxBytes ends the fetch
-		}
-		if rec.Offset < r.offset { // a batch may start before the offset asked for
-			closeBytes(rec.Key)
-			closeBytes(rec.Value)
-			continue
-		}
-		m := kafka.Message{Topic: r.topic, Partition: r.partition, Offset: rec.Offset, HighWaterMark: res.HighWatermark,
-			Time: rec.Time, Headers: rec.Headers}
-		var kerr, verr error
-		m.Key, kerr = r.copyOut(rec.Key)
-		m.Value, verr = r.copyOut(rec.Value)
-		if err := errors.Join(kerr, verr); err != nil {
-			r.offset = start // the whole fetch again
-			return nil, err
-		}
-		msgs = append(msgs, m)
-		r.offset = rec.Offset + 1
+	records := r.copyOut(p.records)
+	p.release()
+	msgs, next, err := readBatches(records, r.topic, r.partition, r.offset, p.highWatermark, r.f.maxBytes, r.msgs[:0])
+	if err != nil && len(msgs) == 0 {
+		return nil, fmt.Errorf("partition %d of %s: %w", r.partition, r.topic, err)
 	}
-	r.msgs = msgs
+	// Past a batch that cannot be read, what came before it is handed on
+	// and the next fetch starts at it, and fails there.
+	r.msgs, r.offset = msgs, next
 	if len(msgs) == 0 {
-		r.lag.Store(max(res.HighWatermark-r.offset, 0))
+		r.lag.Store(max(p.highWatermark-r.offset, 0))
 	}
-	r.hollowed.Store(len(msgs) == 0 && res.HighWatermark > r.offset)
+	r.hollowed.Store(len(msgs) == 0 && p.highWatermark > r.offset)
 	return msgs, nil
 }
 
@@ -232,34 +211,16 @@ func (r *reader) delivered(m *kafka.Message) {
 	r.lag.Store(max(m.HighWaterMark-m.Offset-1, 0))
 }
 
-// copyOut reads b into the slab and closes it; nil stays nil. Bytes in the
-// slab are never written again: messages handed on keep their views.
-func (r *reader) copyOut(b kafka.Bytes) ([]byte, error) {
-	if b == nil {
-		return nil, nil
-	}
-	defer b.Close()
-	n := b.Len()
+// copyOut copies a partition's records into the slab, in one move, so
+// that the fetch's response is not kept alive by the views handed on, and
+// a reader's messages take only what its own partition brought. Bytes in
+// the slab are never written again: messages handed on keep their views.
+func (r *reader) copyOut(b []byte) []byte {
+	n := len(b)
 	if cap(r.slab)-len(r.slab) < n {
 		r.slab = make([]byte, 0, max(slabSize, n))
 	}
 	start := len(r.slab)
-	r.slab = r.slab[:start+n]
-	out := r.slab[start : start+n : start+n]
-	if _, err := io.ReadFull(b, out); err != nil {
-		return nil, fmt.Errorf("read a record of partition %d of %s: %w", r.partition, r.topic, err)
-	}
-	return out, nil
-}
-
-func closeBytes(b kafka.Bytes) {
-	if b != nil {
-		b.Close()
-	}
-}
-
-func closeRecords(rr kafka.RecordReader) {
-	if c, ok := rr.(io.Closer); ok {
-		c.Close()
-	}
+	r.slab = append(r.slab, b...)
+	return r.slab[start : start+n : start+n]
 }
