@@ -196,7 +196,8 @@ func appendBatch(out []byte, base int64, values ...string) []byte {
 // TestReadBatchesStopsAtWhatIsCutShort: a batch cut short by the byte
 // limits ends the reading and the next fetch starts at it; a first batch
 // that could never come whole, or a record that runs past its batch, is
-// an error, and the batches before the bad one are still handed on.
+// an error, and the batches before the bad one are still handed on. Times
+// follow the batch's timestamp type.
 func TestReadBatchesStopsAtWhatIsCutShort(t *testing.T) {
 	two := appendBatch(appendBatch(nil, 10, "a", "b"), 12, "c", "d", "e")
 	msgs, next, err := readBatches(two, "t", 0, 11, 15, 1<<20, nil)
@@ -217,6 +218,16 @@ func TestReadBatchesStopsAtWhatIsCutShort(t *testing.T) {
 	}
 	if msgs, next, err = readBatches(first[:40], "t", 0, 12, 15, 1<<20, nil); err != nil || len(msgs) != 0 || next != 12 {
 		t.Fatalf("a first batch cut short within the limit: %d messages, next %d, %v; want none, 12, nil", len(msgs), next, err)
+	}
+
+	// A broker that stamps batches on append (LogAppendTime) says so in
+	// the attributes: every record takes the batch's max time.
+	stamped := appendBatch(nil, 12, "c", "d", "e")
+	binary.BigEndian.PutUint16(stamped[batchPrefix+9:], attrLogAppendTime)
+	binary.BigEndian.PutUint64(stamped[batchPrefix+23:], 5000)
+	if msgs, _, err = readBatches(stamped, "t", 0, 12, 15, 1<<20, nil); err != nil || len(msgs) != 3 ||
+		msgs[0].Time.UnixMilli() != 5000 || msgs[2].Time.UnixMilli() != 5000 {
+		t.Fatalf("a batch stamped on append: %d messages, %v; want 3, all at 5000", len(msgs), err)
 	}
 
 	bad := appendBatch(nil, 10, "a", "b")
