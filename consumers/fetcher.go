@@ -287,11 +287,11 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 		case p == nil:
 			a.res <- fetched{err: fmt.Errorf("fetch answered without partition %d of %s", a.part, a.topic)}
 		case p.errorCode != 0:
-			p.release()
 			err := kafka.Error(p.errorCode)
 			f.forget(err)
 			a.res <- fetched{err: err}
 		default:
+			res.refs.Add(1) // released by the reader (fetchPartition.release)
 			a.res <- fetched{p: p}
 		}
 	}

@@ -45,7 +45,7 @@ type fetchResponse struct {
 	errorCode int16
 	parts     []fetchPartition
 	buf       *[]byte      // the response as read, which records are views of
-	refs      atomic.Int32 // parts handed out and not yet released
+	refs      atomic.Int32 // parts handed out and not yet released, and the sender's hold
 }
 
 // fetchPartition is one partition's answer: its records are still in
@@ -182,12 +182,10 @@ func parseFetchResponse(buf []byte, v int16) (*fetchResponse, error) {
 
 func (r *fetchResponse) ApiKey() protocol.ApiKey { return protocol.Fetch }
 
-// find returns the answer for partition part of topic, nil if none; the
-// caller releases it.
+// find returns the answer for partition part of topic, nil if none.
 func (r *fetchResponse) find(topic string, part int32) *fetchPartition {
 	for i := range r.parts {
 		if p := &r.parts[i]; p.partition == part && p.topic == topic {
-			r.refs.Add(1)
 			return p
 		}
 	}
