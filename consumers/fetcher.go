@@ -31,6 +31,16 @@ import (
 //
 // Each reader reads its own partition's records from the shared response
 // in its own goroutine, so decoding stays spread over the readers.
+//
+// A partition that comes back with nothing, and nothing more at the
+// broker, is not answered: its ask goes back among the waiting ones and
+// out with the next fetch, until it has waited kafka.fetch_max_wait in
+// all. Answered, every response woke the reader of each of the fifty or
+// so partitions in it, though only one or two brought anything, and each
+// of those readers asked again at once: traced at 20,000 events/s, nine
+// goroutines on average stood ready to run for the engine's two cores,
+// and a partition's messages came a few milliseconds after a response
+// had brought them while its reader waited its turn.
 type fetcher struct {
 	client    *kafka.Client // carries the fetches too: its transport and addresses
 	clientID  string
@@ -39,7 +49,7 @@ type fetcher struct {
 	maxWait   time.Duration
 	linger    time.Duration
 	asks      chan *ask
-	completed chan struct{}
+	completed chan []*ask // from each request: its asks that wait on
 
 	// leaders maps each partition to its leader's broker id; a fetch
 	// holds partitions of one leader. Nil until known, and again once
@@ -66,6 +76,7 @@ type ask struct {
 	part   int32
 	offset int64
 	res    chan fetched
+	at     time.Time // when the reader asked
 }
 
 // fetched is a partition's part of a fetch response, or why there is none.
@@ -79,7 +90,7 @@ func newFetcher(transport *kafka.Transport, brokers []string, cfg Config) *fetch
 		client:   &kafka.Client{Addr: kafka.TCP(brokers...), Transport: transport},
 		clientID: transport.ClientID,
 		minBytes: cfg.MinBytes, maxBytes: cfg.MaxBytes, maxWait: cfg.MaxWait, linger: cfg.FetchLinger,
-		asks: make(chan *ask, 64), completed: make(chan struct{}, 64),
+		asks: make(chan *ask, 64), completed: make(chan []*ask, 64),
 	}
 }
 
@@ -87,7 +98,7 @@ func newFetcher(transport *kafka.Transport, brokers []string, cfg Config) *fetch
 // answer. ctx bounds the wait: it must have a deadline.
 func (f *fetcher) fetch(ctx context.Context, topic string, part int, offset int64) (*fetchPartition, error) {
 	f.asked.Add(1)
-	a := &ask{ctx: ctx, topic: topic, part: int32(part), offset: offset, res: make(chan fetched, 1)}
+	a := &ask{ctx: ctx, topic: topic, part: int32(part), offset: offset, res: make(chan fetched, 1), at: time.Now()}
 	select {
 	case f.asks <- a:
 	case <-ctx.Done():
@@ -114,8 +125,9 @@ func (f *fetcher) run(ctx context.Context) {
 		select {
 		case a := <-f.asks:
 			pending = append(pending, a)
-		case <-f.completed:
+		case back := <-f.completed:
 			inflight--
+			pending = append(pending, back...)
 		case <-timer.C:
 		case <-ctx.Done():
 			return
@@ -124,8 +136,9 @@ func (f *fetcher) run(ctx context.Context) {
 			select {
 			case a := <-f.asks:
 				pending = append(pending, a)
-			case <-f.completed:
+			case back := <-f.completed:
 				inflight--
+				pending = append(pending, back...)
 			default:
 				more = false
 			}
@@ -236,11 +249,12 @@ func (f *fetcher) learnLeaders(ctx context.Context) {
 }
 
 // send makes one fetch of the asks' partitions, all led by one broker,
-// and answers each ask.
+// and answers each ask but those that wait on (see waitsOn).
 func (f *fetcher) send(ctx context.Context, asks []*ask) {
+	var back []*ask
 	defer func() {
 		select {
-		case f.completed <- struct{}{}:
+		case f.completed <- back:
 		case <-ctx.Done(): // run has returned
 		}
 	}()
@@ -290,11 +304,23 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 			err := kafka.Error(p.errorCode)
 			f.forget(err)
 			a.res <- fetched{err: err}
+		case f.waitsOn(a, p):
+			back = append(back, a)
 		default:
 			res.refs.Add(1) // released by the reader (fetchPartition.release)
 			a.res <- fetched{p: p}
 		}
 	}
+}
+
+// waitsOn reports whether ask a, answered with p, goes back to wait for
+// the next fetch rather than to its reader: p brought nothing, the broker
+// holds nothing past the offset asked for (so the reader would only learn
+// it has no lag, which it knows), and the ask has not yet waited
+// fetch_max_wait, after which the reader gets its empty answer as from a
+// fetch of its own.
+func (f *fetcher) waitsOn(a *ask, p *fetchPartition) bool {
+	return len(p.records) == 0 && p.highWatermark <= a.offset && time.Since(a.at) < f.maxWait
 }
 
 // forget drops the known leaders after an error that may mean they moved;

@@ -89,6 +89,76 @@ func TestFetcherGathersPartitionsIntoOneRequest(t *testing.T) {
 	}
 }
 
+// TestFetcherHoldsAsksThatFindNothing: two asks go out in one request,
+// and one partition brings messages while the other is empty. The empty
+// one's reader is not answered: its ask waits in the next fetch, and gets
+// the message written later, well before fetch_max_wait. An ask that
+// finds nothing for fetch_max_wait gets its empty answer then.
+func TestFetcherHoldsAsksThatFindNothing(t *testing.T) {
+	b, err := devbroker.Start("127.0.0.1:0", 3, []string{"a", "b"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr := b.Addrs()[0]
+	write := func(topic string, part int) {
+		w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: balanceTo(part), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+		defer w.Close()
+		if err := w.WriteMessages(context.Background(), kafka.Message{Value: []byte(topic)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("b", 1)
+
+	const maxWait = 3 * time.Second
+	f := startFetcher(t, addr, 1<<20, maxWait, 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	type answer struct {
+		n     int
+		after time.Duration
+		err   error
+	}
+	ask := func(topic string, part int) chan answer {
+		ch := make(chan answer, 1)
+		start := time.Now()
+		go func() {
+			p, err := f.fetch(ctx, topic, part, 0)
+			a := answer{after: time.Since(start), err: err}
+			if p != nil {
+				msgs, _, rerr := readBatches(p.records, topic, part, 0, p.highWatermark, 1<<20, nil)
+				a.n, a.err = len(msgs), cmp.Or(err, rerr)
+				p.release()
+			}
+			ch <- a
+		}()
+		return ch
+	}
+	idle := ask("a", 2) // in flight alone: the next two asks linger and go out together
+	for f.requests.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	empty, full := ask("a", 0), ask("b", 1)
+	if a := <-full; a.err != nil || a.n != 1 {
+		t.Fatalf("partition 1 of b: %d messages, %v; want 1, nil", a.n, a.err)
+	}
+	if got := f.requests.Load(); got != 2 {
+		t.Fatalf("%d requests; want the two asks gathered into a second", got)
+	}
+	select {
+	case a := <-empty:
+		t.Fatalf("partition 0 of a, empty, answered with %d messages after %s (%v); want its ask held", a.n, a.after, a.err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	write("a", 0)
+	if a := <-empty; a.err != nil || a.n != 1 || a.after >= maxWait {
+		t.Fatalf("partition 0 of a: %d messages after %s, %v; want the one written, before %s", a.n, a.after, a.err, maxWait)
+	}
+	if a := <-idle; a.err != nil || a.n != 0 || a.after < maxWait {
+		t.Fatalf("partition 2 of a: %d messages after %s, %v; want an empty answer after %s", a.n, a.after, a.err, maxWait)
+	}
+}
+
 // TestFetcherFeedsManyReaders: readers of every partition of two topics,
 // fetching at once through one fetcher, each read their own partition's
 // messages in order, with fewer requests than fetches.
