@@ -103,6 +103,7 @@ type ClickHouse struct {
 	Username      string        `mapstructure:"username" yaml:"username"`
 	Password      string        `mapstructure:"password" yaml:"password"`
 	DialTimeout   time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout"`
+	Compression   string        `mapstructure:"compression" yaml:"compression"`
 	FlushRows     int           `mapstructure:"flush_rows" yaml:"flush_rows"`
 	FlushInterval time.Duration `mapstructure:"flush_interval" yaml:"flush_interval"`
 	RetryBackoff  time.Duration `mapstructure:"retry_backoff" yaml:"retry_backoff"`

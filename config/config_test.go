@@ -77,6 +77,7 @@ func TestErrorsNameTheKeyAndTheAllowedValues(t *testing.T) {
 	}
 	f(map[string]string{"kafka.start_offset": "middle"}, "", "", "kafka.start_offset", "earliest, latest")
 	f(map[string]string{"aggregate.h3_resolution": "16"}, "", "", "aggregate.h3_resolution", "0 to 15")
+	f(map[string]string{"clickhouse.compression": "gzip"}, "", "", "clickhouse.compression", "none, lz4, zstd")
 	f(map[string]string{"clickhouse.flush_interval": "0s"}, "", "", "clickhouse.flush_interval", "10ms to 5m0s")
 	f(map[string]string{"engine.base_currency": "yuan"}, "", "", "engine.base_currency", "ISO 4217")
 	f(map[string]string{"engine.memory_limit_mib": "-1"}, "", "", "engine.memory_limit_mib", "at least 64")

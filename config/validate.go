@@ -82,6 +82,11 @@ func (c *Config) Validate() error {
 	if !validIdent(c.ClickHouse.Database) {
 		bad("clickhouse.database", "%q is not a database name; allowed: letters, digits and '_', not starting with a digit", c.ClickHouse.Database)
 	}
+	switch c.ClickHouse.Compression {
+	case "none", "lz4", "zstd":
+	default:
+		bad("clickhouse.compression", "is %q; allowed: none, lz4, zstd", c.ClickHouse.Compression)
+	}
 	within(bad, "clickhouse.dial_timeout", c.ClickHouse.DialTimeout, 100*time.Millisecond, time.Minute)
 	if c.ClickHouse.FlushRows < 1 || c.ClickHouse.FlushRows > 1_000_000 {
 		bad("clickhouse.flush_rows", "is %d; allowed: 1 to 1000000", c.ClickHouse.FlushRows)

@@ -15,6 +15,18 @@ import (
 	"everywhere/config"
 )
 
+// compression maps clickhouse.compression to the driver's method; the
+// config has checked the name.
+func compression(name string) clickhouse.CompressionMethod {
+	switch name {
+	case "lz4":
+		return clickhouse.CompressionLZ4
+	case "zstd":
+		return clickhouse.CompressionZSTD
+	}
+	return clickhouse.CompressionNone
+}
+
 // Open connects to the configured database and checks that it answers.
 func Open(ctx context.Context, c config.ClickHouse) (driver.Conn, error) {
 	return open(ctx, c, c.Database)
@@ -29,7 +41,7 @@ func open(ctx context.Context, c config.ClickHouse, database string) (driver.Con
 		MaxOpenConns:    16,
 		MaxIdleConns:    8,
 		ConnMaxLifetime: time.Hour,
-		Compression:     &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression:     &clickhouse.Compression{Method: compression(c.Compression)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %s: %w", c.Addr, err)
