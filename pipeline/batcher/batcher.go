@@ -35,7 +35,14 @@ type Config struct {
 	// MaxWait: write when the oldest chunk is this old. 0 writes as soon
 	// as the previous write is done, with whatever queued meanwhile: no
 	// wait at low load, and batches that grow with the load.
-	MaxWait    time.Duration
+	MaxWait time.Duration
+	// Phase, with MaxWait, places timed writes at one point of each
+	// MaxWait period of the clock (Phase past a multiple of MaxWait): the
+	// oldest chunk then waits between half and one and a half MaxWait,
+	// MaxWait on average. Batchers given different phases write at
+	// different moments even when their first chunks come together, as
+	// every table's do when the partitions seal.
+	Phase      time.Duration
 	Queue      int           // chunks waiting beyond the current batch
 	Backoff    time.Duration // first pause after a failed write
 	MaxBackoff time.Duration // longest pause
@@ -162,7 +169,7 @@ func (b *Batcher[T]) loop() {
 		tickets = append(tickets, c.Ticket)
 		rows += c.Rows
 		if !armed {
-			timer.Reset(b.cfg.MaxWait)
+			timer.Reset(b.wait(time.Now()))
 			armed = true
 		}
 		if rows >= b.cfg.MaxRows {
@@ -201,6 +208,23 @@ func (b *Batcher[T]) loop() {
 			return
 		}
 	}
+}
+
+// wait is how long a batch begun at now waits for its timed write:
+// MaxWait, moved to the nearest point of the batcher's phase.
+func (b *Batcher[T]) wait(now time.Time) time.Duration {
+	w := int64(b.cfg.MaxWait)
+	if w <= 0 || b.cfg.Phase <= 0 {
+		return b.cfg.MaxWait
+	}
+	past := (now.UnixNano() + w - int64(b.cfg.Phase)) % w // how far the due time is past a phase point
+	if past < 0 {
+		past += w
+	}
+	if past > w/2 {
+		return time.Duration(2*w - past) // on to the next phase point
+	}
+	return time.Duration(w - past) // back to the last one
 }
 
 // flush writes until it succeeds or the batcher is stopped hard; it reports

@@ -115,3 +115,60 @@ func TestBatcherRefusesEveryChunkAfterItsContextEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcherWaitKeepsItsPhase: whenever a batch begins, its timed write
+// falls on the batcher's phase of the MaxWait period, between half and
+// one and a half MaxWait later; without a phase it waits MaxWait.
+func TestBatcherWaitKeepsItsPhase(t *testing.T) {
+	const maxWait, phase = time.Second, 300 * time.Millisecond
+	b := New(Config{Name: "t", MaxWait: maxWait, Phase: phase}, (&recorder{}).write, nil)
+	flat := New(Config{Name: "t", MaxWait: maxWait}, (&recorder{}).write, nil)
+	start := time.Unix(1_700_000_000, 0)
+	for step := range 2000 {
+		now := start.Add(time.Duration(step) * 1237 * time.Microsecond)
+		w := b.wait(now)
+		if w < maxWait/2 || w > maxWait*3/2 {
+			t.Fatalf("a batch begun at %s waits %s; want %s to %s", now, w, maxWait/2, maxWait*3/2)
+		}
+		if at := now.Add(w).UnixNano() % int64(maxWait); at != int64(phase) {
+			t.Fatalf("a batch begun at %s is written %s into the period; want %s", now, time.Duration(at), phase)
+		}
+		if w := flat.wait(now); w != maxWait {
+			t.Fatalf("without a phase a batch waits %s; want %s", w, maxWait)
+		}
+	}
+}
+
+// TestBatcherWritesOnItsPhase: chunks that come at any moment are written
+// when the clock reaches the batcher's phase.
+func TestBatcherWritesOnItsPhase(t *testing.T) {
+	const maxWait, phase = 400 * time.Millisecond, 100 * time.Millisecond
+	var mu sync.Mutex
+	var at []time.Time
+	b := New(Config{Name: "t", MaxRows: 1000, MaxWait: maxWait, Phase: phase, Queue: 4, Backoff: time.Millisecond, MaxBackoff: time.Millisecond},
+		func(context.Context, []int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			at = append(at, time.Now())
+			return nil
+		}, nil)
+	b.Start()
+	defer b.Stop(time.Second)
+	for i := range 3 {
+		if err := b.Add(context.Background(), Chunk[int]{Data: i, Rows: 1}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(maxWait*3/2 + 50*time.Millisecond + time.Duration(i)*130*time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) != 3 {
+		t.Fatalf("%d writes; want 3", len(at))
+	}
+	for _, w := range at {
+		off := time.Duration(w.UnixNano()%int64(maxWait)) - phase
+		if off < 0 || off > 80*time.Millisecond {
+			t.Fatalf("written %s past the phase point; want within 80ms after it", off)
+		}
+	}
+}

@@ -41,6 +41,7 @@ type Engine struct {
 	writers []*sink.Producer
 	health  *health
 	version string
+	tables  int // table sinks configured, for their phases (see tableSink)
 }
 
 // Run runs the engine until ctx ends, then shuts down gracefully.

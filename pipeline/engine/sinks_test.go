@@ -1,0 +1,39 @@
+package engine
+
+import (
+	"slices"
+	"testing"
+
+	"everywhere/config"
+)
+
+// TestTableSinksWriteAtSpreadPhases: the engine's table batchers (nine)
+// and a few more each get a phase of clickhouse.flush_interval, no two
+// closer than a twentieth of it, so that their inserts do not go out
+// together.
+func TestTableSinksWriteAtSpreadPhases(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{cfg: cfg}
+	interval := cfg.ClickHouse.FlushInterval
+	var phases []int64
+	for range 12 {
+		c := e.tableSink("t")
+		if c.MaxWait != interval || c.Phase < 0 || c.Phase >= interval {
+			t.Fatalf("phase %s of a %s interval", c.Phase, c.MaxWait)
+		}
+		phases = append(phases, int64(c.Phase))
+	}
+	slices.Sort(phases)
+	for i := range phases {
+		next := phases[(i+1)%len(phases)]
+		if i == len(phases)-1 {
+			next += int64(interval)
+		}
+		if gap := next - phases[i]; gap < int64(interval)/20 {
+			t.Fatalf("phases %v: two are %d ns apart; want at least a twentieth of %s", phases, gap, interval)
+		}
+	}
+}
