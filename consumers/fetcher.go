@@ -295,6 +295,7 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 	// release its part before the next is found.
 	res.refs.Add(1)
 	defer res.unref()
+	answered := time.Now()
 	for _, a := range asks {
 		p := res.find(a.topic, a.part)
 		switch {
@@ -304,7 +305,7 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 			err := kafka.Error(p.errorCode)
 			f.forget(err)
 			a.res <- fetched{err: err}
-		case f.waitsOn(a, p):
+		case f.waitsOn(a, p, answered):
 			back = append(back, a)
 		default:
 			res.refs.Add(1) // released by the reader (fetchPartition.release)
@@ -318,9 +319,10 @@ func (f *fetcher) send(ctx context.Context, asks []*ask) {
 // holds nothing past the offset asked for (so the reader would only learn
 // it has no lag, which it knows), and the ask has not yet waited
 // fetch_max_wait, after which the reader gets its empty answer as from a
-// fetch of its own.
-func (f *fetcher) waitsOn(a *ask, p *fetchPartition) bool {
-	return len(p.records) == 0 && p.highWatermark <= a.offset && time.Since(a.at) < f.maxWait
+// fetch of its own. answered is when the response came: one clock read
+// for all of its parts.
+func (f *fetcher) waitsOn(a *ask, p *fetchPartition, answered time.Time) bool {
+	return len(p.records) == 0 && p.highWatermark <= a.offset && answered.Sub(a.at) < f.maxWait
 }
 
 // forget drops the known leaders after an error that may mean they moved;
