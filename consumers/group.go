@@ -38,9 +38,25 @@ type Config struct {
 	// silent: the regions wait for every source's next message.
 	IdleAfter    time.Duration
 	DrainTimeout time.Duration // how long a stopping worker waits for its writes
+	// PendingRuns is how many sealed runs a worker lets wait for their
+	// writes before it waits itself and stops reading; 0 means 8. A run
+	// is durable when the slowest sink has written it, and a ClickHouse
+	// batcher holds rows up to one and a half flush intervals: set it to
+	// cover that wait, or a healthy engine stalls its inputs once per
+	// batch. Waiting runs hold only offsets and a ticket; the sinks'
+	// queues bound the data (see batcher).
+	PendingRuns int
 	// Restore replays each assigned partition from its first offset up to
 	// the committed one before going on (see worker.run).
 	Restore bool
+}
+
+// pendingRuns is PendingRuns, or its default.
+func (c *Config) pendingRuns() int {
+	if c.PendingRuns > 0 {
+		return c.PendingRuns
+	}
+	return 8
 }
 
 // Group runs the consumer group until its context ends.

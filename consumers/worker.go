@@ -169,7 +169,7 @@ func (w *worker) run(ctx context.Context) {
 		cancel()
 		go w.fetch(fctx, in)
 	}
-	w.commits = make(chan commit, 8)
+	w.commits = make(chan commit, w.g.cfg.pendingRuns())
 	w.done = make(chan struct{})
 	w.drain = make(chan struct{})
 	w.timer = time.NewTimer(time.Hour)

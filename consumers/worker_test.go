@@ -3,6 +3,7 @@ package consumers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -143,6 +144,31 @@ func TestCaughtUpInputsAreWaitedForIdleAfter(t *testing.T) {
 		}
 		if h.told != 1 || time.Since(sent) < after {
 			t.Fatalf("idle after %v: told idle %d times, %v after the first message", after, h.told, time.Since(sent))
+		}
+	}
+}
+
+// A worker seals up to Config.PendingRuns runs whose writes are not done
+// yet and goes on reading; the next seal waits for the oldest to be
+// committed. The default is eight.
+func TestSealQueuesPendingRunsThenWaits(t *testing.T) {
+	for _, c := range []struct{ pending, want int }{{0, 8}, {3, 3}, {30, 30}} {
+		w := testWorker(&input{topic: "pings", h: &idler{}, last: -1, sealed: -1})
+		w.g.cfg.PendingRuns = c.pending
+		w.commits = make(chan commit, w.g.cfg.pendingRuns())
+		seal := func(wait time.Duration) bool {
+			w.inputs[0].last++
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			return w.seal(ctx, ack.New(0), slog.Default())
+		}
+		for i := range c.want {
+			if !seal(time.Second) {
+				t.Fatalf("PendingRuns %d: seal %d of %d waited", c.pending, i+1, c.want)
+			}
+		}
+		if seal(50 * time.Millisecond) {
+			t.Fatalf("PendingRuns %d: seal %d did not wait for a commit", c.pending, c.want+1)
 		}
 	}
 }

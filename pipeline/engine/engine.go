@@ -136,6 +136,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 		MinBytes: cfg.Kafka.FetchMinBytes, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: cfg.Kafka.FetchMaxWait,
 		FetchLinger: cfg.Kafka.FetchLinger, SessionTimeout: cfg.Kafka.SessionTimeout, RebalanceTimeout: cfg.Kafka.RebalanceTimeout,
 		SealInterval: cfg.Engine.SealInterval, SealEvents: cfg.Engine.SealEvents, IdleAfter: cfg.Engine.IdleAfter, DrainTimeout: drain,
+		PendingRuns: pendingRuns(max(cfg.ClickHouse.FlushInterval, cfg.Kafka.WriteBatchTimeout), cfg.Engine.SealInterval),
 	}, sets, e.dead, e.m)
 
 	hctx, stopHealth := context.WithCancel(context.Background())
