@@ -103,6 +103,7 @@ func TestCrashesLoseAndDoubleNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills the engine five times")
 	}
+	t.Parallel() // beside the ClickHouse outage, which mostly waits: see the package doc
 	msgs, start, labels := city(heavy(1, 4))
 	want := uninterrupted(t, msgs, start, labels)
 
