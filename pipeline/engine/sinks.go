@@ -61,9 +61,8 @@ func (e *Engine) start(b interface {
 // never stops reading while its sinks are healthy: with a fixed eight and
 // a flush interval of 4 s, every partition stopped for 0.9 s at a time,
 // and need → suggestions had a p99 of 1.3 to 1.5 s at 20,000 events/s
-// (67 and 57 ms with enough room). At most
-// 1,024, a buffer of 16 KiB per worker: a hold of more than 340 seal
-// intervals brings the stalls back.
+// (67 and 57 ms with enough room). At most 1,024, a buffer of 16 KiB per
+// worker: a hold of more than 340 seal intervals brings the stalls back.
 func pendingRuns(hold, seal time.Duration) int {
 	return min(int(math.Ceil(float64(3*hold)/float64(seal)))+4, 1024)
 }
