@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -74,59 +72,5 @@ func (b *Broker) Close() {
 func (b *Broker) removeScratch() {
 	if b.scratch != "" {
 		_ = os.RemoveAll(b.scratch)
-	}
-}
-
-// shm is the tmpfs memoryDir puts a broker's log in.
-const shm = "/dev/shm"
-
-// scratchPrefix names the directories memoryDir makes, followed by the
-// pid of the process that made them.
-const scratchPrefix = "everywhere-devbroker-"
-
-// memoryDir makes a directory in tmpfs for a broker without a data
-// directory, or returns "" where there is none: kfake then keeps the log
-// in its own in-memory files.
-//
-// Those files are byte slices that double as they fill: kfake copies a
-// partition's whole segment, up to 100 MiB, to grow it, inside the one
-// loop that answers every request, and every fetch and produce waits
-// meanwhile. In tmpfs the log is in memory just the same and grows a page
-// at a time. Measured at 47,000 events/s (BenchmarkBrokerHop, half the
-// catch-up rate): one hop's p99 was 22 ms with the in-memory files, 8 ms
-// in tmpfs; the broker's process used a tenth less CPU. Reading through
-// the file system costs the broker's readers some: the bare reader of
-// BenchmarkCatchUp read 10-25% fewer events/s.
-//
-// A process killed before Close leaves its directory behind, holding
-// memory: memoryDir removes those whose process is gone.
-func memoryDir() string {
-	if st, err := os.Stat(shm); err != nil || !st.IsDir() {
-		return ""
-	}
-	removeOrphans()
-	dir, err := os.MkdirTemp(shm, scratchPrefix+strconv.Itoa(os.Getpid())+"-")
-	if err != nil {
-		return ""
-	}
-	return dir
-}
-
-// removeOrphans removes memoryDir's directories whose process is gone;
-// without /proc it cannot tell, and removes none.
-func removeOrphans() {
-	if _, err := os.Stat("/proc/self"); err != nil {
-		return
-	}
-	entries, _ := os.ReadDir(shm)
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), scratchPrefix)
-		if !ok || !e.IsDir() {
-			continue
-		}
-		pid, _, _ := strings.Cut(rest, "-")
-		if _, err := os.Stat(filepath.Join("/proc", pid)); os.IsNotExist(err) {
-			_ = os.RemoveAll(filepath.Join(shm, e.Name()))
-		}
 	}
 }
