@@ -19,14 +19,16 @@ const scratchPrefix = "everywhere-devbroker-"
 // in its own in-memory files.
 //
 // Those files are byte slices that double as they fill: kfake copies a
-// partition's whole segment, up to 100 MiB, to grow it, inside the one
+// partition's whole segment (up to 100 MiB) to grow it, inside the one
 // loop that answers every request, and every fetch and produce waits
 // meanwhile. In tmpfs the log is in memory just the same and grows a page
-// at a time. Measured at 47,000 events/s (BenchmarkBrokerHop, half the
-// catch-up rate): one hop's p99 was 22 ms with the in-memory files, 8 ms
-// in tmpfs; the process running the broker and the load used about a tenth less CPU. Reading through
-// the file system costs the broker's readers some: the bare reader of
-// BenchmarkCatchUp read 10-25% fewer events/s.
+// at a time. Measured at 47,000 events/s, half the catch-up rate, in
+// alternating runs: one hop's p99 (BenchmarkBrokerHop) was 22 ms with
+// the in-memory files and 8 ms in tmpfs, need to suggestions' 159 and 145
+// ms against 80 and 102, and the process running the broker and the load
+// used about a tenth less CPU. Reading through the file system costs the
+// broker's readers some: the bare reader of BenchmarkCatchUp read 10-25%
+// fewer events/s.
 //
 // A process killed before Close leaves its directory behind, holding
 // memory: memoryDir removes those whose process is gone.
