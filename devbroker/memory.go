@@ -33,9 +33,6 @@ const scratchPrefix = "everywhere-devbroker-"
 // A process killed before Close leaves its directory behind, holding
 // memory: memoryDir removes those whose process is gone.
 func memoryDir() string {
-	if st, err := os.Stat(shm); err != nil || !st.IsDir() {
-		return ""
-	}
 	removeOrphans()
 	dir, err := os.MkdirTemp(shm, scratchPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {

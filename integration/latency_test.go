@@ -15,6 +15,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"everywhere/pipeline/sink"
 	"everywhere/simulator"
 )
 
@@ -207,7 +208,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 			mu.Unlock()
 		}
 	}()
-	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), Topic: in, Balancer: kafka.Murmur2Balancer{Consistent: true},
+	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), Topic: in, Balancer: sink.Balancer("murmur2"),
 		RequiredAcks: kafka.RequireAll, BatchSize: 1, BatchTimeout: time.Millisecond}
 	defer w.Close()
 	time.Sleep(3 * time.Second) // let the group settle and the load start
@@ -279,7 +280,7 @@ func onPartition0(key string, parts int) bool {
 	for i := range all {
 		all[i] = i
 	}
-	return kafka.Murmur2Balancer{Consistent: true}.Balance(kafka.Message{Key: []byte(key)}, all...) == 0
+	return sink.Balancer("murmur2").Balance(kafka.Message{Key: []byte(key)}, all...) == 0
 }
 
 // inputEvents is how many messages of the input topics the engine has
