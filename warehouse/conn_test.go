@@ -2,6 +2,8 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -63,14 +65,23 @@ func TestEveryCompressionWrites(t *testing.T) {
 			t.Fatalf("%s: read back %d rows, ids summing to %d, %d names; want %d, %d, 100", method, count, sum, distinct, n, n*(n-1)/2)
 		}
 		// What the server read compressed for the insert: nothing when
-		// the driver sends plain blocks.
-		if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
-			t.Fatal(err)
-		}
+		// the driver sends plain blocks. The server logs a query's end
+		// after answering it, so the row may come after the insert
+		// returned: the log is flushed and read until it is there.
 		var compressed uint64
-		if err := conn.QueryRow(ctx, `SELECT ProfileEvents.Values[indexOf(ProfileEvents.Names, 'ReadCompressedBytes')]
-			FROM system.query_log WHERE query_id = ? AND type = 2`, queryID).Scan(&compressed); err != nil {
-			t.Fatalf("%s: query log: %v", method, err)
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+				t.Fatal(err)
+			}
+			err := conn.QueryRow(ctx, `SELECT ProfileEvents.Values[indexOf(ProfileEvents.Names, 'ReadCompressedBytes')]
+				FROM system.query_log WHERE query_id = ? AND type = 2`, queryID).Scan(&compressed)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, sql.ErrNoRows) || time.Now().After(deadline) {
+				t.Fatalf("%s: query log: %v", method, err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 		if (compressed > 0) != (method != "none") {
 			t.Fatalf("%s: the server read %d bytes compressed for the insert", method, compressed)
