@@ -1,0 +1,123 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"everywhere/config"
+	"everywhere/warehouse"
+)
+
+// testTable connects to the local ClickHouse (CLICKHOUSE_TCP_PORT, or the
+// default config's address) and makes a table of its own, dropped with
+// its database at the end of the test.
+func testTable(t *testing.T) (driver.Conn, Table) {
+	t.Helper()
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := cfg.ClickHouse
+	if p := os.Getenv("CLICKHOUSE_TCP_PORT"); p != "" {
+		ch.Addr = "127.0.0.1:" + p
+	}
+	ch.Database = "default"
+	ctx := context.Background()
+	conn, err := warehouse.Open(ctx, ch)
+	if err != nil {
+		t.Fatalf("ClickHouse must be running (make clickhouse): %v", err)
+	}
+	db := fmt.Sprintf("sink_test_%d", rand.IntN(1e9))
+	t.Cleanup(func() {
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		conn.Close()
+	})
+	for _, q := range []string{"CREATE DATABASE " + db,
+		"CREATE TABLE " + db + ".t (id UInt64, name String, at DateTime) ENGINE = Memory"} {
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conn, Table{Name: db + ".t", Columns: []string{"id", "name", "at"}}
+}
+
+// chunk holds the rows with ids from up to to-1.
+func chunk(from, to int) *Rows {
+	var ids []uint64
+	var names []string
+	var ats []time.Time
+	for i := from; i < to; i++ {
+		ids, names, ats = append(ids, uint64(i)), append(names, fmt.Sprint("helper-", i)), append(ats, time.Unix(int64(1_700_000_000+i), 0))
+	}
+	return &Rows{Cols: []any{ids, names, ats}, N: to - from}
+}
+
+// TestInsertKeepsItsBatch: writes with one context share one batch, each
+// sending only its own rows, however the sizes go; a failed write, or
+// one with another context, prepares a new batch; nothing is lost or
+// written twice.
+func TestInsertKeepsItsBatch(t *testing.T) {
+	conn, table := testTable(t)
+	w := newInserter(conn, table)
+	ctx := context.Background()
+	write := func(ctx context.Context, chunks ...*Rows) {
+		t.Helper()
+		if err := w.write(ctx, chunks); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	write(ctx, chunk(0, 3000), chunk(3000, 5000))
+	kept := w.batch
+	write(ctx, chunk(5000, 5010)) // smaller: the emptied columns hold no rows of the first
+	write(ctx, chunk(5010, 20_000), chunk(20_000, 20_001))
+	if w.batch != kept {
+		t.Fatal("writes with one context prepared a new batch")
+	}
+
+	err := w.write(ctx, []*Rows{chunk(20_001, 20_002), {Cols: []any{[]uint64{1}}, N: 1}})
+	if err == nil || !strings.Contains(err.Error(), "chunk has 1 columns, table 3") {
+		t.Fatalf("a chunk missing columns: err %v", err)
+	}
+	err = w.write(ctx, []*Rows{{Cols: []any{[]uint64{1}, []int{2}, []time.Time{{}}}, N: 1}})
+	if err == nil || !strings.Contains(err.Error(), "column name") {
+		t.Fatalf("a column of the wrong type: err %v", err)
+	}
+	write(ctx, chunk(20_001, 20_100)) // after failures, a new batch
+	if w.batch == kept {
+		t.Fatal("a failed write kept its batch")
+	}
+
+	other, cancel := context.WithCancel(ctx)
+	kept = w.batch
+	write(other, chunk(20_100, 20_200))
+	if w.batch == kept {
+		t.Fatal("a write with another context used the batch of the first")
+	}
+	cancel()
+	if err := w.write(other, []*Rows{chunk(20_200, 20_300)}); err == nil {
+		t.Fatal("a write with an ended context succeeded")
+	}
+	write(ctx, chunk(20_200, 20_300))
+
+	var n, sum, distinct uint64
+	var first, last time.Time
+	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count(), sum(id), uniqExact(name), min(at), max(at) FROM %s", table.Name)).
+		Scan(&n, &sum, &distinct, &first, &last); err != nil {
+		t.Fatal(err)
+	}
+	const want = 20_300
+	if n != want || sum != want*(want-1)/2 || distinct != want {
+		t.Fatalf("read back %d rows, ids summing to %d, %d names; want %d, %d, %d", n, sum, distinct, want, want*(want-1)/2, want)
+	}
+	if first.Unix() != 1_700_000_000 || last.Unix() != 1_700_000_000+want-1 {
+		t.Fatalf("times from %v to %v", first, last)
+	}
+}
