@@ -43,13 +43,20 @@ func newInserter(conn driver.Conn, t Table) *inserter {
 // third of the bytes it allocated, all of it fresh memory to fault in
 // and collect.
 //
-// The driver sends a batch again when Send is called after a Send (its
-// retry path): it takes a connection from the pool and opens a new
-// INSERT, as PrepareBatch does. So each write empties the columns, fills
-// them with its chunks and calls Send. The batch holds the context it was
-// prepared with (the driver's watchdog closes the connection when it
-// ends), so a write with another context, or after a failed one, prepares
-// a new batch.
+// The driver sends a batch again when Send is called after a Send: it
+// takes a connection from the pool and opens a new INSERT, as
+// PrepareBatch does (the way it documents for long-lived batches, with
+// WithReleaseConnection). So each write empties the columns, fills them
+// with its chunks and calls Send. The batch holds the context it was
+// prepared with, whose end makes the driver close the connection of a
+// Send in flight: a write with another context, or after a failed one,
+// prepares a new batch.
+//
+// A write with an ended context fails before it touches the batch. The
+// driver's watchdog reads the batch's connection while a second Send
+// replaces it, so a context that ends during that step (only at a hard
+// stop, a batcher's last resort) is a race inside the driver: either
+// connection is closed and the write fails, as it would anyway.
 type inserter struct {
 	conn  driver.Conn
 	table Table
@@ -60,6 +67,9 @@ type inserter struct {
 }
 
 func (w *inserter) write(ctx context.Context, batch []*Rows) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
+	}
 	if err := w.prepare(ctx); err != nil {
 		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
 	}
