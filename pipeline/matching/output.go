@@ -63,8 +63,29 @@ func AppendList(dst []byte, l *match.List, model string, ts int64) []byte {
 
 // appendRounded writes a score to four decimals: finer digits carry no
 // meaning and would only make lists differ in noise.
+//
+// A score and its parts lie in [0, 1], and six of them go out per helper
+// suggested: those are written from their count of ten-thousandths, with
+// the digits strconv gives (the shortest form, no trailing zeros) at a
+// fraction of its cost (16 ns against 44; strconv was 4% of the matching
+// stage's CPU on a catch-up). Anything else goes through strconv.
 func appendRounded(dst []byte, f float64) []byte {
-	return strconv.AppendFloat(dst, math.Round(f*1e4)/1e4, 'f', -1, 64)
+	r := math.Round(f * 1e4)
+	if !(r >= 0 && r <= 1e4) || math.Signbit(r) {
+		return strconv.AppendFloat(dst, r/1e4, 'f', -1, 64)
+	}
+	n := int(r)
+	dst = append(dst, byte('0'+n/1e4))
+	frac := n % 1e4
+	if frac == 0 {
+		return dst
+	}
+	digits := [5]byte{'.', byte('0' + frac/1000), byte('0' + frac/100%10), byte('0' + frac/10%10), byte('0' + frac%10)}
+	end := len(digits)
+	for digits[end-1] == '0' {
+		end--
+	}
+	return append(dst, digits[:end]...)
 }
 
 // rows gathers the suggestion rows of a run, column by column.

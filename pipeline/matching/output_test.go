@@ -1,0 +1,41 @@
+package matching
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// TestAppendRoundedAsStrconv: every score's text is strconv's for the
+// score rounded to four decimals, in [0, 1] where the digits are made
+// here and outside it, where strconv makes them.
+func TestAppendRoundedAsStrconv(t *testing.T) {
+	want := func(f float64) string { return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64) }
+	check := func(f float64) {
+		t.Helper()
+		if got := string(appendRounded(nil, f)); got != want(f) {
+			t.Fatalf("%v: %q, want %q", f, got, want(f))
+		}
+	}
+	for n := range 10_001 {
+		check(float64(n) / 1e4)
+		check(float64(n)/1e4 + 0.00004)
+		check(float64(n)/1e4 - 0.00004)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100_000 {
+		check(r.Float64())
+	}
+	for _, f := range []float64{-0.00001, -0.3, 1.00004, 1.00005, 1.7, 12345.6789, math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1)} {
+		check(f)
+	}
+}
+
+func BenchmarkAppendRounded(b *testing.B) {
+	b.ReportAllocs()
+	buf := make([]byte, 0, 64)
+	for i := 0; b.Loop(); i++ {
+		buf = appendRounded(buf[:0], float64(i%10_000)/9_999)
+	}
+}
