@@ -45,9 +45,10 @@ func newInserter(conn driver.Conn, t Table) *inserter {
 //
 // The driver sends a batch again when Send is called after a Send: it
 // takes a connection from the pool and opens a new INSERT, as
-// PrepareBatch does (the way it documents for long-lived batches, with
-// WithReleaseConnection). So each write empties the columns, fills them
-// with its chunks and calls Send. The batch holds the context it was
+// PrepareBatch does (its way for long-lived batches, documented with
+// WithReleaseConnection; this one holds its first connection only until
+// its first Send). So each write empties the columns, fills them with its
+// chunks and calls Send. The batch holds the context it was
 // prepared with, whose end makes the driver close the connection of a
 // Send in flight: a write with another context, or after a failed one,
 // prepares a new batch.
@@ -114,8 +115,8 @@ func (w *inserter) prepare(ctx context.Context) error {
 	return nil
 }
 
-// drop gives up the kept batch: an unsent one ends its INSERT without
-// rows and returns its connection.
+// drop gives up the kept batch: an unsent one is aborted, which closes
+// its connection and with it the INSERT it opened, without rows.
 func (w *inserter) drop() {
 	if w.batch != nil && !w.batch.IsSent() {
 		_ = w.batch.Abort()
