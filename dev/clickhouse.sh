@@ -7,7 +7,7 @@
 #
 # Ports: CLICKHOUSE_TCP_PORT (default 9000), CLICKHOUSE_HTTP_PORT (8123),
 # CLICKHOUSE_INTERSERVER_PORT (9009). Data: CLICKHOUSE_DIR. CPU priority:
-# CLICKHOUSE_NICE (19; see start).
+# CLICKHOUSE_NICE (10; see start).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CLICKHOUSE_DIR:-$top/.run/clickhouse}
@@ -15,7 +15,7 @@ tcp=${CLICKHOUSE_TCP_PORT:-9000}
 http=${CLICKHOUSE_HTTP_PORT:-8123}
 inter=${CLICKHOUSE_INTERSERVER_PORT:-9009}
 pidfile=$dir/clickhouse.pid
-nice=${CLICKHOUSE_NICE:-19}
+nice=${CLICKHOUSE_NICE:-10}
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -45,15 +45,17 @@ start() {
   # setsid detaches the server from the caller's session so that it outlives
   # make; the inner shell records its own pid and then becomes the server.
   #
-  # The server runs at a low CPU priority (CLICKHOUSE_NICE, 19 by default;
+  # The server runs at a low CPU priority (CLICKHOUSE_NICE, 10 by default;
   # 0 for none): on this machine it shares two cores with the broker and
   # the engine, and an insert is a burst of work on several threads. The
   # kernel shares the CPU between sessions first (autogroups), so a server
   # in a session of its own took half the machine during each insert, and
   # the need and transaction paths waited behind it: at half the catch-up
-  # rate, need -> suggestions had a p99 twice as long. At low priority
-  # the server's inserts and merges use the time the engine leaves. The
-  # session's own priority is set where the kernel has autogroups, and
+  # rate, need -> suggestions had a p99 about twice as long. At nice 10
+  # the server gets about a tenth of a busy machine, enough for its
+  # inserts to keep up with a catch-up; at 19 (a seventieth) they fell
+  # behind, the partitions waited for them, and the catch-up was slower.
+  # The session's priority is set where the kernel has autogroups, and
   # the process's where it has not.
   setsid bash -c 'echo $$ >"$1"; echo "$3" >/proc/self/autogroup 2>/dev/null || true; cd "$2"
       exec nice -n "$3" clickhouse-server --config-file="$2/etc/config.xml"' \
