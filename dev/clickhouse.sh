@@ -33,6 +33,10 @@ running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 answers() { clickhouse-client --port "$tcp" --query "SELECT 1" >/dev/null 2>&1; }
 
 start() {
+  case "$nice" in
+    [0-9] | 1[0-9]) ;;
+    *) echo "CLICKHOUSE_NICE must be a whole number from 0 to 19, got '$nice'" >&2; return 2 ;;
+  esac
   install
   if running && answers; then
     echo "clickhouse already running on 127.0.0.1:$tcp (pid $(cat "$pidfile"))" >&2
