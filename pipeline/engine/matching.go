@@ -86,5 +86,5 @@ func (m *matchEnv) regions(e *Engine) *route.Regions {
 // (helper, need or outcome).
 func (m *matchEnv) emitter(ctx context.Context, e *Engine, src int, kind string) *route.Emitter {
 	return route.NewEmitter(ctx, src, m.regionParts, m.regionsOut[src%len(m.regionsOut)], e.cfg.Matching.WatermarkInterval,
-		e.m.RoutedRecords.WithLabelValues(kind))
+		e.cfg.Engine.IdleAfter > 0, e.m.RoutedRecords.WithLabelValues(kind))
 }

@@ -15,21 +15,24 @@ import (
 // them and hands them to the sink in one chunk every interval, at each
 // seal, when the source goes idle and when the chunk reaches packBytes,
 // so the cost of a hand-off is paid per batch and not per event. With
-// each chunk it tells every partition it sent nothing to how far the
+// each chunk it tells the partitions it sent nothing to how far the
 // source has got (a watermark record): the matcher of a partition waits
 // for every source, and must not wait for one that simply has nothing
-// for it.
+// for it. When the source is idle it says so, and a partition does not
+// wait for it until told otherwise (see tell).
 type Emitter struct {
 	ctx      context.Context
 	src      int
 	sink     *batcher.Batcher[*sink.Pack]
 	interval time.Duration
+	wake     bool // whether a source busy again tells the partitions told it was idle
 
 	wm     int64
 	sent   []int64    // per partition, the watermark it last heard
 	idle   []bool     // per partition, whether it was told the source is idle
 	pack   *sink.Pack // the records pending
 	last   time.Time
+	fresh  time.Time // when the partitions told idle last heard the watermark
 	cur    *ack.Ticket
 	err    error
 	routed prometheus.Counter // data records handed over (watermarks aside)
@@ -45,9 +48,12 @@ const packBytes = 64 << 10
 
 // NewEmitter returns the emitter of source src for a regions topic of
 // partitions partitions; routed counts the records it hands over, once per
-// chunk.
-func NewEmitter(ctx context.Context, src, partitions int, out *batcher.Batcher[*sink.Pack], interval time.Duration, routed prometheus.Counter) *Emitter {
-	return &Emitter{ctx: ctx, src: src, sink: out, interval: interval, routed: routed,
+// chunk. With wake, a source busy again after it was idle tells every
+// partition so, and they wait for it again (engine.idle_after above 0: the
+// same lists matter more than their latency); without, only those it sends
+// records to.
+func NewEmitter(ctx context.Context, src, partitions int, out *batcher.Batcher[*sink.Pack], interval time.Duration, wake bool, routed prometheus.Counter) *Emitter {
+	return &Emitter{ctx: ctx, src: src, sink: out, interval: interval, wake: wake, routed: routed,
 		sent: make([]int64, partitions), idle: make([]bool, partitions), pack: sink.NewPack()}
 }
 
@@ -114,14 +120,46 @@ func (e *Emitter) Seal(t *ack.Ticket) error {
 // Idle tells every partition the source has caught up.
 func (e *Emitter) Idle(t *ack.Ticket) { e.flush(t, time.Now(), true, true) }
 
+// tell reports whether partition p is to hear the watermark in a flush
+// that says the source is idle, or not. A partition told the source is
+// idle stays so until a record goes to it, unless the emitter wakes idle
+// partitions: at idle_after 0 a source is busy again at its next fetch,
+// and a watermark saying so would only make the partition wait for
+// records that may not come its way (see the README on event-time order).
+func (e *Emitter) tell(p int, idle, refresh bool) bool {
+	switch {
+	case e.sent[p] == e.wm:
+		return idle && !e.idle[p] // nothing new but that the source is idle
+	case !e.idle[p]:
+		return true
+	case idle:
+		return refresh
+	default:
+		return e.wake
+	}
+}
+
+// idleRefresh is how often a partition told the source is idle hears its
+// watermark again while nothing else goes to it. Its matcher does not
+// wait for an idle source, so the watermark only moves the partition's
+// clock (needs expiring, helpers going stale) when every source is idle:
+// a tenth of a second is fine for that. Live, a source is idle after
+// nearly every fetch, and telling every partition each time was a large
+// part of the regions topic's records.
+const idleRefresh = 100 * time.Millisecond
+
 func (e *Emitter) flush(t *ack.Ticket, now time.Time, watermarks, idle bool) {
 	if t.Replay {
 		return
 	}
 	e.cur = t // a live run's ticket: the records below are sent
 	e.last = now
+	refresh := idle && now.Sub(e.fresh) >= idleRefresh
+	if refresh {
+		e.fresh = now
+	}
 	for p := range e.sent {
-		if watermarks && (e.sent[p] < e.wm || idle && !e.idle[p]) {
+		if watermarks && e.tell(p, idle, refresh) {
 			e.begin(p, "")
 			e.pack.Buf = AppendWatermark(e.pack.Buf, e.src, e.wm, idle)
 			e.end()

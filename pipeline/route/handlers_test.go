@@ -62,7 +62,7 @@ func capture(t *testing.T) (*batcher.Batcher[*sink.Pack], *captured) {
 func TestOutcomesReachEveryPartition(t *testing.T) {
 	const parts = 5
 	b, c := capture(t)
-	out := NewEmitter(context.Background(), 2, parts, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
+	out := NewEmitter(context.Background(), 2, parts, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	o := NewOutcomes(out)
 	tk := ack.New(10)
 	first := events.Outcome{NeedID: "n1", HelperID: "h1", TS: 1_764_000_000_000, Outcome: events.Completed, Rating: 5}
@@ -96,7 +96,7 @@ func TestOutcomesReachEveryPartition(t *testing.T) {
 func TestTransfersReachEveryPartition(t *testing.T) {
 	const parts = 3
 	b, c := capture(t)
-	out := NewEmitter(context.Background(), 1, parts, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
+	out := NewEmitter(context.Background(), 1, parts, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	x := NewTransfers(out)
 	tk := ack.New(10)
 	const t0 = int64(1_764_000_000_000)
@@ -141,7 +141,7 @@ func TestEmitterHandsOverFullChunks(t *testing.T) {
 		return nil
 	}, nil)
 	b.Start()
-	out := NewEmitter(context.Background(), 0, 8, b, time.Hour, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
+	out := NewEmitter(context.Background(), 0, 8, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	o := NewOutcomes(out)
 	tk := ack.New(10)
 	const outcomes = 2000
