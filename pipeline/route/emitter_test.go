@@ -3,7 +3,6 @@ package route
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 
 	"everywhere/models/match"
 	"everywhere/pipeline/ack"
-	"everywhere/pipeline/batcher"
-	"everywhere/pipeline/sink"
 )
 
 // TestIdlePartitionsHearOnlyWhatTheyNeed: a partition told the source is
@@ -26,31 +23,14 @@ func TestIdlePartitionsHearOnlyWhatTheyNeed(t *testing.T) {
 }
 
 func testIdlePartitions(t *testing.T, wake bool) {
-	var (
-		mu  sync.Mutex
-		got []string // "partition:kind@wm", idle watermarks marked
-	)
-	d := NewDecoder("CNY")
-	b := batcher.New(batcher.Config{Name: "regions", MaxRows: 1, Queue: 64}, func(_ context.Context, batch []*sink.Pack) error {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, p := range batch {
-			for _, m := range p.Messages() {
-				var r Record
-				if err := d.Decode(m.Value, &r); err != nil {
-					t.Errorf("partition %d: %v", m.Partition, err)
-					continue
-				}
-				s := fmt.Sprintf("%d:%c@%d", m.Partition, r.Kind, r.WM)
-				if r.Idle {
-					s += " idle"
-				}
-				got = append(got, s)
-			}
+	var got []string // "partition:kind@wm", idle watermarks marked
+	b := decoding(t, 1, func(p int, _ []byte, r *Record) {
+		s := fmt.Sprintf("%d:%c@%d", p, r.Kind, r.WM)
+		if r.Idle {
+			s += " idle"
 		}
-		return nil
-	}, nil)
-	b.Start()
+		got = append(got, s)
+	})
 	e := NewEmitter(context.Background(), 0, 3, b, time.Hour, wake, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	tk := ack.New(10)
 	helper := func(p int, ts int64) {

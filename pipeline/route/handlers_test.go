@@ -28,10 +28,29 @@ type captured struct {
 // capture starts a regions sink that decodes what it is handed.
 func capture(t *testing.T) (*batcher.Batcher[*sink.Pack], *captured) {
 	c := &captured{recs: map[int][]Record{}, keys: map[int][]string{}}
+	b := decoding(t, 100, func(p int, key []byte, r *Record) {
+		if r.Kind == KindWatermark {
+			return
+		}
+		// Decoded strings are views: keep copies.
+		r.Outcome.NeedID, r.Outcome.HelperID = strings.Clone(r.Outcome.NeedID), strings.Clone(r.Outcome.HelperID)
+		tr := &r.Transfer
+		tr.From, tr.To, tr.TxnID = strings.Clone(tr.From), strings.Clone(tr.To), strings.Clone(tr.TxnID)
+		c.recs[p] = append(c.recs[p], *r)
+		c.keys[p] = append(c.keys[p], string(key))
+	})
+	return b, c
+}
+
+// decoding starts a regions sink of chunks of up to maxRows records that
+// decodes each record it is handed and calls seen with it, one call at a
+// time, in the order handed.
+func decoding(t *testing.T, maxRows int, seen func(partition int, key []byte, r *Record)) *batcher.Batcher[*sink.Pack] {
+	var mu sync.Mutex
 	d := NewDecoder("CNY")
-	b := batcher.New(batcher.Config{Name: "regions", MaxRows: 100, Queue: 16}, func(_ context.Context, batch []*sink.Pack) error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
+	b := batcher.New(batcher.Config{Name: "regions", MaxRows: maxRows, Queue: 64}, func(_ context.Context, batch []*sink.Pack) error {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, p := range batch {
 			for _, m := range p.Messages() {
 				var r Record
@@ -39,21 +58,13 @@ func capture(t *testing.T) (*batcher.Batcher[*sink.Pack], *captured) {
 					t.Errorf("partition %d: %v", m.Partition, err)
 					continue
 				}
-				if r.Kind == KindWatermark {
-					continue
-				}
-				// Decoded strings are views: keep copies.
-				r.Outcome.NeedID, r.Outcome.HelperID = strings.Clone(r.Outcome.NeedID), strings.Clone(r.Outcome.HelperID)
-				tr := &r.Transfer
-				tr.From, tr.To, tr.TxnID = strings.Clone(tr.From), strings.Clone(tr.To), strings.Clone(tr.TxnID)
-				c.recs[m.Partition] = append(c.recs[m.Partition], r)
-				c.keys[m.Partition] = append(c.keys[m.Partition], string(m.Key))
+				seen(m.Partition, m.Key, &r)
 			}
 		}
 		return nil
 	}, nil)
 	b.Start()
-	return b, c
+	return b
 }
 
 // TestOutcomesReachEveryPartition: an outcome goes to every regions
