@@ -117,7 +117,8 @@ func (e *Emitter) Seal(t *ack.Ticket) error {
 	return err
 }
 
-// Idle tells every partition the source has caught up.
+// Idle tells the partitions not told yet that the source has caught up,
+// and those told its watermark at most every idleRefresh.
 func (e *Emitter) Idle(t *ack.Ticket) { e.flush(t, time.Now(), true, true) }
 
 // tell reports whether partition p is to hear the watermark in a flush
