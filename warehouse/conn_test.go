@@ -90,3 +90,47 @@ func TestEveryCompressionWrites(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// TestWriterKeepsOneConnection: inserts through a writer's pool go out on
+// one connection, which stays open between them, so that its buffer
+// keeps what the table's largest insert made it.
+func TestWriterKeepsOneConnection(t *testing.T) {
+	ch := testClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin, err := open(ctx, ch, "default")
+	if err != nil {
+		t.Fatalf("ClickHouse must be running (make clickhouse): %v", err)
+	}
+	defer admin.Close()
+	if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+ch.Database); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "CREATE TABLE w (id UInt64) ENGINE = Memory"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		b, err := conn.PrepareBatch(ctx, "INSERT INTO w (id)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Column(0).Append([]uint64{uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Send(); err != nil {
+			t.Fatal(err)
+		}
+		if s := conn.Stats(); s.MaxOpenConns != 1 || s.Open != 0 || s.Idle != 1 {
+			t.Fatalf("after insert %d: %+v; want a pool of one connection, kept idle between inserts", i+1, s)
+		}
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM w").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("read back %d rows (%v), want 3", n, err)
+	}
+}

@@ -32,16 +32,18 @@ import (
 
 // Engine is one running instance.
 type Engine struct {
-	cfg     *config.Config
-	topics  config.Topics
-	m       *metrics.Metrics
-	conn    driver.Conn
-	dead    []*batcher.Batcher[[]consumers.DeadLetter]
-	stops   []func(time.Duration) // every table and topic sink, stopped after the workers
-	writers []*sink.Producer
-	health  *health
-	version string
-	tables  int // table sinks configured, for their phases (see tableSink)
+	cfg    *config.Config
+	topics config.Topics
+	m      *metrics.Metrics
+	conn   driver.Conn
+	// tableConns: each table's own connection, by table name (openWriters).
+	tableConns map[string]driver.Conn
+	dead       []*batcher.Batcher[[]consumers.DeadLetter]
+	stops      []func(time.Duration) // every table and topic sink, stopped after the workers
+	writers    []*sink.Producer
+	health     *health
+	version    string
+	tables     int // table sinks configured, for their phases (see tableSink)
 }
 
 // Run runs the engine until ctx ends, then shuts down gracefully.
@@ -49,10 +51,10 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	limitMemory(cfg)
 	e := &Engine{cfg: cfg, topics: cfg.Topics(), version: version}
 	var sinkNames []string
-	for _, t := range append(append([]sink.Table{}, aggregate.Watermarked...), aggregate.PingUsersIn, aggregate.OutcomesTable, aggregate.DeadLetterTable) {
+	for _, t := range tables() {
 		sinkNames = append(sinkNames, t.Name)
 	}
-	sinkNames = append(sinkNames, e.topics.DeadLetter, e.topics.Alerts, AlertsTable.Name, e.topics.Suggestions, matching.SuggestionsTable.Name)
+	sinkNames = append(sinkNames, e.topics.DeadLetter, e.topics.Alerts, e.topics.Suggestions)
 	sinkNames = append(sinkNames, e.topics.Internal()...)
 	e.m = metrics.New(version, append(e.topics.Inputs(), e.topics.Internal()...), sinkNames)
 	e.health = newHealth(cfg, e.m)
@@ -78,6 +80,10 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	e.conn = conn
 	defer conn.Close()
 	e.health.conn = conn
+	if err := e.openWriters(); err != nil {
+		return err
+	}
+	defer e.closeWriters()
 
 	env := e.buildSinks()
 	rules, err := detect.NewRules(cfg.Fraud.Rules, cfg.Fraud.RulesFile)
@@ -199,7 +205,7 @@ func (e *Engine) buildSinks() *aggregate.Env {
 	dlqKafka := batcher.New(batcher.Config{Name: e.topics.DeadLetter, MaxRows: e.cfg.Kafka.WriteBatchSize,
 		MaxWait: 50 * time.Millisecond, Queue: 256, Backoff: ch.RetryBackoff, MaxBackoff: ch.MaxBackoff},
 		sink.Produce(e.writer(e.topics.DeadLetter), encodeDeadLetters), batcher.Observer(e.m))
-	dlqTable := batcher.New(e.tableSink(aggregate.DeadLetterTable.Name), deadLetterInsert(e.conn), batcher.Observer(e.m))
+	dlqTable := batcher.New(e.tableSink(aggregate.DeadLetterTable.Name), deadLetterInsert(e.insert(aggregate.DeadLetterTable)), batcher.Observer(e.m))
 	dlqKafka.Start()
 	dlqTable.Start()
 	e.dead = []*batcher.Batcher[[]consumers.DeadLetter]{dlqKafka, dlqTable}
@@ -215,8 +221,7 @@ func encodeDeadLetters(dst []kafka.Message, chunk []consumers.DeadLetter) []kafk
 	return dst
 }
 
-func deadLetterInsert(conn driver.Conn) func(context.Context, [][]consumers.DeadLetter) error {
-	insert := sink.Insert(conn, aggregate.DeadLetterTable)
+func deadLetterInsert(insert func(context.Context, []*sink.Rows) error) func(context.Context, [][]consumers.DeadLetter) error {
 	return func(ctx context.Context, batch [][]consumers.DeadLetter) error {
 		rows := make([]*sink.Rows, 0, len(batch))
 		for _, chunk := range batch {
@@ -247,7 +252,7 @@ func (e *Engine) writer(topic string) *sink.Producer {
 func (e *Engine) buildFraudSinks(rules *detect.Rules) *detect.Env {
 	alertsKafka := batcher.New(e.topicSink(e.topics.Alerts), sink.Produce(e.writer(e.topics.Alerts), detect.AlertMessages), batcher.Observer(e.m))
 	paths := batcher.New(e.topicSink(e.topics.Paths), sink.Produce(e.writer(e.topics.Paths), messages), batcher.Observer(e.m))
-	insert := sink.Insert(e.conn, AlertsTable)
+	insert := e.insert(AlertsTable)
 	cfg := e.tableSink(AlertsTable.Name)
 	cfg.Queue = 1024 // a chunk per alert hand-off: many small ones
 	alertsTable := batcher.New(cfg, func(ctx context.Context, batch [][]fraud.Alert) error {

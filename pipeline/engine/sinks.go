@@ -1,11 +1,17 @@
 package engine
 
 import (
+	"context"
 	"math"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"everywhere/pipeline/aggregate"
 	"everywhere/pipeline/batcher"
+	"everywhere/pipeline/matching"
 	"everywhere/pipeline/sink"
+	"everywhere/warehouse"
 )
 
 // topicSink configures the batcher of a Kafka output whose latency counts
@@ -36,9 +42,43 @@ func (e *Engine) tableSink(name string) batcher.Config {
 
 // table starts the batcher that inserts into t.
 func (e *Engine) table(t sink.Table) *batcher.Batcher[*sink.Rows] {
-	b := batcher.New(e.tableSink(t.Name), sink.Insert(e.conn, t), batcher.Observer(e.m))
+	b := batcher.New(e.tableSink(t.Name), e.insert(t), batcher.Observer(e.m))
 	e.start(b)
 	return b
+}
+
+// tables are the ClickHouse tables the engine writes.
+func tables() []sink.Table {
+	return append(append([]sink.Table{}, aggregate.Watermarked...), aggregate.PingUsersIn, aggregate.OutcomesTable,
+		aggregate.DeadLetterTable, AlertsTable, matching.SuggestionsTable)
+}
+
+// openWriters gives each table a connection of its own
+// (warehouse.OpenWriter), for its one writer.
+func (e *Engine) openWriters() error {
+	e.tableConns = make(map[string]driver.Conn)
+	for _, t := range tables() {
+		conn, err := warehouse.OpenWriter(e.cfg.ClickHouse)
+		if err != nil {
+			e.closeWriters()
+			return err
+		}
+		e.tableConns[t.Name] = conn
+	}
+	return nil
+}
+
+// closeWriters closes the tables' connections, once their sinks are
+// stopped.
+func (e *Engine) closeWriters() {
+	for _, conn := range e.tableConns {
+		conn.Close()
+	}
+}
+
+// insert is the write function of table t, on its own connection.
+func (e *Engine) insert(t sink.Table) func(context.Context, []*sink.Rows) error {
+	return sink.Insert(e.tableConns[t.Name], t)
 }
 
 // start starts a sink; it is stopped after the workers at shutdown and
