@@ -227,12 +227,18 @@ func TestSuggestionScenarios(t *testing.T) {
 	if n := e.queryUint("SELECT count() FROM suggestions FINAL WHERE need_id = 'n-rematch' AND version = 2 AND rank = 1 AND helper_id = 'm-b'"); n != 1 {
 		t.Errorf("n-rematch version 2 rank 1 rows: %d", n)
 	}
+	if n := e.queryUint("SELECT count() FROM suggestions FINAL WHERE toUnixTimestamp(event_time) != intDiv(event_ts, 1000)"); n != 0 {
+		t.Errorf("%d suggestion rows have an event_time other than their event_ts's second", n)
+	}
 	// The README's acceptance-by-rank query, on this database: d-near,
 	// first for n-dist, accepted it.
 	e.kcatProduce(e.topics.Outcomes, []string{outcome("n-dist", "d-near", end+120_000, "accepted", 5)})
 	wait(t, 30*time.Second, "the outcome in ClickHouse", func() bool {
 		return e.queryUint("SELECT count() FROM outcomes FINAL WHERE need_id = 'n-dist'") == 1
 	})
+	if n := e.queryUint(fmt.Sprintf("SELECT count() FROM outcomes FINAL WHERE need_id = 'n-dist' AND toUnixTimestamp(event_time) = %d", (end+120_000)/1000)); n != 1 {
+		t.Errorf("the outcome's event_time is not its ts's second")
+	}
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)

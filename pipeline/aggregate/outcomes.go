@@ -20,7 +20,7 @@ type Outcomes struct {
 	need []string
 	help []string
 	ts   []uint64
-	time []time.Time
+	time []int64 // Unix seconds
 	kind []string
 	rate []uint8
 	ids  arena.Strings // the rows' ids until the seal hands them over
@@ -49,7 +49,7 @@ func (h *Outcomes) Handle(m *kafka.Message, t *ack.Ticket) error {
 	h.need = append(h.need, h.ids.Copy(h.ev.NeedID))
 	h.help = append(h.help, h.ids.Copy(h.ev.HelperID))
 	h.ts = append(h.ts, uint64(h.ev.TS))
-	h.time = append(h.time, time.UnixMilli(h.ev.TS).UTC())
+	h.time = append(h.time, time.UnixMilli(h.ev.TS).Unix())
 	h.kind = append(h.kind, h.ev.Outcome.String())
 	h.rate = append(h.rate, uint8(h.ev.Rating))
 	return nil

@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"context"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
@@ -93,7 +92,7 @@ func (h *Pings) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
 		return err
 	}
 	n = len(h.users)
-	ucells, umins := make([]uint64, 0, n), make([]time.Time, 0, n)
+	ucells, umins := make([]uint64, 0, n), make([]int64, 0, n)
 	users, uavail := make([]uint64, 0, n), make([]uint8, 0, n)
 	for k, a := range h.users {
 		ucells = append(ucells, k.cell)

@@ -1,8 +1,6 @@
 package aggregate
 
 import (
-	"time"
-
 	"everywhere/pipeline/sink"
 )
 
@@ -13,13 +11,13 @@ func rowsOf(n int, cols ...any) *sink.Rows { return &sink.Rows{Cols: cols, N: n}
 // and chunk offset that make a replayed chunk skippable.
 type sourced struct {
 	cells   []uint64
-	minutes []time.Time
+	minutes []int64 // Unix seconds
 	parts   []uint16
 	offs    []uint64
 }
 
 func newSourced(n int) sourced {
-	return sourced{make([]uint64, 0, n), make([]time.Time, 0, n), make([]uint16, 0, n), make([]uint64, 0, n)}
+	return sourced{make([]uint64, 0, n), make([]int64, 0, n), make([]uint16, 0, n), make([]uint64, 0, n)}
 }
 
 func (s *sourced) add(k cellMinute, partition int, last int64) {

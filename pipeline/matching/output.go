@@ -97,11 +97,11 @@ type rows struct {
 	rDist, rRel, rSkill, rCred     []float32
 	rRec                           []float32
 	eventTS                        []uint64
-	eventTime                      []time.Time
+	eventTime                      []int64 // Unix seconds
 }
 
 func (r *rows) add(l *match.List, model string) {
-	et := time.UnixMilli(l.EventTS).UTC()
+	et := time.UnixMilli(l.EventTS).Unix()
 	for i := range l.Suggestions {
 		s := &l.Suggestions[i]
 		r.need = append(r.need, l.NeedID)
@@ -132,7 +132,7 @@ func (r *rows) take() *sink.Rows {
 		need: make([]string, 0, n), requester: make([]string, 0, n), helper: make([]string, 0, n), model: make([]string, 0, n),
 		version: make([]uint32, 0, n), rank: make([]uint8, 0, n), score: make([]float32, 0, n), dist: make([]float32, 0, n),
 		rDist: make([]float32, 0, n), rRel: make([]float32, 0, n), rSkill: make([]float32, 0, n), rCred: make([]float32, 0, n),
-		rRec: make([]float32, 0, n), eventTS: make([]uint64, 0, n), eventTime: make([]time.Time, 0, n),
+		rRec: make([]float32, 0, n), eventTS: make([]uint64, 0, n), eventTime: make([]int64, 0, n),
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"everywhere/models/match"
 )
 
 // TestAppendRoundedAsStrconv: every score's text is strconv's for the
@@ -37,5 +39,23 @@ func BenchmarkAppendRounded(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	for i := 0; b.Loop(); i++ {
 		buf = appendRounded(buf[:0], float64(i%10_000)/9_999)
+	}
+}
+
+// BenchmarkSuggestionRows: a published list of ten into the suggestion
+// rows, the rows handed over every thousand lists as a seal does. The
+// bytes per list are the columns' room, all made by take.
+func BenchmarkSuggestionRows(b *testing.B) {
+	b.ReportAllocs()
+	l := &match.List{NeedID: "need-000123", RequesterID: "user-004567", Version: 3, EventTS: 1_700_000_000_000}
+	for i := range 10 {
+		l.Suggestions = append(l.Suggestions, match.Suggestion{HelperID: "user-" + strconv.Itoa(100_000+i), Score: 0.5, DistanceM: 800})
+	}
+	var r rows
+	for i := 0; b.Loop(); i++ {
+		r.add(l, "match-v1")
+		if i%1000 == 999 {
+			r.take()
+		}
 	}
 }

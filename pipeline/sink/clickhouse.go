@@ -12,7 +12,8 @@ import (
 )
 
 // Rows is a columnar chunk for one table: Cols[i] is a typed slice ([]uint64,
-// []string, []time.Time, ...) holding column i of N rows. Appending whole
+// []string, []int64 of Unix seconds for a DateTime, ...) holding column i
+// of N rows. Appending whole
 // columns keeps the write free of per-row boxing.
 type Rows struct {
 	Cols []any
