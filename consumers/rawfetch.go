@@ -60,20 +60,28 @@ type fetchPartition struct {
 	res           *fetchResponse
 }
 
-// release gives the partition's part of the response back; records must
-// not be read after. A part never released leaves its buffer to the
-// collector rather than to the pool.
+// release gives the partition's part of the response back; nothing of
+// it may be read after, since the response is then used again. A part
+// never released leaves its response to the collector rather than to the
+// pools.
 func (p *fetchPartition) release() { p.res.unref() }
 
-// unref drops a reference to the response, and returns its buffer to the
-// pool with the last one.
+// unref drops a reference to the response, and returns it and its buffer
+// to their pools with the last one: a fetcher answers a few thousand
+// times a second when the input trickles in, and a response made for each
+// was 4% of the bytes the engine allocated.
 func (r *fetchResponse) unref() {
 	if r.refs.Add(-1) == 0 && r.buf != nil {
 		buffers.Put(r.buf)
+		r.buf = nil
+		responses.Put(r)
 	}
 }
 
-var buffers sync.Pool // of *[]byte, fetch responses read
+var (
+	buffers   sync.Pool // of *[]byte, fetch responses read
+	responses sync.Pool // of *fetchResponse, their parts' room kept
+)
 
 // buffer returns room for a response of n bytes, from the pool if a
 // buffer there is large enough.
@@ -144,7 +152,11 @@ func (r *rawFetch) RawExchange(rw io.ReadWriter) (protocol.Message, error) {
 // Strings and record sets are views of buf.
 func parseFetchResponse(buf []byte, v int16) (*fetchResponse, error) {
 	w := wire{b: buf}
-	res := &fetchResponse{}
+	res, _ := responses.Get().(*fetchResponse)
+	if res == nil {
+		res = &fetchResponse{}
+	}
+	res.errorCode, res.parts = 0, res.parts[:0]
 	w.skip(4) // throttle time
 	if v >= 7 {
 		res.errorCode = w.int16()

@@ -188,9 +188,9 @@ func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
 		}
 		return nil, err
 	}
-	records := r.copyOut(p.records)
+	records, hw := r.copyOut(p.records), p.highWatermark
 	p.release()
-	msgs, next, err := readBatches(records, r.topic, r.partition, r.offset, p.highWatermark, r.f.maxBytes, r.msgs[:0])
+	msgs, next, err := readBatches(records, r.topic, r.partition, r.offset, hw, r.f.maxBytes, r.msgs[:0])
 	if err != nil && len(msgs) == 0 {
 		return nil, fmt.Errorf("partition %d of %s: %w", r.partition, r.topic, err)
 	}
@@ -198,9 +198,9 @@ func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
 	// and the next fetch starts at it, and fails there.
 	r.msgs, r.offset = msgs, next
 	if len(msgs) == 0 {
-		r.lag.Store(max(p.highWatermark-r.offset, 0))
+		r.lag.Store(max(hw-r.offset, 0))
 	}
-	r.hollowed.Store(len(msgs) == 0 && p.highWatermark > r.offset)
+	r.hollowed.Store(len(msgs) == 0 && hw > r.offset)
 	return msgs, nil
 }
 
