@@ -43,8 +43,8 @@ func BenchmarkAppendRounded(b *testing.B) {
 }
 
 // BenchmarkSuggestionRows: a published list of ten into the suggestion
-// rows, the rows handed over every thousand lists as a seal does. The
-// bytes per list are the columns' room, all made by take.
+// rows, the rows handed over every thousand lists as a seal does, and
+// written at once. The columns are those of the rows written before.
 func BenchmarkSuggestionRows(b *testing.B) {
 	b.ReportAllocs()
 	l := &match.List{NeedID: "need-000123", RequesterID: "user-004567", Version: 3, EventTS: 1_700_000_000_000}
@@ -55,7 +55,7 @@ func BenchmarkSuggestionRows(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		r.add(l, "match-v1")
 		if i%1000 == 999 {
-			r.take()
+			r.take().Sent()
 		}
 	}
 }

@@ -18,6 +18,10 @@ import (
 type Rows struct {
 	Cols []any
 	N    int
+	// Sent, when set, is called once the rows are in the table: no write
+	// reads their columns again, and their maker may fill them anew. A
+	// failed write, which the batcher tries again, does not call it.
+	Sent func()
 }
 
 // Table describes a ClickHouse table by its insert columns, in order.
@@ -90,6 +94,11 @@ func (w *inserter) write(ctx context.Context, batch []*Rows) error {
 	if err := w.batch.Send(); err != nil {
 		w.drop()
 		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
+	}
+	for _, rows := range batch {
+		if rows.Sent != nil {
+			rows.Sent()
+		}
 	}
 	return nil
 }

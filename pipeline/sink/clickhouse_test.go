@@ -121,3 +121,26 @@ func TestInsertKeepsItsBatch(t *testing.T) {
 		t.Fatalf("times from %v to %v", first, last)
 	}
 }
+
+// TestSentOnlyOnceWritten: a chunk's Sent is called when its write has
+// reached the table, and not when the write failed, since the batcher
+// writes the same chunk again.
+func TestSentOnlyOnceWritten(t *testing.T) {
+	conn, table := testTable(t)
+	w := newInserter(conn, table)
+	sent := 0
+	c := chunk(0, 10)
+	c.Sent = func() { sent++ }
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := w.write(ended, []*Rows{c}); err == nil || sent != 0 {
+		t.Fatalf("a write with an ended context: err %v, Sent called %d times", err, sent)
+	}
+	bad := &Rows{Cols: []any{[]uint64{1}, []int{2}, []time.Time{{}}}, N: 1, Sent: func() { sent++ }}
+	if err := w.write(context.Background(), []*Rows{c, bad}); err == nil || sent != 0 {
+		t.Fatalf("a write with a bad column: err %v, Sent called %d times", err, sent)
+	}
+	if err := w.write(context.Background(), []*Rows{c}); err != nil || sent != 1 {
+		t.Fatalf("a write: err %v, Sent called %d times, want once", err, sent)
+	}
+}
