@@ -9,15 +9,17 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"everywhere/config"
 )
 
-// TestEveryCompressionWrites: a batch insert and a read back over a
-// connection with each clickhouse.compression setting. The server must
-// take what the driver sends compressed, and answer in kind.
-func TestEveryCompressionWrites(t *testing.T) {
+// testDatabase is testClickHouse with its database made, and a context
+// that ends a minute on.
+func testDatabase(t *testing.T) (config.ClickHouse, context.Context) {
+	t.Helper()
 	ch := testClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	admin, err := open(ctx, ch, "default")
 	if err != nil {
 		t.Fatalf("ClickHouse must be running (make clickhouse): %v", err)
@@ -26,6 +28,14 @@ func TestEveryCompressionWrites(t *testing.T) {
 	if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+ch.Database); err != nil {
 		t.Fatal(err)
 	}
+	return ch, ctx
+}
+
+// TestEveryCompressionWrites: a batch insert and a read back over a
+// connection with each clickhouse.compression setting. The server must
+// take what the driver sends compressed, and answer in kind.
+func TestEveryCompressionWrites(t *testing.T) {
+	ch, ctx := testDatabase(t)
 	for _, method := range []string{"none", "lz4", "zstd"} {
 		ch.Compression = method
 		conn, err := Open(ctx, ch)
@@ -95,17 +105,7 @@ func TestEveryCompressionWrites(t *testing.T) {
 // one connection, which stays open between them, so that its buffer
 // keeps what the table's largest insert made it.
 func TestWriterKeepsOneConnection(t *testing.T) {
-	ch := testClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	admin, err := open(ctx, ch, "default")
-	if err != nil {
-		t.Fatalf("ClickHouse must be running (make clickhouse): %v", err)
-	}
-	defer admin.Close()
-	if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+ch.Database); err != nil {
-		t.Fatal(err)
-	}
+	ch, ctx := testDatabase(t)
 	conn, err := OpenWriter(ch)
 	if err != nil {
 		t.Fatal(err)
