@@ -13,8 +13,8 @@ import (
 
 // Rows is a columnar chunk for one table: Cols[i] is a typed slice ([]uint64,
 // []string, []int64 of Unix seconds for a DateTime, ...) holding column i
-// of N rows. Appending whole
-// columns keeps the write free of per-row boxing.
+// of N rows. Appending whole columns keeps the write free of per-row
+// boxing.
 type Rows struct {
 	Cols []any
 	N    int
