@@ -20,7 +20,6 @@ import (
 // captured is what a regions sink was handed: each partition's data
 // records (watermarks aside), decoded, and their keys.
 type captured struct {
-	mu   sync.Mutex
 	recs map[int][]Record
 	keys map[int][]string
 }
