@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -270,6 +271,46 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	if events > 0 {
 		b.ReportMetric(cpu/events*1e6, "engine-cpu-us/event")
 	}
+	if share, ok := waitedOver(before, after, schedSlowS); ok {
+		b.ReportMetric(100*share, "slow-wakes-%")
+	}
+}
+
+// schedSlowS is where the Go collector's scheduling-latency histogram
+// has a bucket bound near a millisecond (0.92 ms): a goroutine woken on
+// the way from a probe to its output that waits longer for a core than
+// this costs the probe about a broker hop's median.
+const schedSlowS = 0.000917504
+
+// waitedOver is the share of the engine's goroutine wakes between two
+// scrapes that stood ready to run longer than the bucket bound over,
+// from go_sched_latencies_seconds: the time an event loses waiting its
+// turn for a core at each hand-off between goroutines (see the metrics
+// package). ok is false when the histogram lacks that bound or nothing
+// ran between the scrapes.
+func waitedOver(before, after string, over float64) (share float64, ok bool) {
+	const name = "go_sched_latencies_seconds"
+	le := func(text string) (float64, bool) {
+		for _, line := range strings.Split(text, "\n") {
+			rest, found := strings.CutPrefix(line, name+`_bucket{le="`)
+			if !found {
+				continue
+			}
+			bound, value, _ := strings.Cut(rest, `"} `)
+			if v, err := strconv.ParseFloat(bound, 64); err == nil && math.Abs(v-over) < over*1e-6 {
+				n, err := strconv.ParseFloat(value, 64)
+				return n, err == nil
+			}
+		}
+		return 0, false
+	}
+	b, okB := le(before)
+	a, okA := le(after)
+	wakes := sumMetric(after, name+"_count") - sumMetric(before, name+"_count")
+	if !okB || !okA || wakes <= 0 {
+		return 0, false
+	}
+	return 1 - (a-b)/wakes, true
 }
 
 // onPartition0 reports whether messages keyed key go to partition 0 of a
