@@ -271,9 +271,11 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	if events > 0 {
 		b.ReportMetric(cpu/events*1e6, "engine-cpu-us/event")
 	}
-	if share, ok := waitedOver(before, after, schedSlowS); ok {
-		b.ReportMetric(100*share, "slow-wakes-%")
+	share, ok := waitedOver(before, after, schedSlowS)
+	if !ok {
+		b.Fatalf("the engine's go_sched_latencies_seconds has no bucket bound at %g s, or counted no wakes", schedSlowS)
 	}
+	b.ReportMetric(100*share, "slow-wakes-%")
 }
 
 // schedSlowS is where the Go collector's scheduling-latency histogram
@@ -286,8 +288,8 @@ const schedSlowS = 0.000917504
 // scrapes that stood ready to run longer than the bucket bound over,
 // from go_sched_latencies_seconds: the time an event loses waiting its
 // turn for a core at each hand-off between goroutines (see the metrics
-// package). ok is false when the histogram lacks that bound or nothing
-// ran between the scrapes.
+// package). ok is false when the histogram lacks that bound (its buckets
+// are client_golang's) or nothing ran between the scrapes.
 func waitedOver(before, after string, over float64) (share float64, ok bool) {
 	const name = "go_sched_latencies_seconds"
 	le := func(text string) (float64, bool) {
