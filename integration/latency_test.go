@@ -306,13 +306,13 @@ func waitedOver(before, after string, over float64) (share float64, ok bool) {
 		}
 		return 0, false
 	}
-	b, okB := le(before)
-	a, okA := le(after)
+	was, okWas := le(before)
+	now, okNow := le(after)
 	wakes := sumMetric(after, name+"_count") - sumMetric(before, name+"_count")
-	if !okB || !okA || wakes <= 0 {
+	if !okWas || !okNow || wakes <= 0 {
 		return 0, false
 	}
-	return 1 - (a-b)/wakes, true
+	return 1 - (now-was)/wakes, true
 }
 
 // onPartition0 reports whether messages keyed key go to partition 0 of a
