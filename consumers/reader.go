@@ -46,7 +46,7 @@ type reader struct {
 	hollowed atomic.Bool
 
 	msgs []kafka.Message // the last fetch's messages: values handed on, the slice reused
-	slab []byte          // room for keys and values; a fetch that outgrows it starts another
+	slab *slab           // room for keys and values; a fetch that outgrows it starts another
 }
 
 // requestTimeout bounds one request to the broker. A fetch is answered
@@ -146,9 +146,16 @@ func (r *reader) fetch(ctx context.Context) ([]kafka.Message, error) {
 	}
 }
 
-// close ends the context of the fetch goroutine's requests; the reader
-// is not used after.
-func (r *reader) close() { r.lease.Release() }
+// close ends the context of the fetch goroutine's requests, and lets its
+// slab go once the messages carved from it are handled; the reader is not
+// used after.
+func (r *reader) close() {
+	r.lease.Release()
+	if r.slab != nil {
+		r.slab.unref()
+		r.slab = nil
+	}
+}
 
 // resolve turns kafka.FirstOffset or LastOffset into an offset, and moves an
 // offset the partition no longer holds (removed by retention) to its first.
@@ -191,6 +198,7 @@ func (r *reader) fetchOnce(ctx context.Context) ([]kafka.Message, error) {
 	records, hw := r.copyOut(p.records), p.highWatermark
 	p.release()
 	msgs, next, err := readBatches(records, r.topic, r.partition, r.offset, hw, r.f.maxBytes, r.msgs[:0])
+	r.slab.carve(msgs)
 	if err != nil && len(msgs) == 0 {
 		return nil, fmt.Errorf("partition %d of %s: %w", r.partition, r.topic, err)
 	}
@@ -212,15 +220,20 @@ func (r *reader) delivered(m *kafka.Message) {
 }
 
 // copyOut copies a partition's records into the slab, in one move, so
-// that the fetch's response is not kept alive by the views handed on, and
-// a reader's messages take only what its own partition brought. Bytes in
-// the slab are never written again: messages handed on keep their views.
+// that the fetch's response, which goes back to its pool, is not held by
+// the messages handed on, and a reader's messages take only what its own
+// partition brought. Bytes in a slab are not written again until every
+// message carved from it was handled (see slab).
 func (r *reader) copyOut(b []byte) []byte {
 	n := len(b)
-	if cap(r.slab)-len(r.slab) < n {
-		r.slab = make([]byte, 0, max(slabSize, n))
+	if r.slab == nil || cap(r.slab.b)-len(r.slab.b) < n {
+		if r.slab != nil {
+			r.slab.unref() // full: it goes once its messages are handled
+		}
+		r.slab = newSlab(n)
 	}
-	start := len(r.slab)
-	r.slab = append(r.slab, b...)
-	return r.slab[start : start+n : start+n]
+	s := r.slab
+	start := len(s.b)
+	s.b = append(s.b, b...)
+	return s.b[start : start+n : start+n]
 }

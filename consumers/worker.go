@@ -383,6 +383,7 @@ func (w *worker) handle(in *input, t *ack.Ticket) {
 	m := &in.head
 	in.has = false
 	w.idle = false
+	defer handled(m)
 	if m.Offset < in.replayTo {
 		// Rebuilding state: nothing to count, seal, commit or reject (a
 		// rejected message went to the dead-letter topic the first time).
