@@ -16,7 +16,8 @@ import (
 // message past Handle (decoders give views into their own buffers, and
 // what is kept is copied), so a slab's bytes are free once its messages
 // are handled. Each message carries its slab in kafka.Message.WriterData,
-// which only kafka.Writer reads.
+// which only kafka.Writer reads. Messages never handled (those in hand
+// when a generation ends) leave their slab to the collector.
 type slab struct {
 	b []byte
 	// refs counts the messages carved from the slab and not yet handled,
