@@ -13,8 +13,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"everywhere/devbroker"
 )
 
 // TestReaderReadsEveryCodec: batches written by kafka-go with each
@@ -22,12 +20,7 @@ import (
 // (null or not), value, headers and time.
 func TestReaderReadsEveryCodec(t *testing.T) {
 	codecs := []compress.Compression{0, kafka.Gzip, kafka.Snappy, kafka.Lz4, kafka.Zstd}
-	b, err := devbroker.Start("127.0.0.1:0", len(codecs), []string{"t"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, len(codecs), "t")
 	at := time.UnixMilli(1_780_000_000_123)
 	for p, c := range codecs {
 		w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "t", Balancer: balanceTo(p), RequiredAcks: kafka.RequireAll,
@@ -79,12 +72,7 @@ func TestReaderReadsKcatBatches(t *testing.T) {
 		t.Fatal("kcat is needed: `make deps` installs it")
 	}
 	codecs := []string{"none", "zstd"}
-	b, err := devbroker.Start("127.0.0.1:0", len(codecs), []string{"t"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, len(codecs), "t")
 	for p, codec := range codecs {
 		var lines []string
 		for i := range 300 {
@@ -114,12 +102,7 @@ func TestReaderReadsKcatBatches(t *testing.T) {
 // records and moves past the marker, so the partition is neither lagging
 // nor hollow afterwards.
 func TestReaderPassesTransactionMarkers(t *testing.T) {
-	b, err := devbroker.Start("127.0.0.1:0", 1, []string{"t"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, 1, "t")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.TransactionalID("markers"), kgo.DefaultProduceTopic("t"))
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
-
-	"everywhere/devbroker"
 )
 
 func startFetcher(t *testing.T, addr string, maxBytes int, maxWait, linger time.Duration) *fetcher {
@@ -29,12 +27,7 @@ func startFetcher(t *testing.T, addr string, maxBytes int, maxWait, linger time.
 // other its error (an offset past the end), which does not spoil the
 // first.
 func TestFetcherGathersPartitionsIntoOneRequest(t *testing.T) {
-	b, err := devbroker.Start("127.0.0.1:0", 3, []string{"a", "b"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, 3, "a", "b")
 	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "b", Balancer: balanceTo(2), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
 	defer w.Close()
 	if err := w.WriteMessages(context.Background(), kafka.Message{Value: []byte("x")}, kafka.Message{Value: []byte("y")}); err != nil {
@@ -95,12 +88,7 @@ func TestFetcherGathersPartitionsIntoOneRequest(t *testing.T) {
 // the message written later, well before fetch_max_wait. An ask that
 // finds nothing for fetch_max_wait gets its empty answer then.
 func TestFetcherHoldsAsksThatFindNothing(t *testing.T) {
-	b, err := devbroker.Start("127.0.0.1:0", 3, []string{"a", "b"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, 3, "a", "b")
 	write := func(topic string, part int) {
 		w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: balanceTo(part), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
 		defer w.Close()
@@ -164,12 +152,7 @@ func TestFetcherHoldsAsksThatFindNothing(t *testing.T) {
 // messages in order, with fewer requests than fetches.
 func TestFetcherFeedsManyReaders(t *testing.T) {
 	const parts, per = 8, 3000
-	b, err := devbroker.Start("127.0.0.1:0", parts, []string{"a", "b"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, parts, "a", "b")
 	for _, topic := range []string{"a", "b"} {
 		w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchSize: 100, BatchTimeout: time.Millisecond}
 		var msgs []kafka.Message

@@ -11,6 +11,18 @@ import (
 	"everywhere/devbroker"
 )
 
+// testBroker starts a dev broker holding topics of the partitions given,
+// closed when the test ends, and returns its address.
+func testBroker(t *testing.T, partitions int, topics ...string) string {
+	t.Helper()
+	b, err := devbroker.Start("127.0.0.1:0", partitions, topics, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b.Addrs()[0]
+}
+
 func testReader(t *testing.T, addr, topic string, partition int, offset int64) *reader {
 	f := newFetcher(&kafka.Transport{}, []string{addr}, Config{MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -44,12 +56,7 @@ func readN(t *testing.T, r *reader, n int) []kafka.Message {
 // the middle of a record batch, and with values larger than a slab, every
 // message comes once, in order, whole, and the lag ends at 0.
 func TestReaderReadsEveryMessageInOrder(t *testing.T) {
-	b, err := devbroker.Start("127.0.0.1:0", 2, []string{"t"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, 2, "t")
 	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "t", Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll, BatchSize: 500, BatchTimeout: time.Millisecond}
 	defer w.Close()
 	var msgs []kafka.Message

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"everywhere/devbroker"
 )
 
 // value is message i's value in TestSlabsComeBackOnlyWhenHandled: a
@@ -22,12 +20,7 @@ func value(i int) []byte {
 // with keep their bytes while the reader goes on through many slabs, and
 // slabs whose messages were all handled are filled again.
 func TestSlabsComeBackOnlyWhenHandled(t *testing.T) {
-	b, err := devbroker.Start("127.0.0.1:0", 1, []string{"t"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := testBroker(t, 1, "t")
 	const n = 6000 // 6 MB: slabs of a fetch each, 1 MB
 	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "t", RequiredAcks: kafka.RequireAll, BatchSize: 100, BatchTimeout: time.Millisecond}
 	defer w.Close()
