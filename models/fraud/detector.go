@@ -29,7 +29,11 @@ type Detector struct {
 	users map[string]*user
 	// Users are made a block at a time, and evicted ones made over: with
 	// a million users, one allocation each was most of the engine's.
-	made  arena.Values[user]
+	made arena.Values[user]
+	// pays holds the payer state of users who pay, made at their first
+	// payment: of a million users seen, most may only ping, and their
+	// record is then 40 bytes instead of 500.
+	pays  arena.Slots[payer]
 	wash  map[string]*washState
 	flows map[string]*flowState
 	// EmitPath is called with each path to forward; nil drops them (a
@@ -74,21 +78,38 @@ func (d *Detector) get(id string, ms int64) *user {
 	}
 	if ms > u.lastMS+d.rules.IdleEvict.Milliseconds() {
 		reg := u.registeredMS
+		d.unpay(u)
 		*u = user{lastMS: ms, registeredMS: reg}
 	}
 	u.lastMS = max(u.lastMS, ms)
 	return u
 }
 
+// payer returns the payer state of u, made at the first call.
+func (d *Detector) payer(u *user) *payer {
+	if u.pay == 0 {
+		u.pay = d.pays.New()
+	}
+	return d.pays.At(u.pay)
+}
+
+// unpay gives back u's payer state, if any.
+func (d *Detector) unpay(u *user) {
+	if u.pay != 0 {
+		d.pays.Free(u.pay)
+		u.pay = 0
+	}
+}
+
 // late reports whether a payment comes later than the lateness allows
 // behind the user's latest payment. Only payments order payments: pings and
 // profiles travel on other topics and may run ahead of them.
-func (d *Detector) late(u *user, ms int64) bool {
-	if ms < u.txnMS-d.rules.Lateness.Milliseconds() {
+func (d *Detector) late(pa *payer, ms int64) bool {
+	if ms < pa.txnMS-d.rules.Lateness.Milliseconds() {
 		d.nLate++
 		return true
 	}
-	u.txnMS = max(u.txnMS, ms)
+	pa.txnMS = max(pa.txnMS, ms)
 	return false
 }
 
@@ -98,6 +119,7 @@ func (d *Detector) Evict(nowMS int64) int {
 	n := 0
 	for id, u := range d.users {
 		if u.lastMS < cut {
+			d.unpay(u)
 			d.made.Free(u)
 			delete(d.users, id)
 			delete(d.wash, id)
@@ -127,16 +149,20 @@ func (d *Detector) Profile(p *events.Profile, out []Alert) []Alert {
 	u := d.get(p.UserID, p.TS)
 	known := u.registeredMS != 0
 	u.registeredMS = p.RegisteredAt
+	if known || u.pay == 0 {
+		return out
+	}
+	pa := d.pays.At(u.pay)
 	r := &d.rules.NewAccountBurst
-	if known || u.firstPayMS == 0 || u.firstPayMS < p.RegisteredAt || u.firstPayMS-p.RegisteredAt > r.AccountAge.Milliseconds() {
+	if pa.firstPayMS == 0 || pa.firstPayMS < p.RegisteredAt || pa.firstPayMS-p.RegisteredAt > r.AccountAge.Milliseconds() {
 		return out
 	}
-	if u.firstSpend < r.MaxTotal {
+	if pa.firstSpend < r.MaxTotal {
 		return out
 	}
-	a := Alert{UserID: strings.Clone(p.UserID), TS: p.TS, Rule: RuleNewAccountBurst, Score: scoreOver(float64(u.firstSpend) / float64(r.MaxTotal)),
-		Evidence: []Field{num("total", float64(u.firstSpend)), num("max_total", float64(r.MaxTotal)),
-			num("account_age_h", math.Round(float64(u.txnMS-p.RegisteredAt)/360_000)/10)}}
+	a := Alert{UserID: strings.Clone(p.UserID), TS: p.TS, Rule: RuleNewAccountBurst, Score: scoreOver(float64(pa.firstSpend) / float64(r.MaxTotal)),
+		Evidence: []Field{num("total", float64(pa.firstSpend)), num("max_total", float64(r.MaxTotal)),
+			num("account_age_h", math.Round(float64(pa.txnMS-p.RegisteredAt)/360_000)/10)}}
 	a.Severity = severityOf(a.Score, High)
 	a.finish(d.rules.Version)
 	return append(out, a)
@@ -151,10 +177,11 @@ func (d *Detector) Profile(p *events.Profile, out []Alert) []Alert {
 // the other windows, and a user spending as usual could be flagged.
 func (d *Detector) Transaction(t *events.Transaction, out []Alert) []Alert {
 	u := d.get(t.UserID, t.TS)
-	if d.late(u, t.TS) {
+	pa := d.payer(u)
+	if d.late(pa, t.TS) {
 		return out
 	}
-	if u.repeat(idHash(t.TxnID)) {
+	if pa.repeat(idHash(t.TxnID)) {
 		d.nRepeated++
 		return out
 	}
@@ -165,22 +192,22 @@ func (d *Detector) Transaction(t *events.Transaction, out []Alert) []Alert {
 	}
 	switch t.Kind {
 	case events.Purchase:
-		out = d.amountSpike(u, t, out)
-		u.addPurchase(t.Amount)
+		out = d.amountSpike(pa, t, out)
+		pa.addPurchase(t.Amount)
 		if t.Amount >= r.WashRefund.MinAmount && t.CounterpartyID != "" {
 			d.washFor(t.UserID).add(t)
 		}
 	case events.Refund:
-		out = d.washRefund(u, t, sec, out)
+		out = d.washRefund(pa, t, sec, out)
 	case events.Transfer:
-		out = d.structuring(u, t, sec, out)
+		out = d.structuring(pa, t, sec, out)
 		if t.CounterpartyKind == events.User && t.Amount >= r.RoundTrip.MinAmount && t.CounterpartyID != t.UserID {
 			out = d.transferOut(t, out)
 		}
 	}
 	if t.Kind == events.Purchase || t.Kind == events.Transfer || t.Kind == events.Reward {
-		out = d.velocity(u, t, sec, out)
-		out = d.newAccount(u, t, out)
+		out = d.velocity(pa, t, sec, out)
+		out = d.newAccount(u, pa, t, out)
 	}
 	return out
 }
@@ -195,9 +222,9 @@ func (d *Detector) alert(rule string, t *events.Transaction, score float64, cap 
 // amountSpike compares a purchase with the user's own baseline: the 90th
 // percentile of their recent purchases, pulled towards a prior while the
 // history is short. A user who always spends big has a big baseline.
-func (d *Detector) amountSpike(u *user, t *events.Transaction, out []Alert) []Alert {
+func (d *Detector) amountSpike(pa *payer, t *events.Transaction, out []Alert) []Alert {
 	r := &d.rules.AmountSpike
-	p90, n := u.p90()
+	p90, n := pa.p90()
 	// A thin history is pulled up towards the prior, never below what the
 	// user has been seen to spend: the prior can only spare a user an
 	// alert, and a user who always spends big has a big baseline.
@@ -229,13 +256,13 @@ func (d *Detector) amountSpike(u *user, t *events.Transaction, out []Alert) []Al
 
 // velocity counts payments in a sliding window ending at this one, exact
 // at each event; it alerts when the count or the total crosses its limit.
-func (d *Detector) velocity(u *user, t *events.Transaction, sec uint32, out []Alert) []Alert {
+func (d *Detector) velocity(pa *payer, t *events.Transaction, sec uint32, out []Alert) []Alert {
 	r := &d.rules.Velocity
 	win, twin := uint32(r.Window.Seconds()), uint32(r.TotalWindow.Seconds())
-	_, before := u.window(sec, twin)
-	u.addPayment(sec, t.Amount)
-	n, _ := u.window(sec, win)
-	_, total := u.window(sec, twin)
+	_, before := pa.window(sec, twin)
+	pa.addPayment(sec, t.Amount)
+	n, _ := pa.window(sec, win)
+	_, total := pa.window(sec, twin)
 	switch {
 	case n == r.MaxCount+1:
 		return append(out, d.alert(RuleVelocity, t, scoreOver(float64(n)/float64(r.MaxCount)), High,
@@ -272,13 +299,13 @@ func (d *Detector) travel(u *user, t *events.Transaction, out []Alert) []Alert {
 }
 
 // structuring counts transfers just under the reporting threshold.
-func (d *Detector) structuring(u *user, t *events.Transaction, sec uint32, out []Alert) []Alert {
+func (d *Detector) structuring(pa *payer, t *events.Transaction, sec uint32, out []Alert) []Alert {
 	r := &d.rules.Structuring
 	lo := int64(float64(r.Threshold) * (1 - r.Band))
 	if t.Amount < lo || t.Amount >= r.Threshold {
 		return out
 	}
-	n := pushSmall(&u.nearSec, &u.nNear, sec, uint32(r.Window.Seconds()))
+	n := pushSmall(&pa.nearSec, &pa.nNear, sec, uint32(r.Window.Seconds()))
 	if n < r.MinCount {
 		return out
 	}
@@ -290,27 +317,27 @@ func (d *Detector) structuring(u *user, t *events.Transaction, sec uint32, out [
 // newAccount watches the spend of an account younger than account_age; it
 // alerts when the total crosses max_total, and again at each doubling.
 // Before the registration is known it counts from the first payment seen.
-func (d *Detector) newAccount(u *user, t *events.Transaction, out []Alert) []Alert {
+func (d *Detector) newAccount(u *user, pa *payer, t *events.Transaction, out []Alert) []Alert {
 	r := &d.rules.NewAccountBurst
 	age := r.AccountAge.Milliseconds()
-	if u.firstPayMS == 0 {
-		u.firstPayMS = t.TS
+	if pa.firstPayMS == 0 {
+		pa.firstPayMS = t.TS
 	}
 	if u.registeredMS == 0 {
-		if t.TS-u.firstPayMS <= age {
-			u.firstSpend += t.Amount
+		if t.TS-pa.firstPayMS <= age {
+			pa.firstSpend += t.Amount
 		}
 		return out
 	}
 	if t.TS < u.registeredMS || t.TS-u.registeredMS > age {
 		return out
 	}
-	before := u.firstSpend
-	u.firstSpend += t.Amount
-	for level := r.MaxTotal; level <= u.firstSpend && level > 0; level *= 2 {
+	before := pa.firstSpend
+	pa.firstSpend += t.Amount
+	for level := r.MaxTotal; level <= pa.firstSpend && level > 0; level *= 2 {
 		if before < level {
-			return append(out, d.alert(RuleNewAccountBurst, t, scoreOver(float64(u.firstSpend)/float64(r.MaxTotal)), High,
-				num("total", float64(u.firstSpend)), num("max_total", float64(r.MaxTotal)),
+			return append(out, d.alert(RuleNewAccountBurst, t, scoreOver(float64(pa.firstSpend)/float64(r.MaxTotal)), High,
+				num("total", float64(pa.firstSpend)), num("max_total", float64(r.MaxTotal)),
 				num("account_age_h", math.Round(float64(t.TS-u.registeredMS)/360_000)/10)))
 		}
 	}

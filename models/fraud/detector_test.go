@@ -301,20 +301,47 @@ func TestRepeatsAreCountedNotScored(t *testing.T) {
 func TestIdleUsersAreEvicted(t *testing.T) {
 	d := New(rules(t))
 	d.Ping(&events.Ping{UserID: "a", TS: t0})
+	d.Transaction(&events.Transaction{TxnID: "t1", UserID: "a", TS: t0, Amount: 100, Kind: events.Purchase}, nil)
 	d.Ping(&events.Ping{UserID: "b", TS: t0 + 100*60*minute})
-	if n := d.Evict(t0 + 100*60*minute); n != 1 || d.Users() != 1 {
-		t.Fatalf("evicted %d, left %d", n, d.Users())
+	if n := d.Evict(t0 + 100*60*minute); n != 1 || d.Users() != 1 || d.pays.Len() != 0 {
+		t.Fatalf("evicted %d, left %d users and %d payer states", n, d.Users(), d.pays.Len())
+	}
+}
+
+// A user back after idle_evict starts afresh, as if evicted: the payer
+// state of before is given back, and the next payment starts a new one.
+func TestIdleReturnStartsAfresh(t *testing.T) {
+	d := New(rules(t))
+	for i := range 3 {
+		d.Transaction(&events.Transaction{TxnID: "t" + strconv.Itoa(i), UserID: "a", TS: t0 + int64(i)*minute, Amount: 900_000, Kind: events.Purchase}, nil)
+	}
+	later := t0 + 100*60*minute
+	d.Ping(&events.Ping{UserID: "a", TS: later})
+	if d.pays.Len() != 0 {
+		t.Fatalf("%d payer states after an idle return by ping, want 0", d.pays.Len())
+	}
+	d.Transaction(&events.Transaction{TxnID: "t9", UserID: "a", TS: later, Amount: 100, Kind: events.Purchase}, nil)
+	pa := d.pays.At(d.users["a"].pay)
+	if _, n := pa.p90(); n != 1 || pa.nRing != 1 {
+		t.Fatalf("after the return: %d purchases in the baseline and %d in the velocity ring, want 1 and 1", n, pa.nRing)
 	}
 }
 
 // TestUserStateSize keeps the per-user state within the 1 KiB budget:
-// the struct, its map entry and its id.
+// the struct, its map entry and its id, and the payer state of a user
+// who pays. A user seen only through pings keeps no payer state.
 func TestUserStateSize(t *testing.T) {
 	const mapEntry = 8 + 16 + 16 // pointer, string header, id bytes, roughly
-	if size := unsafe.Sizeof(user{}) + mapEntry; size > 1024 {
+	if size := unsafe.Sizeof(user{}) + unsafe.Sizeof(payer{}) + mapEntry; size > 1024 {
 		t.Fatalf("user state is %d bytes", size)
 	}
-	t.Logf("user state: %d bytes + about %d for the map entry", unsafe.Sizeof(user{}), mapEntry)
+	d := New(rules(t))
+	d.Ping(&events.Ping{UserID: "walker", TS: t0})
+	d.Transaction(&events.Transaction{TxnID: "t1", UserID: "payer", TS: t0, Amount: 100, Kind: events.Purchase}, nil)
+	if d.Users() != 2 || d.pays.Len() != 1 {
+		t.Fatalf("%d users, %d with payer state; want 2 and 1", d.Users(), d.pays.Len())
+	}
+	t.Logf("user state: %d bytes, %d more for a payer, about %d for the map entry", unsafe.Sizeof(user{}), unsafe.Sizeof(payer{}), mapEntry)
 }
 
 func TestRulesValidationNamesTheKey(t *testing.T) {

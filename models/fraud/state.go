@@ -23,13 +23,32 @@ type payment struct {
 	amount uint32 // minor units, saturated at 2^32-1
 }
 
-// user is everything kept per user. It stays near 600 bytes, whatever the
-// user does: rings overwrite their oldest entry. Rarer pattern state
-// (pending refunds, money paths) lives in side maps, only for users who
-// have any.
+// user is what is kept of everyone seen, whether they pay or only ping:
+// when they were last seen, their last known place, their registration,
+// and the number of their payer state. Most users of a large city are
+// seen only through their pings, and 40 bytes each is what a million of
+// them cost; it holds no pointer, so the collector does not scan them.
 type user struct {
 	lastMS int64 // latest event time seen, of any kind (for idle eviction)
-	txnMS  int64 // latest payment time seen (for lateness)
+
+	// Last known place, from pings and located payments.
+	placeMS  int64
+	lat, lng float32
+
+	// registeredMS: the account's registration, from its profile.
+	registeredMS int64
+
+	// pay numbers the user's payer state in Detector.pays; 0 until the
+	// user's first payment.
+	pay int32
+}
+
+// payer is what is kept of a user who pays. It stays near 470 bytes,
+// whatever the user does: rings overwrite their oldest entry. Rarer
+// pattern state (pending refunds, money paths) lives in side maps, only
+// for users who have any.
+type payer struct {
+	txnMS int64 // latest payment time seen (for lateness)
 
 	// Personal baseline: the last purchase amounts and how many there
 	// were in all. A percentile of a window is robust to a single outlier
@@ -42,16 +61,11 @@ type user struct {
 	nRing uint8
 	head  uint8 // index of the oldest entry
 
-	// Last known place, from pings and located payments.
-	placeMS  int64
-	lat, lng float32
-
-	// Account age and spend in the account's first account_age: since
-	// registration when known, since the first payment seen until then (a
-	// profile may be read after the payments it explains).
-	registeredMS int64
-	firstPayMS   int64
-	firstSpend   int64
+	// Spend in the account's first account_age: since registration when
+	// known, since the first payment seen until then (a profile may be
+	// read after the payments it explains).
+	firstPayMS int64
+	firstSpend int64
 
 	// Structuring: recent transfers just under the threshold (seconds).
 	nearSec [smallSize]uint32
@@ -68,15 +82,15 @@ type user struct {
 }
 
 // repeat reports whether a transaction with id hash h was among the
-// user's latest scored, and remembers it when it was not.
-func (u *user) repeat(h uint32) bool {
-	for _, r := range u.recent {
+// payer's latest scored, and remembers it when it was not.
+func (pa *payer) repeat(h uint32) bool {
+	for _, r := range pa.recent {
 		if r == h {
 			return true
 		}
 	}
-	u.recent[u.nextRecent] = h
-	u.nextRecent = (u.nextRecent + 1) % recentSize
+	pa.recent[pa.nextRecent] = h
+	pa.nextRecent = (pa.nextRecent + 1) % recentSize
 	return false
 }
 
@@ -97,54 +111,54 @@ func sat32(v int64) uint32 {
 }
 
 // addPurchase records an amount in the baseline window.
-func (u *user) addPurchase(amount int64) {
-	u.history[u.nHist%historySize] = sat32(amount)
-	u.nHist++
+func (pa *payer) addPurchase(amount int64) {
+	pa.history[pa.nHist%historySize] = sat32(amount)
+	pa.nHist++
 }
 
 // p90 returns the 90th percentile of the baseline window and how many
 // purchases it holds.
-func (u *user) p90() (int64, int) {
-	n := min(int(u.nHist), historySize)
+func (pa *payer) p90() (int64, int) {
+	n := min(int(pa.nHist), historySize)
 	if n == 0 {
 		return 0, 0
 	}
 	var buf [historySize]uint32
 	s := buf[:n]
-	copy(s, u.history[:n])
+	copy(s, pa.history[:n])
 	slices.Sort(s)
 	return int64(s[(9*n+9)/10-1]), n // the ceil(0.9 n)-th smallest
 }
 
 // addPayment inserts a payment into the velocity ring in event-time order
 // (a late event lands where it belongs), dropping the oldest when full.
-func (u *user) addPayment(sec uint32, amount int64) {
+func (pa *payer) addPayment(sec uint32, amount int64) {
 	p := payment{sec: sec, amount: sat32(amount)}
-	if u.nRing < ringSize {
-		u.nRing++
+	if pa.nRing < ringSize {
+		pa.nRing++
 	} else {
-		u.head = (u.head + 1) % ringSize
+		pa.head = (pa.head + 1) % ringSize
 	}
 	// Shift newer entries right until p fits.
-	i := int(u.nRing) - 1
+	i := int(pa.nRing) - 1
 	for i > 0 {
-		prev := u.at(i - 1)
+		prev := pa.at(i - 1)
 		if prev.sec <= p.sec {
 			break
 		}
-		u.set(i, prev)
+		pa.set(i, prev)
 		i--
 	}
-	u.set(i, p)
+	pa.set(i, p)
 }
 
-func (u *user) at(i int) payment     { return u.ring[(int(u.head)+i)%ringSize] }
-func (u *user) set(i int, p payment) { u.ring[(int(u.head)+i)%ringSize] = p }
+func (pa *payer) at(i int) payment     { return pa.ring[(int(pa.head)+i)%ringSize] }
+func (pa *payer) set(i int, p payment) { pa.ring[(int(pa.head)+i)%ringSize] = p }
 
 // window counts the payments in (sec-span, sec] and sums their amounts.
-func (u *user) window(sec, span uint32) (n int, total int64) {
-	for i := int(u.nRing) - 1; i >= 0; i-- {
-		p := u.at(i)
+func (pa *payer) window(sec, span uint32) (n int, total int64) {
+	for i := int(pa.nRing) - 1; i >= 0; i-- {
+		p := pa.at(i)
 		if p.sec > sec {
 			continue
 		}

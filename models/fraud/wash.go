@@ -39,7 +39,7 @@ func (w *washState) add(t *events.Transaction) {
 // washRefund matches a refund with a large purchase at the same merchant
 // made within the window before it; the user's matched pairs within the
 // lookback are counted, and min_count of them is a pattern, not bad luck.
-func (d *Detector) washRefund(u *user, t *events.Transaction, sec uint32, out []Alert) []Alert {
+func (d *Detector) washRefund(pa *payer, t *events.Transaction, sec uint32, out []Alert) []Alert {
 	r := &d.rules.WashRefund
 	w := d.wash[t.UserID]
 	if w == nil {
@@ -50,7 +50,7 @@ func (d *Detector) washRefund(u *user, t *events.Transaction, sec uint32, out []
 			continue
 		}
 		w.p = append(w.p[:i], w.p[i+1:]...)
-		n := pushSmall(&u.washSec, &u.nWash, sec, uint32(r.Lookback.Seconds()))
+		n := pushSmall(&pa.washSec, &pa.nWash, sec, uint32(r.Lookback.Seconds()))
 		if n < r.MinCount {
 			return out
 		}
