@@ -10,7 +10,6 @@ import "unsafe"
 // belongs to one goroutine.
 type Slots[T any] struct {
 	blocks [][]T
-	per    int32 // values per block
 	next   int32 // the last slot handed out
 	free   []int32
 }
@@ -31,13 +30,9 @@ func (s *Slots[T]) New() int32 {
 		*s.At(i) = zero
 		return i
 	}
-	if s.per == 0 {
-		var zero T
-		s.per = int32(max(1, slotsBytes/max(unsafe.Sizeof(zero), 1)))
-	}
 	s.next++
-	if s.next > int32(len(s.blocks))*s.per {
-		s.blocks = append(s.blocks, make([]T, s.per))
+	if per := s.per(); s.next > int32(len(s.blocks))*per {
+		s.blocks = append(s.blocks, make([]T, per))
 	}
 	return s.next
 }
@@ -46,7 +41,14 @@ func (s *Slots[T]) New() int32 {
 // taken back. The pointer stays valid: blocks never move.
 func (s *Slots[T]) At(i int32) *T {
 	i--
-	return &s.blocks[i/s.per][i%s.per]
+	per := s.per()
+	return &s.blocks[i/per][i%per]
+}
+
+// per is how many values a block holds.
+func (s *Slots[T]) per() int32 {
+	var zero T
+	return int32(max(1, slotsBytes/max(unsafe.Sizeof(zero), 1)))
 }
 
 // Free takes i back: nothing may use its value after.

@@ -85,8 +85,8 @@ func (d *Detector) get(id string, ms int64) *user {
 	return u
 }
 
-// payer returns the payer state of u, made at the first call.
-func (d *Detector) payer(u *user) *payer {
+// payerOf returns the payer state of u, made at the first call.
+func (d *Detector) payerOf(u *user) *payer {
 	if u.pay == 0 {
 		u.pay = d.pays.New()
 	}
@@ -177,7 +177,7 @@ func (d *Detector) Profile(p *events.Profile, out []Alert) []Alert {
 // the other windows, and a user spending as usual could be flagged.
 func (d *Detector) Transaction(t *events.Transaction, out []Alert) []Alert {
 	u := d.get(t.UserID, t.TS)
-	pa := d.payer(u)
+	pa := d.payerOf(u)
 	if d.late(pa, t.TS) {
 		return out
 	}
