@@ -1,6 +1,8 @@
 // Package arena makes many small things in few allocations: copies of
 // strings in large blocks (Strings), and values of one type a block at a
-// time (Values).
+// time (Values). Slots and Names do the same for values and strings kept
+// by number rather than by pointer, so that the records naming them hold
+// no pointer and the collector does not scan them.
 //
 // It suits strings let go together (the ids of records a merge holds
 // back, the keys of an aggregate until its seal) and strings kept for
