@@ -90,13 +90,13 @@ func checkCells(t *testing.T, x *Index) (sorted int) {
 			for i, m := range l {
 				h := &x.helpers[m.slot]
 				if h.cell != cl.id || int(h.slot) != i || int(h.bucket) != b {
-					t.Fatalf("%s listed in cell %x list %d at %d, thinks cell %x list %d at %d", h.id, cl.id, b, i, h.cell, h.bucket, h.slot)
+					t.Fatalf("%s listed in cell %x list %d at %d, thinks cell %x list %d at %d", x.id(m.slot), cl.id, b, i, h.cell, h.bucket, h.slot)
 				}
 				if cl.sorted != nil && x.bands.of(m.static) != uint8(b) {
-					t.Fatalf("%s with bound %d in bucket %d, not %d", h.id, m.static, b, x.bands.of(m.static))
+					t.Fatalf("%s with bound %d in bucket %d, not %d", x.id(m.slot), m.static, b, x.bands.of(m.static))
 				}
 				if m.static != x.static(h) {
-					t.Fatalf("%s entry bound %d, record says %d", h.id, m.static, x.static(h))
+					t.Fatalf("%s entry bound %d, record says %d", x.id(m.slot), m.static, x.static(h))
 				}
 			}
 			n += len(l)

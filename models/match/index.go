@@ -59,7 +59,6 @@ const MaxPingAge = 10 * 60_000
 const AlertWindow = 24 * 3600_000
 
 type helper struct {
-	id       string
 	lat, lng float32
 	pingMS   int64
 	cell     uint64
@@ -106,9 +105,8 @@ const cellRadiusM = 250
 // the available ones by H3 cell. It is owned by one goroutine.
 type Index struct {
 	p        *Params
-	byID     map[string]int32
-	helpers  []helper
-	ids      arena.Strings // the helpers' ids: a helper is never dropped, so they share blocks
+	helpers  []helper  // by slot
+	ids      arena.IDs // the helpers' ids, numbered by slot: a helper is never dropped
 	cells    map[uint64]*cell
 	bands    bands
 	loc      *geo.Locator // finds a helper's or a need's cell, mostly without C
@@ -146,31 +144,36 @@ func (h *helper) same(s *HelperState) bool {
 		h.skills == s.Skills && h.credit == uint16(s.Credit) && s.AlertMS <= h.alertMS
 }
 
-// excluded applies the contract's exclusion rules that do not depend on
-// distance: a stale ping, the requester (reqHash is events.IDHash of
-// n.UserID), a high alert in its window.
-func (h *helper) excluded(n *events.Need, reqHash uint32, at int64) bool {
+// excluded applies to the helper in slot the contract's exclusion rules
+// that do not depend on distance: a stale ping, the requester (reqHash is
+// events.IDHash of n.UserID), a high alert in its window.
+func (x *Index) excluded(slot int32, n *events.Need, reqHash uint32, at int64) bool {
+	h := &x.helpers[slot]
 	age := at - h.pingMS
-	return age > MaxPingAge || age < -MaxPingAge || h.idHash == reqHash && h.id == n.UserID || h.alerted(at)
+	return age > MaxPingAge || age < -MaxPingAge || h.idHash == reqHash && x.id(slot) == n.UserID || h.alerted(at)
 }
 
 // NewIndex returns an empty index scoring with p.
 func NewIndex(p *Params) *Index {
-	return &Index{p: p, byID: map[string]int32{}, cells: map[uint64]*cell{}, bands: newBands(p), loc: geo.NewGuesses(Resolution, guessesLog2).Locator()}
+	return &Index{p: p, cells: map[uint64]*cell{}, bands: newBands(p), loc: geo.NewGuesses(Resolution, guessesLog2).Locator()}
 }
 
 // Len is the number of users the index knows.
 func (x *Index) Len() int { return len(x.helpers) }
 
+// slotOf returns the slot of helper id, made for it if it has none. The
+// slots are the ids' numbers in x.ids, so a helper holds no string and
+// the collector does not scan the slice of them (BenchmarkCollectHelpers).
 func (x *Index) slotOf(id string) int32 {
-	if s, ok := x.byID[id]; ok {
-		return s
+	s, added := x.ids.Number(id)
+	if added {
+		x.helpers = append(x.helpers, helper{idHash: events.IDHash(id), slot: -1})
 	}
-	s := int32(len(x.helpers))
-	x.helpers = append(x.helpers, helper{id: x.ids.Copy(id), idHash: events.IDHash(id), slot: -1})
-	x.byID[x.helpers[s].id] = s
 	return s
 }
+
+// id is the id of the helper in slot.
+func (x *Index) id(slot int32) string { return x.ids.String(slot) }
 
 func (x *Index) cellAt(c uint64) *cell {
 	cl := x.cells[c]
@@ -349,7 +352,7 @@ func (x *Index) Candidate(slot int32, n *events.Need, cosLat float64, at int64) 
 	if x.dist(n, float64(h.lat), float64(h.lng)) > n.RadiusM {
 		return false
 	}
-	return !h.excluded(n, events.IDHash(n.UserID), at)
+	return !x.excluded(slot, n, events.IDHash(n.UserID), at)
 }
 
 // CosLat is the cosine of a latitude in degrees, which distances from a
@@ -378,17 +381,18 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 		}
 	}
 	x.reqHash = events.IDHash(n.UserID)
-	score, reasons, ok := x.score(h, n, d, at)
-	return Suggestion{HelperID: h.id, Score: score, DistanceM: d, Reasons: reasons, slot: slot, ping: h.pingMS}, ok
+	score, reasons, ok := x.score(slot, n, d, at)
+	return Suggestion{HelperID: x.ids.String(slot), Score: score, DistanceM: d, Reasons: reasons, slot: slot, ping: h.pingMS}, ok
 }
 
-// score scores helper h, at distance d, for need n at event time at; ok is
-// false when the rules of the contract exclude h (stale, the requester,
-// alerted). Query and Suggest both rank through it.
-func (x *Index) score(h *helper, n *events.Need, d float64, at int64) (score float64, r Reasons, ok bool) {
-	if h.excluded(n, x.reqHash, at) {
+// score scores the helper in slot, at distance d, for need n at event
+// time at; ok is false when the rules of the contract exclude it (stale,
+// the requester, alerted). Query and Suggest both rank through it.
+func (x *Index) score(slot int32, n *events.Need, d float64, at int64) (score float64, r Reasons, ok bool) {
+	if x.excluded(slot, n, x.reqHash, at) {
 		return 0, r, false
 	}
+	h := &x.helpers[slot]
 	age := at - h.pingMS
 	c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
 	score, r = x.p.Score(&c, n.Category)
@@ -622,11 +626,11 @@ func (x *Index) rank(ks []kept, n *events.Need) {
 		if k.d > x.reach || x.heap.full() && k.b < x.heap.min() {
 			continue
 		}
-		score, reasons, ok := x.score(&x.helpers[k.slot], n, k.d, x.at)
+		score, reasons, ok := x.score(k.slot, n, k.d, x.at)
 		if !ok {
 			continue
 		}
-		if x.heap.push(entry{slot: k.slot, score: score, dist: k.d, reasons: reasons}, x.helpers) && x.heap.full() {
+		if x.heap.push(entry{slot: k.slot, score: score, dist: k.d, reasons: reasons}, x) && x.heap.full() {
 			x.reach = x.p.Reach(x.heap.min())
 		}
 	}

@@ -3,6 +3,7 @@ package match
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,7 +36,7 @@ func brute(x *Index, n *events.Need, k int) []Suggestion {
 	for i := range x.helpers {
 		h := &x.helpers[i]
 		age := n.TS - h.pingMS
-		if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || h.id == n.UserID || h.alerted(n.TS) {
+		if h.slot < 0 || age > MaxPingAge || age < -MaxPingAge || x.id(int32(i)) == n.UserID || h.alerted(n.TS) {
 			continue
 		}
 		d := x.dist(n, float64(h.lat), float64(h.lng))
@@ -44,7 +45,7 @@ func brute(x *Index, n *events.Need, k int) []Suggestion {
 		}
 		c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
 		s, r := x.p.Score(&c, n.Category)
-		all = append(all, Suggestion{HelperID: h.id, Score: s, DistanceM: d, Reasons: r})
+		all = append(all, Suggestion{HelperID: x.id(int32(i)), Score: s, DistanceM: d, Reasons: r})
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].Score != all[j].Score {
@@ -212,4 +213,33 @@ func TestSetIgnoresStatesSentEarlier(t *testing.T) {
 	if _, ok := x.Set(&later, now+10); !ok {
 		t.Fatal("a newer ping ignored")
 	}
+}
+
+// A helper holds no pointer, so the collector does not scan the slice of
+// them (see BenchmarkCollectHelpers); nor does a cell's list entry.
+func TestHelpersHoldNoPointer(t *testing.T) {
+	for _, v := range []any{helper{}, member{}} {
+		if typ := reflect.TypeOf(v); holdsPointer(typ) {
+			t.Errorf("%s holds a pointer", typ)
+		}
+	}
+}
+
+func holdsPointer(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if holdsPointer(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	case reflect.Array:
+		return holdsPointer(t.Elem())
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return false
+	}
+	return true
 }

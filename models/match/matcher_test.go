@@ -326,7 +326,7 @@ func TestOutcomesSentAgainAreLearntOnceAndLateOnesAreLearnt(t *testing.T) {
 	m.Outcome(done("n2", now+1000), 1, 4, now+2000)  // sent again
 	m.Outcome(done("n3", now+500), 0, 11, now+2000)  // late, same source
 	m.Outcome(done("n3", now+500), 0, 12, now+2000)  // a producer's retry
-	h := &m.idx.helpers[m.idx.byID["h"]]
+	h := &m.idx.helpers[m.idx.slotOf("h")]
 	if h.record.Completed != 3 || h.record.Ratings != 3 {
 		t.Fatalf("record %+v, want 3 jobs completed and rated", h.record)
 	}

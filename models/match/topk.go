@@ -10,23 +10,23 @@ type entry struct {
 // topK keeps the k best entries in a min-heap. Ties are broken by helper
 // id, so a ranking never depends on the order helpers were examined in.
 type topK struct {
-	k  int
-	h  []entry
-	hs []helper // the index's helpers, for ids
+	k int
+	h []entry
+	x *Index // the helpers' index, for ids
 }
 
 func (t *topK) reset(k int)  { t.k, t.h = k, t.h[:0] }
 func (t *topK) full() bool   { return len(t.h) >= t.k }
 func (t *topK) min() float64 { return t.h[0].score }
-func worse(a, b *entry, hs []helper) bool {
+func worse(a, b *entry, x *Index) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return hs[a.slot].id > hs[b.slot].id
+	return x.id(a.slot) > x.id(b.slot)
 }
 
 // push offers e; it reports whether e entered the k best.
-func (t *topK) push(e entry, hs []helper) bool {
+func (t *topK) push(e entry, x *Index) bool {
 	if t.k == 0 {
 		return false
 	}
@@ -34,32 +34,32 @@ func (t *topK) push(e entry, hs []helper) bool {
 		t.h = append(t.h, e)
 		for i := len(t.h) - 1; i > 0; {
 			p := (i - 1) / 2
-			if !worse(&t.h[i], &t.h[p], hs) {
+			if !worse(&t.h[i], &t.h[p], x) {
 				break
 			}
 			t.h[i], t.h[p] = t.h[p], t.h[i]
 			i = p
 		}
-		t.hs = hs
+		t.x = x
 		return true
 	}
-	if !worse(&t.h[0], &e, hs) {
+	if !worse(&t.h[0], &e, x) {
 		return false
 	}
 	t.h[0] = e
-	t.down(0, hs)
-	t.hs = hs
+	t.down(0, x)
+	t.x = x
 	return true
 }
 
-func (t *topK) down(i int, hs []helper) {
+func (t *topK) down(i int, x *Index) {
 	n := len(t.h)
 	for {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && worse(&t.h[l], &t.h[m], hs) {
+		if l < n && worse(&t.h[l], &t.h[m], x) {
 			m = l
 		}
-		if r < n && worse(&t.h[r], &t.h[m], hs) {
+		if r < n && worse(&t.h[r], &t.h[m], x) {
 			m = r
 		}
 		if m == i {
@@ -78,9 +78,9 @@ func (t *topK) sorted(dst []Suggestion) []Suggestion {
 		last := len(t.h) - 1
 		t.h[0] = t.h[last]
 		t.h = t.h[:last]
-		t.down(0, t.hs)
-		h := &t.hs[e.slot]
-		dst = append(dst, Suggestion{HelperID: h.id, Score: e.score, DistanceM: e.dist, Reasons: e.reasons, slot: e.slot, ping: h.pingMS})
+		t.down(0, t.x)
+		h := &t.x.helpers[e.slot]
+		dst = append(dst, Suggestion{HelperID: t.x.id(e.slot), Score: e.score, DistanceM: e.dist, Reasons: e.reasons, slot: e.slot, ping: h.pingMS})
 	}
 	for i, j := start, len(dst)-1; i < j; i, j = i+1, j-1 {
 		dst[i], dst[j] = dst[j], dst[i]
