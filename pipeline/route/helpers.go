@@ -18,13 +18,12 @@ import (
 type Helpers struct {
 	out   *Emitter
 	reg   *Regions
-	users map[string]*user
 	state match.HelperState
-	// Users are kept for good, so their records are made a block at a
-	// time and their ids copied into an arena: one allocation for
-	// many users, not two each.
-	made arena.Values[user]
-	ids  arena.Strings
+	// Users are kept for good, numbered by ids in the order first seen:
+	// their records are a slice by number, and neither it nor ids holds a
+	// pointer per user for the collector to scan.
+	ids   arena.IDs
+	users []user
 }
 
 type user struct {
@@ -40,19 +39,20 @@ type user struct {
 
 // NewHelpers returns the router of one user partition.
 func NewHelpers(out *Emitter, reg *Regions) *Helpers {
-	return &Helpers{out: out, reg: reg, users: map[string]*user{}}
+	return &Helpers{out: out, reg: reg}
 }
 
 // Users is the number of users known.
 func (h *Helpers) Users() int { return len(h.users) }
 
+// get returns the record of user id, made if it has none: valid until
+// the next user is made.
 func (h *Helpers) get(id string) *user {
-	u := h.users[id]
-	if u == nil {
-		u = h.made.New()
-		h.users[h.ids.Copy(id)] = u
+	n, added := h.ids.Number(id)
+	if added {
+		h.users = append(h.users, user{})
 	}
-	return u
+	return &h.users[n]
 }
 
 // Ping moves a user; cell is the ping's cell at any resolution from
@@ -60,11 +60,12 @@ func (h *Helpers) get(id string) *user {
 // than the latest known changes nothing but the watermark.
 func (h *Helpers) Ping(ev *events.Ping, cell uint64, t *ack.Ticket) {
 	h.out.Observe(ev.TS, t)
-	u := h.users[ev.UserID]
-	if u == nil {
-		if !ev.Available {
-			return // unknown and unavailable: nothing to tell anyone
-		}
+	var u *user
+	if n, ok := h.ids.Find(ev.UserID); ok {
+		u = &h.users[n]
+	} else if !ev.Available {
+		return // unknown and unavailable: nothing to tell anyone
+	} else {
 		u = h.get(ev.UserID)
 	}
 	if ev.TS < u.pingMS {
