@@ -189,6 +189,7 @@ func main() {
 
 	section("Memory", "measure", "value", "budget")
 	row("engine peak RSS, 1,000,000 users and 200,000 helpers, MiB", r.get("integration/BenchmarkEngineMemory", "peak-RSS-MiB", "%.0f"), "< 1536")
+	row("a collection of all that, forced once drained, ms", r.get("integration/BenchmarkEngineMemory", "collection-ms", "%.0f"), "")
 	row("match index heap per helper, bytes (200,000 helpers)", r.get("match/BenchmarkBytesPerHelper", "bytes/helper", "%.0f"), "<= 256")
 	row("a collection with 1,000,000 helpers indexed, ms (marking, CPU ms)", r.get("match/BenchmarkCollectHelpers", "ms/collection", "%.1f")+
 		" ("+r.get("match/BenchmarkCollectHelpers", "mark-cpu-ms/collection", "%.1f")+")", "")
