@@ -5,16 +5,19 @@ import (
 	"math/bits"
 )
 
-// IDs numbers strings kept for good (ids of users, of helpers) 0, 1, 2,
-// ... in the order they are first seen, so that what is kept per id can
-// be a slice indexed by number. Neither its table nor the strings hold a
-// pointer per id: a map[string]int32 of a million ids was a million
+// IDs numbers ids (of users, of helpers) 0, 1, 2, ... in the order they
+// are first seen, and hands out again the numbers of ids forgotten, so
+// that what is kept per id can be a slice or Pages indexed by number.
+// Neither its table nor the strings hold a pointer per id: a map[string]int32 of a million ids was a million
 // pointers for the collector to follow at every collection, and records
 // keeping their id as a string made their slice one it had to scan too.
 // The zero value is ready to use; it belongs to one goroutine.
 type IDs struct {
 	names Names
-	at    []Name // by number
+	at    []Name  // by number; gone for a forgotten one
+	free  []int32 // numbers forgotten, to hand out again
+	bytes int     // of the names in names' blocks
+	dead  int     // of those, bytes of names forgotten
 	seed  maphash.Seed
 	// table finds a number by id (linear probing): per place, the top
 	// half of the id's hash and the number plus one, 0 for none; between
@@ -28,15 +31,22 @@ func (d *IDs) Find(id string) (n int32, ok bool) {
 	return n, ok
 }
 
-// Number returns the number of id, giving it the next one if it has none;
-// added says whether it did.
+// Number returns the number of id, giving it one if it has none (a
+// forgotten one first, or else the next); added says whether it did.
 func (d *IDs) Number(id string) (n int32, added bool) {
 	n, h, ok := d.find(id)
 	if ok {
 		return n, false
 	}
-	n = int32(len(d.at))
-	d.at = append(d.at, d.names.Add(id))
+	d.bytes += len(id)
+	if k := len(d.free); k > 0 {
+		n = d.free[k-1]
+		d.free = d.free[:k-1]
+		d.at[n] = d.names.Add(id)
+	} else {
+		n = int32(len(d.at))
+		d.at = append(d.at, d.names.Add(id))
+	}
 	if 2*len(d.at) > len(d.table) {
 		d.rehash() // places the new id with the others
 	} else {
@@ -45,12 +55,68 @@ func (d *IDs) Number(id string) (n int32, added bool) {
 	return n, true
 }
 
-// String returns the id numbered n: a view into a block of d, valid for as
-// long as d is.
+// String returns the id of live number n: a view into a block of d,
+// which stays valid for as long as the view is kept.
 func (d *IDs) String(n int32) string { return d.names.At(d.at[n]) }
 
 // Len is how many ids are numbered.
-func (d *IDs) Len() int { return len(d.at) }
+func (d *IDs) Len() int { return len(d.at) - len(d.free) }
+
+// Top is one more than the highest number handed out: every number in use
+// is below it.
+func (d *IDs) Top() int32 { return int32(len(d.at)) }
+
+// Live reports whether number n is in use: handed out, not forgotten.
+func (d *IDs) Live(n int32) bool { return n >= 0 && int(n) < len(d.at) && d.at[n] != gone }
+
+// gone is the name of a forgotten number.
+var gone = Name{block: ^uint32(0)}
+
+// Forget gives up the number n of a live id: Find no longer finds it, and
+// Number may hand n out again. Once the names forgotten take more room
+// than those kept, the kept ones are copied into new blocks and the old
+// ones left to the collector.
+func (d *IDs) Forget(n int32) {
+	h := maphash.String(d.seed, d.String(n))
+	mask := uint64(len(d.table) - 1)
+	i := h & mask
+	for uint32(d.table[i]) != uint32(n+1) {
+		i = (i + 1) & mask
+	}
+	// Take the entry out, moving back each of those after it in its run
+	// that would no longer be found from its home place (Knuth's
+	// algorithm R for linear probing).
+	for j := i; ; {
+		j = (j + 1) & mask
+		e := d.table[j]
+		if e == 0 {
+			break
+		}
+		home := maphash.String(d.seed, d.String(int32(uint32(e))-1)) & mask
+		if (j-home)&mask >= (j-i)&mask {
+			d.table[i] = e
+			i = j
+		}
+	}
+	d.table[i] = 0
+	d.dead += int(d.at[n].n)
+	d.at[n] = gone
+	d.free = append(d.free, n)
+	if d.dead > blockSize && 2*d.dead > d.bytes {
+		d.compact()
+	}
+}
+
+// compact copies the names of live numbers into new blocks.
+func (d *IDs) compact() {
+	var fresh Names
+	for n, name := range d.at {
+		if name != gone {
+			d.at[n] = fresh.Add(d.names.At(name))
+		}
+	}
+	d.names, d.bytes, d.dead = fresh, d.bytes-d.dead, 0
+}
 
 // find looks id up; h is its hash, for placing it when it is not found.
 func (d *IDs) find(id string) (n int32, h uint64, ok bool) {
@@ -84,7 +150,9 @@ func (d *IDs) place(h uint64, n int32) {
 // places every one.
 func (d *IDs) rehash() {
 	d.table = make([]uint64, max(1024, 1<<bits.Len(uint(2*len(d.at)))))
-	for n := range d.at {
-		d.place(maphash.String(d.seed, d.String(int32(n))), int32(n))
+	for n, name := range d.at {
+		if name != gone {
+			d.place(maphash.String(d.seed, d.names.At(name)), int32(n))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package arena
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -45,5 +46,50 @@ func BenchmarkIDsFind(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		d.Find(ids[i*7919%len(ids)])
+	}
+}
+
+// Ids forgotten are no longer found and their numbers are handed out
+// again, every other id keeps its number, and the names' blocks are
+// renewed once most of what they hold is forgotten: checked against a
+// map through a long run of ids coming and going.
+func TestIDsForget(t *testing.T) {
+	var d IDs
+	want := map[string]int32{}
+	owner := map[int32]string{}
+	r := rand.New(rand.NewPCG(1, 2))
+	next := 0
+	for step := range 300_000 {
+		if len(want) > 0 && r.IntN(5) < 2 {
+			for id, n := range want { // a random id: map order
+				d.Forget(n)
+				delete(want, id)
+				delete(owner, n)
+				if _, ok := d.Find(id); ok || d.Live(n) {
+					t.Fatalf("step %d: %s found after it was forgotten", step, id)
+				}
+				break
+			}
+			continue
+		}
+		id := "user-" + strconv.Itoa(next)
+		next++
+		n, added := d.Number(id)
+		if other, used := owner[n]; !added || !d.Live(n) || used {
+			t.Fatalf("step %d: %s numbered %d (added %v), which %q has", step, id, n, added, other)
+		}
+		want[id], owner[n] = n, id
+	}
+	live := 0
+	for id := range want {
+		live += len(id)
+	}
+	if d.Len() != len(want) || d.bytes > max(2*live, live+blockSize) {
+		t.Fatalf("%d live ids, want %d; %d bytes of names kept for %d live", d.Len(), len(want), d.bytes, live)
+	}
+	for id, n := range want {
+		if got, ok := d.Find(id); !ok || got != n || d.String(n) != id {
+			t.Fatalf("%s: found %d %v (%q), want %d", id, got, ok, d.String(got), n)
+		}
 	}
 }

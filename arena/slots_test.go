@@ -5,7 +5,7 @@ import "testing"
 func TestSlotsAreZeroNeverNoneAndReused(t *testing.T) {
 	var s Slots[[4]int]
 	var got []int32
-	for range 3 * slotsBytes / 32 { // several blocks
+	for range 3 * pageBytes / 32 { // several blocks
 		i := s.New()
 		if i == 0 || s.At(i)[0] != 0 {
 			t.Fatalf("slot %d: 0 is none, and a new value is zero", i)
