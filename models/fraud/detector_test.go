@@ -306,6 +306,14 @@ func TestIdleUsersAreEvicted(t *testing.T) {
 	if n := d.Evict(t0 + 100*60*minute); n != 1 || d.Users() != 1 || d.pays.Len() != 0 {
 		t.Fatalf("evicted %d, left %d users and %d payer states", n, d.Users(), d.pays.Len())
 	}
+	// A new user takes the number given up, with a record of its own.
+	d.Ping(&events.Ping{UserID: "c", TS: t0 + 101*60*minute, Lat: 30.2, Lng: 120.1})
+	c, _ := d.ids.Find("c")
+	b, _ := d.ids.Find("b")
+	if _, ok := d.ids.Find("a"); ok || c != 0 || d.users.At(c).pay != 0 || d.users.At(c).lastMS != t0+101*60*minute ||
+		d.users.At(b).lastMS != t0+100*60*minute {
+		t.Fatalf("after eviction: c numbered %d with %+v, b with %+v", c, *d.users.At(c), *d.users.At(b))
+	}
 }
 
 // A user back after idle_evict starts afresh, as if evicted: the payer
@@ -321,7 +329,8 @@ func TestIdleReturnStartsAfresh(t *testing.T) {
 		t.Fatalf("%d payer states after an idle return by ping, want 0", d.pays.Len())
 	}
 	d.Transaction(&events.Transaction{TxnID: "t9", UserID: "a", TS: later, Amount: 100, Kind: events.Purchase}, nil)
-	pa := d.pays.At(d.users["a"].pay)
+	a, _ := d.ids.Find("a")
+	pa := d.pays.At(d.users.At(a).pay)
 	if _, n := pa.p90(); n != 1 || pa.nRing != 1 {
 		t.Fatalf("after the return: %d purchases in the baseline and %d in the velocity ring, want 1 and 1", n, pa.nRing)
 	}
