@@ -8,10 +8,11 @@ import (
 // IDs numbers ids (of users, of helpers) 0, 1, 2, ... in the order they
 // are first seen, and hands out again the numbers of ids forgotten, so
 // that what is kept per id can be a slice or Pages indexed by number.
-// Neither its table nor the strings hold a pointer per id: a map[string]int32 of a million ids was a million
-// pointers for the collector to follow at every collection, and records
-// keeping their id as a string made their slice one it had to scan too.
-// The zero value is ready to use; it belongs to one goroutine.
+// Neither its table nor the strings hold a pointer per id: a
+// map[string]int32 of a million ids was a million pointers for the
+// collector to follow at every collection, and records keeping their id
+// as a string made their slice one it had to scan too. The zero value is
+// ready to use; it belongs to one goroutine.
 type IDs struct {
 	names Names
 	at    []Name  // by number; gone for a forgotten one

@@ -30,7 +30,7 @@ func (a *Names) Add(s string) Name {
 }
 
 // At returns the string named n, which Add returned: a view into its
-// block, valid for as long as a is.
+// block, which stays valid for as long as the view is kept.
 func (a *Names) At(n Name) string {
 	if n.n == 0 {
 		return ""
