@@ -61,12 +61,12 @@ func (h *Helpers) get(id string) *user {
 func (h *Helpers) Ping(ev *events.Ping, cell uint64, t *ack.Ticket) {
 	h.out.Observe(ev.TS, t)
 	var u *user
-	if n, ok := h.ids.Find(ev.UserID); ok {
-		u = &h.users[n]
-	} else if !ev.Available {
-		return // unknown and unavailable: nothing to tell anyone
-	} else {
+	if ev.Available {
 		u = h.get(ev.UserID)
+	} else if n, ok := h.ids.Find(ev.UserID); ok {
+		u = &h.users[n]
+	} else {
+		return // unknown and unavailable: nothing to tell anyone
 	}
 	if ev.TS < u.pingMS {
 		return
