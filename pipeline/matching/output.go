@@ -89,9 +89,12 @@ func appendRounded(dst []byte, f float64) []byte {
 	return append(dst, digits[:end]...)
 }
 
-// rows gathers the suggestion rows of a run, column by column.
+// rows gathers the suggestion rows of a run, column by column. The
+// string columns are sink.Strings: a run's rows wait up to a flush
+// interval for their insert, and a []string per column held a pointer
+// per row for the collector to follow meanwhile.
 type rows struct {
-	need, requester, helper, model []string
+	need, requester, helper, model sink.Strings
 	version                        []uint32
 	rank                           []uint8
 	score, dist                    []float32
@@ -105,11 +108,11 @@ func (r *rows) add(l *match.List, model string) {
 	et := time.UnixMilli(l.EventTS).Unix()
 	for i := range l.Suggestions {
 		s := &l.Suggestions[i]
-		r.need = append(r.need, l.NeedID)
+		r.need.Add(l.NeedID)
 		r.version = append(r.version, l.Version)
 		r.rank = append(r.rank, uint8(i+1))
-		r.requester = append(r.requester, l.RequesterID)
-		r.helper = append(r.helper, s.HelperID)
+		r.requester.Add(l.RequesterID)
+		r.helper.Add(s.HelperID)
 		r.score = append(r.score, float32(s.Score))
 		r.dist = append(r.dist, float32(s.DistanceM))
 		r.rDist = append(r.rDist, float32(s.Reasons.Distance))
@@ -117,7 +120,7 @@ func (r *rows) add(l *match.List, model string) {
 		r.rSkill = append(r.rSkill, float32(s.Reasons.Skill))
 		r.rCred = append(r.rCred, float32(s.Reasons.Credit))
 		r.rRec = append(r.rRec, float32(s.Reasons.Recency))
-		r.model = append(r.model, model)
+		r.model.Add(model)
 		r.eventTS = append(r.eventTS, uint64(l.EventTS))
 		r.eventTime = append(r.eventTime, et)
 	}
@@ -128,23 +131,25 @@ func (r *rows) add(l *match.List, model string) {
 // as many rows as this run had. Fresh columns for every run were a
 // twelfth of the bytes the engine allocated at 60,000 events/s.
 func (r *rows) take() *sink.Rows {
-	n := len(r.need)
+	n := len(r.version)
 	if n == 0 {
 		return &sink.Rows{}
 	}
 	taken := new(rows)
 	*taken = *r
-	out := &sink.Rows{N: n, Cols: []any{r.need, r.version, r.rank, r.requester, r.helper, r.score, r.dist,
-		r.rDist, r.rRel, r.rSkill, r.rCred, r.rRec, r.model, r.eventTS, r.eventTime}, Sent: taken.sent}
+	out := &sink.Rows{N: n, Cols: []any{&taken.need, taken.version, taken.rank, &taken.requester, &taken.helper, taken.score, taken.dist,
+		taken.rDist, taken.rRel, taken.rSkill, taken.rCred, taken.rRec, &taken.model, taken.eventTS, taken.eventTime}, Sent: taken.sent}
 	if s, _ := sentRows.Get().(*rows); s != nil {
 		*r = *s
 		return out
 	}
 	*r = rows{
-		need: make([]string, 0, n), requester: make([]string, 0, n), helper: make([]string, 0, n), model: make([]string, 0, n),
 		version: make([]uint32, 0, n), rank: make([]uint8, 0, n), score: make([]float32, 0, n), dist: make([]float32, 0, n),
 		rDist: make([]float32, 0, n), rRel: make([]float32, 0, n), rSkill: make([]float32, 0, n), rCred: make([]float32, 0, n),
 		rRec: make([]float32, 0, n), eventTS: make([]uint64, 0, n), eventTime: make([]int64, 0, n),
+	}
+	for _, c := range []*sink.Strings{&r.need, &r.requester, &r.helper, &r.model} {
+		c.Grow(n, len(taken.need.Bytes)/n+1)
 	}
 	return out
 }
@@ -154,13 +159,12 @@ func (r *rows) take() *sink.Rows {
 var sentRows sync.Pool // of *rows
 
 // sent empties the columns of rows written and gives them to sentRows.
-// The strings are cleared so that the columns do not keep them alive.
 func (r *rows) sent() {
-	clear(r.need)
-	clear(r.requester)
-	clear(r.helper)
-	clear(r.model)
-	*r = rows{need: r.need[:0], requester: r.requester[:0], helper: r.helper[:0], model: r.model[:0],
+	r.need.Reset()
+	r.requester.Reset()
+	r.helper.Reset()
+	r.model.Reset()
+	*r = rows{need: r.need, requester: r.requester, helper: r.helper, model: r.model,
 		version: r.version[:0], rank: r.rank[:0], score: r.score[:0], dist: r.dist[:0],
 		rDist: r.rDist[:0], rRel: r.rRel[:0], rSkill: r.rSkill[:0], rCred: r.rCred[:0],
 		rRec: r.rRec[:0], eventTS: r.eventTS[:0], eventTime: r.eventTime[:0]}

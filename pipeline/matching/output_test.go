@@ -3,10 +3,12 @@ package matching
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"testing"
 
 	"everywhere/models/match"
+	"everywhere/pipeline/sink"
 )
 
 // TestAppendRoundedAsStrconv: every score's text is strconv's for the
@@ -56,6 +58,44 @@ func BenchmarkSuggestionRows(b *testing.B) {
 		r.add(l, "match-v1")
 		if i%1000 == 999 {
 			r.take().Sent()
+		}
+	}
+}
+
+// TestSuggestionRowsHoldNoPointerPerRow: every column handed to the
+// table is a sink.Strings or a slice of numbers, so rows waiting for
+// their insert give the collector nothing to follow row by row; and the
+// columns agree on the number of rows.
+func TestSuggestionRowsHoldNoPointerPerRow(t *testing.T) {
+	l := &match.List{NeedID: "need-1", RequesterID: "user-2", Version: 1, EventTS: 1_700_000_000_000,
+		Suggestions: []match.Suggestion{{HelperID: "user-3"}, {HelperID: "user-4"}}}
+	var r rows
+	r.add(l, "match-v1")
+	r.add(l, "match-v1")
+	out := r.take()
+	if len(out.Cols) != len(SuggestionsTable.Columns) || out.N != 4 {
+		t.Fatalf("%d columns of %d rows; want %d of 4", len(out.Cols), out.N, len(SuggestionsTable.Columns))
+	}
+	for i, col := range out.Cols {
+		name := SuggestionsTable.Columns[i]
+		if s, ok := col.(*sink.Strings); ok {
+			if s.Len() != out.N {
+				t.Errorf("column %s has %d rows", name, s.Len())
+			}
+			continue
+		}
+		v := reflect.ValueOf(col)
+		if v.Kind() != reflect.Slice {
+			t.Errorf("column %s is a %T", name, col)
+			continue
+		}
+		switch v.Type().Elem().Kind() {
+		case reflect.Uint8, reflect.Uint32, reflect.Uint64, reflect.Int64, reflect.Float32:
+		default:
+			t.Errorf("column %s is a %T: a pointer per row", name, col)
+		}
+		if v.Len() != out.N {
+			t.Errorf("column %s has %d rows", name, v.Len())
 		}
 	}
 }

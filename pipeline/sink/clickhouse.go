@@ -70,6 +70,9 @@ type inserter struct {
 	ctx   context.Context // the context batch was prepared with
 	batch driver.Batch
 	cols  []column.Interface
+	// views is the []string a Strings column is appended as, emptied
+	// after each append so that it keeps no rows alive.
+	views []string
 }
 
 func (w *inserter) write(ctx context.Context, batch []*Rows) error {
@@ -85,7 +88,7 @@ func (w *inserter) write(ctx context.Context, batch []*Rows) error {
 			return fmt.Errorf("insert into %s: chunk has %d columns, table %d", w.table.Name, len(rows.Cols), len(w.table.Columns))
 		}
 		for i, col := range rows.Cols {
-			if _, err := w.cols[i].Append(col); err != nil {
+			if err := w.append(i, col); err != nil {
 				w.drop()
 				return fmt.Errorf("insert into %s column %s: %w", w.table.Name, w.table.Columns[i], err)
 			}
@@ -101,6 +104,19 @@ func (w *inserter) write(ctx context.Context, batch []*Rows) error {
 		}
 	}
 	return nil
+}
+
+// append appends a chunk's column to the batch's column i.
+func (w *inserter) append(i int, col any) error {
+	s, ok := col.(*Strings)
+	if !ok {
+		_, err := w.cols[i].Append(col)
+		return err
+	}
+	w.views = s.appendViews(w.views[:0])
+	_, err := w.cols[i].Append(w.views)
+	clear(w.views)
+	return err
 }
 
 // prepare leaves an empty batch for ctx: the kept one with its columns

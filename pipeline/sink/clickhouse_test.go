@@ -144,3 +144,66 @@ func TestSentOnlyOnceWritten(t *testing.T) {
 		t.Fatalf("a write: err %v, Sent called %d times, want once", err, sent)
 	}
 }
+
+// TestStringsColumnReadsBack: rows of a Strings column, empty ones and
+// ones longer than a cache line among them, spread over chunks beside
+// []string ones, read back as they were written; the inserter keeps no
+// view of them once written.
+func TestStringsColumnReadsBack(t *testing.T) {
+	conn, table := testTable(t)
+	w := newInserter(conn, table)
+	ctx := context.Background()
+	name := func(i int) string {
+		switch i % 5 {
+		case 0:
+			return ""
+		case 1:
+			return strings.Repeat("é", 40+i%7)
+		}
+		return fmt.Sprint("helper-", i)
+	}
+	var want []string
+	var chunks []*Rows
+	for c := range 3 {
+		var s Strings
+		var ids []uint64
+		var ats []time.Time
+		for i := c * 1000; i < (c+1)*1000; i++ {
+			s.Add(name(i))
+			ids, ats = append(ids, uint64(i)), append(ats, time.Unix(1_700_000_000, 0))
+			want = append(want, name(i))
+		}
+		chunks = append(chunks, &Rows{Cols: []any{ids, &s, ats}, N: s.Len()})
+	}
+	chunks = append(chunks, chunk(3000, 3010))
+	for i := 3000; i < 3010; i++ {
+		want = append(want, fmt.Sprint("helper-", i))
+	}
+	if err := w.write(ctx, chunks); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range w.views {
+		if v != "" {
+			t.Fatalf("the inserter still holds row %d of a written Strings column: %q", i, v)
+		}
+	}
+	rows, err := conn.Query(ctx, fmt.Sprintf("SELECT id, name FROM %s ORDER BY id", table.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for ; rows.Next(); n++ {
+		var id uint64
+		var got string
+		if err := rows.Scan(&id, &got); err != nil {
+			t.Fatal(err)
+		}
+		if id != uint64(n) || got != want[n] {
+			t.Fatalf("row %d: id %d, name %q; want %q", n, id, got, want[n])
+		}
+	}
+	if err := rows.Err(); err != nil || n != len(want) {
+		t.Fatalf("read back %d rows of %d: %v", n, len(want), err)
+	}
+}
