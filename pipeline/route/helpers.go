@@ -42,9 +42,6 @@ func NewHelpers(out *Emitter, reg *Regions) *Helpers {
 	return &Helpers{out: out, reg: reg}
 }
 
-// Users is the number of users known.
-func (h *Helpers) Users() int { return len(h.users) }
-
 // get returns the record of user id, made if it has none: valid until
 // the next user is made.
 func (h *Helpers) get(id string) *user {
