@@ -148,8 +148,10 @@ func (r *rows) take() *sink.Rows {
 		rDist: make([]float32, 0, n), rRel: make([]float32, 0, n), rSkill: make([]float32, 0, n), rCred: make([]float32, 0, n),
 		rRec: make([]float32, 0, n), eventTS: make([]uint64, 0, n), eventTime: make([]int64, 0, n),
 	}
-	for _, c := range []*sink.Strings{&r.need, &r.requester, &r.helper, &r.model} {
-		c.Grow(n, len(taken.need.Bytes)/n+1)
+	// Each string column gets room for as many bytes as its taken one.
+	for _, c := range [...][2]*sink.Strings{{&r.need, &taken.need}, {&r.requester, &taken.requester},
+		{&r.helper, &taken.helper}, {&r.model, &taken.model}} {
+		c[0].Grow(n, len(c[1].Bytes)/n+1)
 	}
 	return out
 }
