@@ -2,7 +2,8 @@
 // strings in large blocks (Strings), and values of one type a block at a
 // time (Values). Slots and Names do the same for values and strings kept
 // by number rather than by pointer, so that the records naming them hold
-// no pointer and the collector does not scan them.
+// no pointer and the collector does not scan them; IDs numbers ids that
+// way, and Pages keeps values by such numbers.
 //
 // It suits strings let go together (the ids of records a merge holds
 // back, the keys of an aggregate until its seal) and strings kept for

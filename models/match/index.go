@@ -382,7 +382,7 @@ func (x *Index) SuggestAbove(slot int32, n *events.Need, cosLat float64, at int6
 	}
 	x.reqHash = events.IDHash(n.UserID)
 	score, reasons, ok := x.score(slot, n, d, at)
-	return Suggestion{HelperID: x.ids.String(slot), Score: score, DistanceM: d, Reasons: reasons, slot: slot, ping: h.pingMS}, ok
+	return Suggestion{HelperID: x.id(slot), Score: score, DistanceM: d, Reasons: reasons, slot: slot, ping: h.pingMS}, ok
 }
 
 // score scores the helper in slot, at distance d, for need n at event
@@ -442,7 +442,7 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.stamp++
 	x.at = at
 	x.examined = 0
-	x.heap.reset(k)
+	x.heap.reset(k, x)
 	x.reach = math.Inf(1)
 	x.cosLat = CosLat(n.Lat)
 	x.reqHash = events.IDHash(n.UserID)
@@ -630,7 +630,7 @@ func (x *Index) rank(ks []kept, n *events.Need) {
 		if !ok {
 			continue
 		}
-		if x.heap.push(entry{slot: k.slot, score: score, dist: k.d, reasons: reasons}, x) && x.heap.full() {
+		if x.heap.push(entry{slot: k.slot, score: score, dist: k.d, reasons: reasons}) && x.heap.full() {
 			x.reach = x.p.Reach(x.heap.min())
 		}
 	}

@@ -15,18 +15,19 @@ type topK struct {
 	x *Index // the helpers' index, for ids
 }
 
-func (t *topK) reset(k int)  { t.k, t.h = k, t.h[:0] }
-func (t *topK) full() bool   { return len(t.h) >= t.k }
-func (t *topK) min() float64 { return t.h[0].score }
-func worse(a, b *entry, x *Index) bool {
+// reset empties the heap for a query of the k best helpers of index x.
+func (t *topK) reset(k int, x *Index) { t.k, t.h, t.x = k, t.h[:0], x }
+func (t *topK) full() bool            { return len(t.h) >= t.k }
+func (t *topK) min() float64          { return t.h[0].score }
+func (t *topK) worse(a, b *entry) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return x.id(a.slot) > x.id(b.slot)
+	return t.x.id(a.slot) > t.x.id(b.slot)
 }
 
 // push offers e; it reports whether e entered the k best.
-func (t *topK) push(e entry, x *Index) bool {
+func (t *topK) push(e entry) bool {
 	if t.k == 0 {
 		return false
 	}
@@ -34,32 +35,30 @@ func (t *topK) push(e entry, x *Index) bool {
 		t.h = append(t.h, e)
 		for i := len(t.h) - 1; i > 0; {
 			p := (i - 1) / 2
-			if !worse(&t.h[i], &t.h[p], x) {
+			if !t.worse(&t.h[i], &t.h[p]) {
 				break
 			}
 			t.h[i], t.h[p] = t.h[p], t.h[i]
 			i = p
 		}
-		t.x = x
 		return true
 	}
-	if !worse(&t.h[0], &e, x) {
+	if !t.worse(&t.h[0], &e) {
 		return false
 	}
 	t.h[0] = e
-	t.down(0, x)
-	t.x = x
+	t.down(0)
 	return true
 }
 
-func (t *topK) down(i int, x *Index) {
+func (t *topK) down(i int) {
 	n := len(t.h)
 	for {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && worse(&t.h[l], &t.h[m], x) {
+		if l < n && t.worse(&t.h[l], &t.h[m]) {
 			m = l
 		}
-		if r < n && worse(&t.h[r], &t.h[m], x) {
+		if r < n && t.worse(&t.h[r], &t.h[m]) {
 			m = r
 		}
 		if m == i {
@@ -78,7 +77,7 @@ func (t *topK) sorted(dst []Suggestion) []Suggestion {
 		last := len(t.h) - 1
 		t.h[0] = t.h[last]
 		t.h = t.h[:last]
-		t.down(0, t.x)
+		t.down(0)
 		h := &t.x.helpers[e.slot]
 		dst = append(dst, Suggestion{HelperID: t.x.id(e.slot), Score: e.score, DistanceM: e.dist, Reasons: e.reasons, slot: e.slot, ping: h.pingMS})
 	}
