@@ -355,6 +355,19 @@ func (x *Index) Candidate(slot int32, n *events.Need, cosLat float64, at int64) 
 	return !x.excluded(slot, n, events.IDHash(n.UserID), at)
 }
 
+// candidateUntil is the earliest event time after at when the helper in
+// slot may stop being a candidate by time alone, with no change of its
+// own: its ping grows stale, or an alert it was sent before its time
+// begins.
+func (x *Index) candidateUntil(slot int32, at int64) int64 {
+	h := &x.helpers[slot]
+	until := h.pingMS + MaxPingAge + 1
+	if h.alertMS > at {
+		until = min(until, h.alertMS)
+	}
+	return until
+}
+
 // CosLat is the cosine of a latitude in degrees, which distances from a
 // need scale longitudes by; a caller who asks about one need many times
 // computes it once.

@@ -63,6 +63,10 @@ type Matcher struct {
 	timers minheap.Heap[timer]
 	stamp  uint32
 	aff    []int32
+	// changes counts helper changes; changedAt holds, by helper slot, the
+	// count at the helper's latest change (see dropsCandidate).
+	changes   uint64
+	changedAt []uint64
 	// holding: lists to publish go to held until the change is settled.
 	holding bool
 	held    []int32
@@ -94,9 +98,15 @@ type openNeed struct {
 	at       int64   // event time the list's scores are for
 	pub      []int32 // the helpers of the last published list, in order
 	pubAt    int64   // when it was published
-	flushAt  int64   // when a gathered change is due, 0 for none
-	cells    []uint64
-	open     bool
+	// Every helper of pub was a candidate at event time checkAt and change
+	// count checkSeq (0: not known), and none can stop being one by time
+	// alone before checkUntil (see dropsCandidate).
+	checkSeq   uint64
+	checkAt    int64
+	checkUntil int64
+	flushAt    int64 // when a gathered change is due, 0 for none
+	cells      []uint64
+	open       bool
 }
 
 // needHead is what a helper's change reads of each need near it, kept
@@ -241,6 +251,11 @@ func (m *Matcher) Outcome(o *events.Outcome, src int, offset, ts int64) {
 // near it, what its change does to their lists.
 func (m *Matcher) changed(slot int32, ts int64) {
 	m.stamp++
+	m.changes++
+	for int(slot) >= len(m.changedAt) {
+		m.changedAt = append(m.changedAt, 0)
+	}
+	m.changedAt[slot] = m.changes
 	m.aff = m.aff[:0]
 	if l := m.listed[slot]; l != nil {
 		m.arm(slot, l)
@@ -488,7 +503,7 @@ func (m *Matcher) Need(ev *events.Need) {
 	moved := !known || n.ev.Lat != ev.Lat || n.ev.Lng != ev.Lng || n.ev.RadiusM != ev.RadiusM
 	expiry := !known || n.ev.ExpiresAt != ev.ExpiresAt
 	id := n.ev.NeedID
-	n.ev = *ev
+	n.ev, n.checkSeq = *ev, 0
 	n.ev.NeedID, n.ev.UserID, n.ev.Currency = id, strings.Clone(ev.UserID), ""
 	n.cosLat = CosLat(n.ev.Lat)
 	n.open = true
@@ -635,12 +650,32 @@ func (m *Matcher) publish(ni int32, at int64) {
 
 // dropsCandidate reports whether a helper of the last published list is
 // no longer a candidate: the matcher must not leave them suggested.
+//
+// It is asked at every change gathered for a need, and where helpers are
+// few each is listed by dozens of needs and each of its pings asks it
+// of all of them: asking the index about all k helpers every time was a
+// twentieth of a catch-up's CPU. So once the whole list has been checked
+// only what may have changed since is: a helper stops being a candidate
+// by a change of its own (Helper, Alert: changed), or by time alone,
+// its ping growing stale or an alert it was sent ahead of its time
+// starting (Index.candidateUntil). Until the earliest of those times,
+// only the helpers changed since the last check are asked again.
 func (m *Matcher) dropsCandidate(n *openNeed, at int64) bool {
+	full := n.checkSeq == 0 || at < n.checkAt || at >= n.checkUntil
+	if full {
+		n.checkUntil = math.MaxInt64
+	}
 	for _, slot := range n.pub {
+		if !full && m.changedAt[slot] <= n.checkSeq {
+			continue
+		}
 		if !m.idx.Candidate(slot, &n.ev, n.cosLat, at) {
+			n.checkSeq = 0
 			return true
 		}
+		n.checkUntil = min(n.checkUntil, m.idx.candidateUntil(slot, at))
 	}
+	n.checkSeq, n.checkAt = m.changes, at
 	return false
 }
 
@@ -659,7 +694,7 @@ func (m *Matcher) emit(ni int32, at int64) {
 			return
 		}
 	}
-	n.pub = n.pub[:0]
+	n.pub, n.checkSeq = n.pub[:0], 0
 	for i := range top {
 		n.pub = append(n.pub, top[i].slot)
 	}

@@ -203,6 +203,8 @@ func TestRegionsOwnAlertOutlivesTheHelpersStates(t *testing.T) {
 // helpers, needs, outcomes and alerts and checks, after every event, that
 // each open need's list is what a fresh query gives at that moment: the
 // lists settled without a query, and those re-ranked, miss no change.
+// It also checks that whether a published helper is no longer a
+// candidate is known, however little was asked to know it.
 func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 	p := DefaultParams()
 	for seed := range uint64(6) {
@@ -277,6 +279,16 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", h.HelperID, lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[h.slot])
 					}
 					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, ids(n.list), ids(want))
+				}
+				// dropsCandidate asks only about what may have changed
+				// since it last asked: it must say what asking about
+				// every published helper says.
+				drops := false
+				for _, slot := range n.pub {
+					drops = drops || !m.idx.Candidate(slot, &n.ev, n.cosLat, m.now)
+				}
+				if got := m.dropsCandidate(n, m.now); got != drops {
+					t.Fatalf("seed %d step %d: need %s: dropsCandidate says %v, its published helpers %v", seed, step, id, got, drops)
 				}
 			}
 		}
