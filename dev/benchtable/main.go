@@ -150,7 +150,9 @@ func main() {
 	stage("match score of one helper", "match/BenchmarkScore", "")
 	stage("helper index update per ping", "match/BenchmarkPing", "")
 	stage("stadium query (50,000 helpers in one cell)", "match/BenchmarkStadium", "")
-	stage("matching per routed helper or need (catch-up load)", "match/BenchmarkMatcher", "")
+	for _, u := range []string{"10000", "100000"} {
+		stage("matching per routed helper or need, catch-up load, "+u+" users", "match/BenchmarkMatcher/users="+u, "")
+	}
 	stage("decode a routed helper record, field by field (chosen)", "route/BenchmarkDecode/helper/fast", "")
 	stage("decode a routed helper record, full JSON parse", "route/BenchmarkDecode/helper/full", "(the fallback)")
 	stage("event-time merge per routed record, one source 100,000 behind", "matching/BenchmarkMerge", "")
