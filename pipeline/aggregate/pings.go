@@ -9,6 +9,7 @@ import (
 	"everywhere/events"
 	"everywhere/geo"
 	"everywhere/pipeline/ack"
+	"everywhere/pipeline/sink"
 )
 
 type pingCount struct{ pings, available uint64 }
@@ -41,9 +42,15 @@ func NewPings(ctx context.Context, env *Env, partition int) (*Pings, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newPings(env, partition, wm), nil
+}
+
+// newPings returns the handler of a partition whose rows up to offset wm
+// are counted.
+func newPings(env *Env, partition int, wm int64) *Pings {
 	return &Pings{env: env, dec: newDecoder(env), loc: env.locator(), partition: partition, watermark: wm,
 		skipped: env.skipped(PingCellMinute.Name),
-		counts:  map[cellMinute]pingCount{}, users: map[cellUser]uint8{}}, nil
+		counts:  map[cellMinute]pingCount{}, users: map[cellUser]uint8{}}
 }
 
 // Handle decodes a ping and counts it.
@@ -79,6 +86,17 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 
 // Seal sends the counts and the distinct users.
 func (h *Pings) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
+	cells, users := h.rows(last)
+	if err := add(ctx, h.env.Sinks.PingCells, t, cells); err != nil {
+		return err
+	}
+	return add(ctx, h.env.Sinks.PingUsers, t, users)
+}
+
+// rows turns what the run counted into the rows of ping_cell_minute and
+// ping_users_in, and empties the handler for the next run; last is the
+// run's last offset.
+func (h *Pings) rows(last int64) (cells, users *sink.Rows) {
 	n := len(h.counts)
 	src := newSourced(n)
 	pings, avail := make([]uint64, 0, n), make([]uint64, 0, n)
@@ -88,18 +106,16 @@ func (h *Pings) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
 		avail = append(avail, c.available)
 	}
 	clear(h.counts)
-	if err := add(ctx, h.env.Sinks.PingCells, t, rowsOf(n, src.cells, src.minutes, src.parts, src.offs, pings, avail)); err != nil {
-		return err
-	}
+	cells = rowsOf(n, src.cells, src.minutes, src.parts, src.offs, pings, avail)
 	n = len(h.users)
 	ucells, umins := make([]uint64, 0, n), make([]int64, 0, n)
-	users, uavail := make([]uint64, 0, n), make([]uint8, 0, n)
+	ids, uavail := make([]uint64, 0, n), make([]uint8, 0, n)
 	for k, a := range h.users {
 		ucells = append(ucells, k.cell)
 		umins = append(umins, minuteTime(k.minute))
-		users = append(users, k.user)
+		ids = append(ids, k.user)
 		uavail = append(uavail, a)
 	}
 	clear(h.users)
-	return add(ctx, h.env.Sinks.PingUsers, t, rowsOf(n, ucells, umins, users, uavail))
+	return cells, rowsOf(n, ucells, umins, ids, uavail)
 }
