@@ -1,8 +1,9 @@
 // Package aggregate turns input events into the ClickHouse aggregates: per
 // H3 cell and minute, and per user and day. Each partition worker owns one
-// handler per topic and sums in plain maps; a seal turns the maps into
-// columnar chunks, so the per-event cost is a decode, a cell lookup and a
-// map update, with no locks.
+// handler per topic and sums in plain maps (the pings' distinct users go
+// straight to columns, see Pings.seen); a seal turns them into columnar
+// chunks, so the per-event cost is a decode, a cell lookup and a map
+// update, with no locks.
 package aggregate
 
 import (
