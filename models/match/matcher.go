@@ -666,7 +666,7 @@ func (m *Matcher) dropsCandidate(n *openNeed, at int64) bool {
 		n.checkUntil = math.MaxInt64
 	}
 	for _, slot := range n.pub {
-		if !full && m.changedAt[slot] <= n.checkSeq {
+		if !full && !m.changedSince(slot, n.checkSeq) {
 			continue
 		}
 		if !m.idx.Candidate(slot, &n.ev, n.cosLat, at) {
@@ -677,6 +677,12 @@ func (m *Matcher) dropsCandidate(n *openNeed, at int64) bool {
 	}
 	n.checkSeq, n.checkAt = m.changes, at
 	return false
+}
+
+// changedSince reports whether the helper in slot changed after change
+// count seq; a helper never seen to change counts as changed.
+func (m *Matcher) changedSince(slot int32, seq uint64) bool {
+	return int(slot) >= len(m.changedAt) || m.changedAt[slot] > seq
 }
 
 // emit publishes need ni's list if it differs from the last published.
