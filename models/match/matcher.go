@@ -39,24 +39,22 @@ type List struct {
 // alike for all). Only a listed helper who falls or leaves makes the need
 // ranked afresh, since someone unlisted may now take their place.
 type Matcher struct {
-	p       *Params
-	idx     *Index
-	k       int // helpers published per need
-	kk      int // helpers kept per need: k and a reserve
-	now     int64
-	needs   []openNeed
-	heads   []needHead // by need slot, as needs
-	free    []int32
-	byID    map[string]int32
-	cells   map[uint64][]int32    // NeedResolution cell → needs reaching it
-	centres map[uint64][2]float64 // NeedResolution cell → its centre, once computed
+	p      *Params
+	idx    *Index
+	k      int // helpers published per need
+	kk     int // helpers kept per need: k and a reserve
+	now    int64
+	needs  []openNeed
+	heads  []needHead // by need slot, as needs
+	free   []int32
+	byID   map[string]int32
+	places needPlaces // the open needs by the NeedResolution cells they reach
 	// closed: needs closed lately (see remember).
 	closed     map[string]closedNeed
 	closedKept int
 	// listed holds, for each helper in at least one list, those lists.
 	listed map[int32]*listing
 	spare  []*listing      // listings no helper holds, kept with their room
-	disk   []uint64        // place's cells around a need, reused
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
 	// learnt: per source of outcomes, the offset of the last one learnt.
 	learnt []int64
@@ -104,8 +102,8 @@ type openNeed struct {
 	checkSeq   uint64
 	checkAt    int64
 	checkUntil int64
-	flushAt    int64 // when a gathered change is due, 0 for none
-	cells      []uint64
+	flushAt    int64    // when a gathered change is due, 0 for none
+	cells      []placed // the cell lists it is in, and where
 	open       bool
 }
 
@@ -153,7 +151,7 @@ const Reserve = 5
 
 // NewMatcher returns a matcher publishing the k best helpers of each need.
 func NewMatcher(p *Params, k int) *Matcher {
-	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, cells: map[uint64][]int32{}, centres: map[uint64][2]float64{},
+	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, places: newNeedPlaces(),
 		closed: map[string]closedNeed{},
 		listed: map[int32]*listing{}, alerts: map[int32]int64{}, timers: newTimers()}
 }
@@ -334,7 +332,7 @@ func (m *Matcher) nearby(slot int32) {
 	if _, _, avail, _, _ := m.idx.position(slot); !avail {
 		return
 	}
-	for _, ni := range m.cells[geo.Parent(m.idx.cellOf(slot), NeedResolution)] {
+	for _, ni := range m.places.needsIn(geo.Parent(m.idx.cellOf(slot), NeedResolution)) {
 		m.mark(ni)
 	}
 }
@@ -526,56 +524,6 @@ func (m *Matcher) alloc() int32 {
 	m.needs = append(m.needs, openNeed{})
 	m.heads = append(m.heads, needHead{})
 	return int32(len(m.needs) - 1)
-}
-
-// place indexes need ni in every cell its radius reaches: a cell whose
-// centre lies within the radius plus the cell's own size.
-func (m *Matcher) place(ni int32) {
-	n := &m.needs[ni]
-	reach := n.ev.RadiusM + needCellM
-	k := int(reach/needSpacingM) + 2
-	m.disk = geo.AppendDisk(m.disk[:0], geo.Cell(n.ev.Lat, n.ev.Lng, NeedResolution), k)
-	for _, c := range m.disk {
-		lat, lng := m.centre(c)
-		// The flat distance is within 0.2% of the great circle here (15 m
-		// at 7 km, even at 60 degrees north); needCellM has 200 m to spare.
-		if flatDistM(n.ev.Lat, n.ev.Lng, n.cosLat, lat, lng) <= reach {
-			m.cells[c] = append(m.cells[c], ni)
-			n.cells = append(n.cells, c)
-		}
-	}
-}
-
-// centre is the centre of a need cell. A need looks at up to a few
-// hundred cells around it, and the same few hundred serve a city's needs:
-// they are computed once, not once per need (each is a call into C).
-func (m *Matcher) centre(c uint64) (float64, float64) {
-	if ll, ok := m.centres[c]; ok {
-		return ll[0], ll[1]
-	}
-	lat, lng := geo.Centre(c)
-	m.centres[c] = [2]float64{lat, lng}
-	return lat, lng
-}
-
-func (m *Matcher) unplace(ni int32) {
-	n := &m.needs[ni]
-	for _, c := range n.cells {
-		list := m.cells[c]
-		for i, x := range list {
-			if x == ni {
-				list[i] = list[len(list)-1]
-				list = list[:len(list)-1]
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(m.cells, c)
-		} else {
-			m.cells[c] = list
-		}
-	}
-	n.cells = n.cells[:0]
 }
 
 // remember records that need id was closed at event time ts, so that an

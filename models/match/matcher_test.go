@@ -262,6 +262,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 			default:
 				m.Advance(ts)
 			}
+			placedIn := 0 // places the open needs hold in the cells' lists
 			for id, ni := range m.byID {
 				n := &m.needs[ni]
 				hd := m.heads[ni]
@@ -269,13 +270,20 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 				if hd != m.heads[ni] {
 					t.Fatalf("seed %d step %d: need %s has head %+v, its list says %+v", seed, step, id, hd, m.heads[ni])
 				}
+				for _, at := range n.cells {
+					if l := m.places.needs[at.num]; int(at.pos) >= len(l) || l[at.pos] != ni {
+						t.Fatalf("seed %d step %d: need %s is at %d in cell list %d, which holds %v", seed, step, id, at.pos, at.num, l)
+					}
+				}
+				placedIn += len(n.cells)
 				want := m.idx.Query(&n.ev, m.now, k, nil)
 				if !sameHelpers(n.list[:min(k, len(n.list))], want) {
 					for _, h := range append(n.list, want...) {
 						lat, lng, av, ping, alert := m.idx.position(h.slot)
 						sc, ok := m.idx.Suggest(h.slot, &n.ev, m.now)
 						hc := geo.Cell(lat, lng, NeedResolution)
-						t.Logf("need slot %d r %.0f d %.0f cell in need cells %v; in cells map %v stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), slices.Contains(n.cells, hc), slices.Contains(m.cells[hc], ni), m.heads[ni].stamp, m.stamp)
+						_, known := m.places.nums[hc]
+						t.Logf("need slot %d r %.0f d %.0f cell known %v, need in its list %v, stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), known, slices.Contains(m.places.needsIn(hc), ni), m.heads[ni].stamp, m.stamp)
 						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", h.HelperID, lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[h.slot])
 					}
 					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, ids(n.list), ids(want))
@@ -290,6 +298,14 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 				if got := m.dropsCandidate(n, m.now); got != drops {
 					t.Fatalf("seed %d step %d: need %s: dropsCandidate says %v, its published helpers %v", seed, step, id, got, drops)
 				}
+			}
+			// Closed needs have left every cell's list.
+			inLists := 0
+			for _, l := range m.places.needs {
+				inLists += len(l)
+			}
+			if inLists != placedIn {
+				t.Fatalf("seed %d step %d: the cells' lists hold %d needs, the open needs %d places", seed, step, inLists, placedIn)
 			}
 		}
 	}
