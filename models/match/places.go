@@ -39,9 +39,10 @@ type diskCell struct {
 	num      int32
 }
 
-// maxDiskCells bounds the cells kept in disks: 2^18, 6 MiB. A 3 km need
-// reaches 127 cells around its own, a 20 km one 1,519.
-const maxDiskCells = 1 << 18
+// maxDiskCells bounds the cells kept in disks: 2^16, 1.5 MiB per
+// region. A 3 km need's disk is 127 cells (a 20 km one's 1,519), so
+// that is the disks of some 500 cells of 5 km2, a city's worth.
+const maxDiskCells = 1 << 16
 
 func newNeedPlaces() needPlaces {
 	return needPlaces{nums: map[uint64]int32{}, centres: map[uint64][2]float64{}, disks: map[diskKey][]diskCell{}}
