@@ -30,14 +30,15 @@ import (
 // or finer strays from the straight chord by millimetres, which the 0.5 m
 // margin covers many times over (TestLocatorMatchesCell).
 //
-// The outlines it keeps are capped: past the cap it forgets them and
-// starts again. A Locator is owned by one goroutine; its Guesses may be
-// shared.
+// The outlines are kept in a fixed table (see outlines), shared with the
+// Guesses' other locators; an outline carries its cell, so one found in
+// the wrong place is only a guess that fails. A Locator is owned by one
+// goroutine; its Guesses may be shared.
 type Locator struct {
 	res    int
-	g      *Guesses            // nil: Locate always calls Cell
-	shapes map[uint64]*outline // cell → its outline
-	calls  int                 // calls into C, for the tests
+	g      *Guesses  // nil: Locate always calls Cell
+	shapes *outlines // the cells' outlines: g's, or the locator's own
+	calls  int       // calls into C, for the tests
 }
 
 // Guesses divides the map into squares a cell's edge wide and holds, in
@@ -53,11 +54,17 @@ type Locator struct {
 // partition's handler has a locator, and a table warmed by one serves
 // all), without a lock. A slot holding another square's cell is only a
 // wrong guess, which the outline checks turn into a call into C.
+//
+// A slot holds the guessed cell's outline, not only its number, so that
+// a guess that holds costs no lookup (see outlines for the rest). An
+// outline is never changed once made but for the cells across its
+// edges, each written atomically once.
 type Guesses struct {
-	res   int
-	step  float64 // square side, degrees
-	shift uint    // 64 - log2(len(slots))
-	slots []atomic.Uint64
+	res    int
+	step   float64 // square side, degrees
+	shift  uint    // 64 - log2(len(slots))
+	slots  []atomic.Pointer[outline]
+	shapes *outlines
 }
 
 // NewGuesses returns a table of 2^log2 guesses for cells of resolution
@@ -65,17 +72,15 @@ type Guesses struct {
 // 8, and five times those at resolution 9.
 func NewGuesses(res, log2 int) *Guesses {
 	return &Guesses{res: res, step: h3.HexagonEdgeLengthAvgM(res) / metresPerDegree,
-		shift: uint(64 - log2), slots: make([]atomic.Uint64, 1<<log2)}
+		shift: uint(64 - log2), slots: make([]atomic.Pointer[outline], 1<<log2), shapes: newOutlines(log2)}
 }
 
 // Locator returns a locator, for one goroutine, that guesses from g.
 func (g *Guesses) Locator() *Locator {
-	l := NewLocator(g.res)
-	l.g = g
-	return l
+	return &Locator{res: g.res, g: g, shapes: g.shapes}
 }
 
-func (g *Guesses) slot(lat, lng float64) *atomic.Uint64 {
+func (g *Guesses) slot(lat, lng float64) *atomic.Pointer[outline] {
 	sq := uint64(uint32(int32(math.Floor(lat/g.step))))<<32 | uint64(uint32(int32(math.Floor(lng/g.step))))
 	sq *= 0x9e3779b97f4a7c15 // Fibonacci hashing: the top bits mix both halves
 	return &g.slots[sq>>g.shift]
@@ -84,15 +89,15 @@ func (g *Guesses) slot(lat, lng float64) *atomic.Uint64 {
 // outline is a hexagonal cell as six half-planes in metres about its
 // centre: a point (x, y) is inside when nx*x + ny*y >= off for each edge.
 type outline struct {
+	cell          uint64
 	lat, lng, cos float64
 	nx, ny, off   [6]float64
-	across        [6]uint64 // the cell across each edge, 0 until needed
-	hexagon       bool      // false: not six plain corners, always ask Cell
+	across        [6]atomic.Uint64 // the cell across each edge, 0 until needed
+	hexagon       bool             // false: not six plain corners, always ask Cell
 }
 
 const (
 	locatorMarginM  = 0.5
-	locatorMaxCells = 1 << 15
 	metresPerDegree = EarthRadiusM * math.Pi / 180
 )
 
@@ -100,7 +105,7 @@ const (
 // guesses by square (see Guesses.Locator); res below 7 makes edges long
 // enough to bow away from their chords, so it always calls Cell.
 func NewLocator(res int) *Locator {
-	return &Locator{res: res, shapes: map[uint64]*outline{}}
+	return &Locator{res: res, shapes: newOutlines(15)}
 }
 
 // Locate returns Cell(lat, lng, res).
@@ -109,19 +114,18 @@ func (l *Locator) Locate(lat, lng float64) uint64 {
 		return Cell(lat, lng, l.res)
 	}
 	s := l.g.slot(lat, lng)
-	guess := s.Load()
-	if guess != 0 {
-		if c := l.find(guess, lat, lng); c != 0 {
-			if c != guess {
-				s.Store(c)
+	if guess := s.Load(); guess != nil {
+		if o := l.find(guess, lat, lng); o != nil {
+			if o != guess {
+				s.Store(o)
 			}
-			return c
+			return o.cell
 		}
 	}
 	c := Cell(lat, lng, l.res)
 	l.calls++
 	if c != 0 {
-		s.Store(c)
+		s.Store(l.shapes.get(c))
 	}
 	return c
 }
@@ -132,8 +136,8 @@ func (l *Locator) Locate(lat, lng float64) uint64 {
 // tries the square's guess, and learns the square's cell.
 func (l *Locator) LocateFrom(prev uint64, lat, lng float64) uint64 {
 	if prev != 0 && l.res >= 7 && resolution(prev) == l.res {
-		if c := l.find(prev, lat, lng); c != 0 {
-			return c
+		if o := l.find(l.shapes.get(prev), lat, lng); o != nil {
+			return o.cell
 		}
 	}
 	if l.g != nil {
@@ -143,13 +147,13 @@ func (l *Locator) LocateFrom(prev uint64, lat, lng float64) uint64 {
 	return Cell(lat, lng, l.res)
 }
 
-// find returns the cell holding (lat, lng) if it is guess or the cell
-// across the guess's edge it lies beyond, each by more than the margin;
-// 0 when it cannot tell.
-func (l *Locator) find(guess uint64, lat, lng float64) uint64 {
-	o := l.outline(guess)
+// find returns the outline of the cell holding (lat, lng) if it is
+// guess or the cell across guess's edge it lies beyond, each by more than
+// the margin; nil when it cannot tell.
+func (l *Locator) find(guess *outline, lat, lng float64) *outline {
+	o := guess
 	if !o.hexagon {
-		return 0
+		return nil
 	}
 	x, y := o.flat(lat, lng)
 	edge, worst := -1, -locatorMarginM
@@ -157,7 +161,7 @@ func (l *Locator) find(guess uint64, lat, lng float64) uint64 {
 		v := o.nx[i]*x + o.ny[i]*y - o.off[i]
 		if v < locatorMarginM {
 			if v >= -locatorMarginM {
-				return 0 // on an edge: only Cell can tell
+				return nil // on an edge: only Cell can tell
 			}
 			if v < worst {
 				edge, worst = i, v
@@ -165,35 +169,25 @@ func (l *Locator) find(guess uint64, lat, lng float64) uint64 {
 		}
 	}
 	if edge < 0 {
-		return guess
+		return o
 	}
-	if o.across[edge] == 0 {
-		o.across[edge] = o.acrossEdge(edge, l.res)
+	next := o.across[edge].Load()
+	if next == 0 {
+		next = o.acrossEdge(edge, l.res)
+		o.across[edge].Store(next)
 	}
-	if next := o.across[edge]; next != 0 && l.inside(next, lat, lng) {
-		return next
+	if next == 0 {
+		return nil
 	}
-	return 0
+	if n := l.shapes.get(next); n.inside(lat, lng) {
+		return n
+	}
+	return nil
 }
 
-// outline returns cell c's outline, made and kept the first time. The
-// map holds pointers: an outline is over 200 bytes, which a lookup would
-// otherwise copy out.
-func (l *Locator) outline(c uint64) *outline {
-	o := l.shapes[c]
-	if o == nil {
-		if len(l.shapes) >= locatorMaxCells {
-			clear(l.shapes)
-		}
-		o = outlineOf(c)
-		l.shapes[c] = o
-	}
-	return o
-}
-
-// inside reports whether (lat, lng) is in cell c by more than the margin.
-func (l *Locator) inside(c uint64, lat, lng float64) bool {
-	o := l.outline(c)
+// inside reports whether (lat, lng) is in the outline's cell by more
+// than the margin.
+func (o *outline) inside(lat, lng float64) bool {
 	if !o.hexagon {
 		return false
 	}
@@ -229,7 +223,7 @@ func (o *outline) flat(lat, lng float64) (x, y float64) {
 }
 
 func outlineOf(c uint64) *outline {
-	o := new(outline)
+	o := &outline{cell: c}
 	o.lat, o.lng = Centre(c)
 	o.cos = math.Cos(o.lat * math.Pi / 180)
 	var corners [10][2]float64

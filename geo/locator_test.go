@@ -1,8 +1,10 @@
 package geo
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -87,6 +89,43 @@ func TestLocatorCallsIntoCRarely(t *testing.T) {
 	t.Logf("%d calls into C for %d pings", l.calls, pings)
 }
 
+// TestLocatorsShareGuesses: locators of several goroutines share one
+// table of guesses and outlines, each learning from what the others
+// stored, and all answer as Cell does (run with -race, it also checks
+// that sharing is safe).
+func TestLocatorsShareGuesses(t *testing.T) {
+	g := NewGuesses(9, 12) // small: cells share slots and replace each other
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 21))
+			l := g.Locator()
+			var prev uint64
+			for range 20_000 {
+				lat, lng := 30.15+r.Float64()*0.225, 120.0+r.Float64()*0.31
+				want := Cell(lat, lng, 9)
+				if got := l.Locate(lat, lng); got != want {
+					errs <- fmt.Sprintf("Locate(%v, %v) = %x, Cell says %x", lat, lng, got, want)
+					return
+				}
+				if got := l.LocateFrom(prev, lat, lng); got != want {
+					errs <- fmt.Sprintf("LocateFrom(%x, %v, %v) = %x, Cell says %x", prev, lat, lng, got, want)
+					return
+				}
+				prev = want
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
 // TestLocateFromMatchesCell: points that move up to 400 m from the cell
 // they were in, most into the next cell or the one after, are placed as
 // Cell places them, in cities north and south, east and west.
@@ -127,4 +166,39 @@ func BenchmarkLocate(b *testing.B) {
 		p := pts[i%len(pts)]
 		_ = l.Locate(p[0]+1e-6, p[1])
 	}
+}
+
+// BenchmarkLocateCity locates pings around 200,000 homes of a 30 x 25 km
+// city at resolution 9, by eight locators sharing one table of guesses,
+// each taking pings in turn, as the partitions of a catch-up do: some
+// 7,000 cells, more than the caches hold.
+func BenchmarkLocateCity(b *testing.B) {
+	r := rand.New(rand.NewPCG(17, 18))
+	g := NewGuesses(9, 17)
+	ls := make([]*Locator, 8)
+	for i := range ls {
+		ls[i] = g.Locator()
+	}
+	homes := make([][2]float64, 200_000)
+	for i := range homes {
+		homes[i] = [2]float64{30.15 + r.Float64()*0.225, 120.0 + r.Float64()*0.31}
+	}
+	pts := make([][2]float64, 1<<20)
+	for i := range pts {
+		h := homes[r.IntN(len(homes))]
+		pts[i] = [2]float64{h[0] + r.NormFloat64()*30/metresPerDegree, h[1] + r.NormFloat64()*30/metresPerDegree}
+	}
+	for i, p := range pts {
+		ls[i%len(ls)].Locate(p[0], p[1])
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p := pts[(i*7919)%len(pts)]
+		_ = ls[i%len(ls)].Locate(p[0], p[1])
+	}
+	calls := 0
+	for _, l := range ls {
+		calls += l.calls
+	}
+	b.ReportMetric(float64(calls)/float64(b.N+len(pts)), "calls/op")
 }
