@@ -212,9 +212,21 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 		m := NewMatcher(&p, k)
 		m.Republish = []int64{0, 0, 30_000}[seed%3] // gathered changes too
 		r := rand.New(rand.NewPCG(seed, 7))
+		step := 0
+		// What is published, scores, distances and reasons, is what a
+		// fresh query gives at the list's time, bit for bit.
+		m.Publish = func(l *List) {
+			n := &m.needs[m.byID[l.NeedID]]
+			want := m.idx.Query(&n.ev, l.EventTS, k, nil)
+			if !slices.EqualFunc(l.Suggestions, want, func(a, b Suggestion) bool {
+				return a.HelperID == b.HelperID && a.Score == b.Score && a.DistanceM == b.DistanceM && a.Reasons == b.Reasons
+			}) {
+				t.Fatalf("seed %d step %d: need %s v%d at %d published\n  %+v\na fresh query gives\n  %+v", seed, step, l.NeedID, l.Version, l.EventTS, l.Suggestions, want)
+			}
+		}
 		ts := now
 		var twin HelperState
-		for step := range 4000 {
+		for ; step < 4000; step++ {
 			ts += r.Int64N(20_000)
 			// A record from a source the region stopped waiting for (it
 			// said it was idle) comes behind the region's clock: its
