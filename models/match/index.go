@@ -412,13 +412,17 @@ func (x *Index) score(slot int32, n *events.Need, d float64, at int64) (score fl
 	return score, r, true
 }
 
-// better reports whether a ranks above b: a higher score, or the same
-// score and the smaller id, as Query ranks.
-func better(a, b *Suggestion) bool {
-	if a.Score != b.Score {
-		return a.Score > b.Score
-	}
-	return a.HelperID < b.HelperID
+// suggestion is the helper in slot as a suggestion for need n at event
+// time at, scored as Query and SuggestAbove score it, without asking
+// whether the helper may be suggested: it shows a list's helper, whom
+// the list's upkeep has already asked about.
+func (x *Index) suggestion(slot int32, n *events.Need, cosLat float64, at int64) Suggestion {
+	h := &x.helpers[slot]
+	x.cosLat = cosLat
+	d := x.dist(n, float64(h.lat), float64(h.lng))
+	c := Candidate{DistanceM: d, AgeMS: max(at-h.pingMS, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
+	score, r := x.p.Score(&c, n.Category)
+	return Suggestion{HelperID: x.id(slot), Score: score, DistanceM: d, Reasons: r, slot: slot, ping: h.pingMS}
 }
 
 // entry returns the cell entry of the available helper in slot (a copy),

@@ -69,6 +69,8 @@ type Matcher struct {
 	holding bool
 	held    []int32
 	found   []Suggestion
+	ranks   []ranked
+	out     []Suggestion // a published list
 
 	// Publish receives each new list; it must not keep the list.
 	Publish func(*List)
@@ -88,7 +90,7 @@ type openNeed struct {
 	ev      events.Need // strings owned
 	cosLat  float64     // CosLat(ev.Lat), for distances to it
 	version uint32
-	list    []Suggestion // the best helpers, best first: the top k and a reserve
+	list    []ranked // the best helpers, best first: the top k and a reserve
 	// complete: the list holds every candidate (the last query found
 	// fewer than it asked for), so any new candidate belongs in it.
 	// Otherwise every unlisted candidate ranks below the list's last.
@@ -322,7 +324,7 @@ func (m *Matcher) sync(ni int32) {
 	hd.lat, hd.lng, hd.cosLat, hd.radiusM, hd.cat = n.ev.Lat, n.ev.Lng, n.cosLat, n.ev.RadiusM, n.ev.Category
 	hd.last, hd.at = math.Inf(-1), n.at
 	if !n.complete && len(n.list) > 0 {
-		hd.last = n.list[len(n.list)-1].Score
+		hd.last = n.list[len(n.list)-1].score
 	}
 }
 
@@ -354,9 +356,10 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 	if pos < 0 && !n.complete && len(n.list) > 0 {
 		// To enter, the helper must beat the last, as of at: the list is
 		// shifted to at only if they may (a margin covers rounding).
-		floor = n.list[len(n.list)-1].Score - m.decay(n.at, at) - 1e-9
+		floor = n.list[len(n.list)-1].score - m.decay(n.at, at) - 1e-9
 	}
-	s, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
+	sg, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
+	s := rankedOf(&sg)
 	if pos < 0 && !ok {
 		return
 	}
@@ -367,7 +370,7 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 		// unlisted ones may rank above it: then it stays out, and the
 		// reserve keeps the top k exact until it runs out.
 		n.list = append(n.list[:pos], n.list[pos+1:]...)
-		back := ok && (n.complete || len(n.list) > 0 && better(&s, &n.list[len(n.list)-1]))
+		back := ok && (n.complete || len(n.list) > 0 && m.better(&s, &n.list[len(n.list)-1]))
 		if back {
 			m.insert(n, s)
 		} else {
@@ -383,7 +386,7 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 		m.publish(ni, at)
 		return
 	}
-	if !ok || !n.complete && (len(n.list) == 0 || !better(&s, &n.list[len(n.list)-1])) {
+	if !ok || !n.complete && (len(n.list) == 0 || !m.better(&s, &n.list[len(n.list)-1])) {
 		return // cannot enter: every unlisted candidate ranks below the list
 	}
 	if len(n.list) >= m.kk {
@@ -398,27 +401,26 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 }
 
 // insert puts s in its place in n's list.
-func (m *Matcher) insert(n *openNeed, s Suggestion) {
+func (m *Matcher) insert(n *openNeed, s ranked) {
 	n.list = append(n.list, s)
-	for pos := len(n.list) - 1; pos > 0 && better(&n.list[pos], &n.list[pos-1]); pos-- {
+	for pos := len(n.list) - 1; pos > 0 && m.better(&n.list[pos], &n.list[pos-1]); pos-- {
 		n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
 	}
 }
 
 // shift brings the scores of need ni's list to event time at: every
 // listed helper has lost the same recency since, so the order holds. Each
-// score is worked out again from its reasons rather than lowered by the
-// loss: lowered a step at a time, rounding made a list's scores depend on
-// the times it was shifted at, and two helpers tied in score swapped
-// places in one run and not in another.
+// score is worked out again, as Reasons.sum does, rather than lowered by
+// the loss: lowered a step at a time, rounding made a list's scores
+// depend on the times it was shifted at, and two helpers tied in score
+// swapped places in one run and not in another.
 func (m *Matcher) shift(n *openNeed, at int64) {
 	if at == n.at {
 		return
 	}
 	for i := range n.list {
-		s := &n.list[i]
-		s.Reasons.Recency = m.p.recency(at - s.ping)
-		s.Score = s.Reasons.sum()
+		e := &n.list[i]
+		e.score = e.still + m.p.recency(at-e.ping)
 	}
 	n.at = at
 }
@@ -562,17 +564,21 @@ func (m *Matcher) rematch(ni int32, at int64) {
 	n := &m.needs[ni]
 	m.found = m.idx.Query(&n.ev, at, m.kk, m.found[:0])
 	n.complete = len(m.found) < m.kk
+	m.ranks = m.ranks[:0]
+	for i := range m.found {
+		m.ranks = append(m.ranks, rankedOf(&m.found[i]))
+	}
 	if n.version > 0 && sameHelpers(n.list, m.found) {
 		// Same helpers in the same order: nothing to publish, but keep the
 		// new scores, which decide what may enter the list later.
-		copy(n.list, m.found)
+		copy(n.list, m.ranks)
 		n.at = at
 		m.sync(ni)
 		m.Unchanged++
 		return
 	}
-	m.relist(ni, n.list, m.found)
-	n.list = append(n.list[:0], m.found...)
+	m.relist(ni, n.list, m.ranks)
+	n.list = append(n.list[:0], m.ranks...)
 	n.at = at
 	m.sync(ni)
 	m.publish(ni, at)
@@ -659,24 +665,16 @@ func (m *Matcher) emit(ni int32, at int64) {
 	n.version++
 	m.Published++
 	if m.Publish != nil {
-		m.Publish(&List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: top})
-	}
-}
-
-func sameHelpers(a, b []Suggestion) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].slot != b[i].slot {
-			return false
+		m.out = m.out[:0]
+		for i := range top {
+			m.out = append(m.out, m.idx.suggestion(top[i].slot, &n.ev, n.cosLat, at))
 		}
+		m.Publish(&List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: m.out})
 	}
-	return true
 }
 
 // relist moves need ni's listings from the helpers of old to those of new.
-func (m *Matcher) relist(ni int32, old, new []Suggestion) {
+func (m *Matcher) relist(ni int32, old, new []ranked) {
 	for _, s := range old {
 		if !listedIn(new, s.slot) {
 			m.unlist(s.slot, ni)
@@ -728,15 +726,6 @@ func (m *Matcher) arm(slot int32, l *listing) {
 		l.staleAt = staleAt
 		m.timers.Push(timer{at: staleAt, kind: helperStale, slot: slot, ref: staleAt})
 	}
-}
-
-func listedIn(list []Suggestion, slot int32) bool {
-	for i := range list {
-		if list[i].slot == slot {
-			return true
-		}
-	}
-	return false
 }
 
 // fire acts on a timer that fell due, if what it was set for still holds.

@@ -290,15 +290,22 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 				placedIn += len(n.cells)
 				want := m.idx.Query(&n.ev, m.now, k, nil)
 				if !sameHelpers(n.list[:min(k, len(n.list))], want) {
-					for _, h := range append(n.list, want...) {
-						lat, lng, av, ping, alert := m.idx.position(h.slot)
-						sc, ok := m.idx.Suggest(h.slot, &n.ev, m.now)
+					var slots []int32
+					for _, e := range n.list {
+						slots = append(slots, e.slot)
+					}
+					for _, h := range want {
+						slots = append(slots, h.slot)
+					}
+					for _, slot := range slots {
+						lat, lng, av, ping, alert := m.idx.position(slot)
+						sc, ok := m.idx.Suggest(slot, &n.ev, m.now)
 						hc := geo.Cell(lat, lng, NeedResolution)
 						_, known := m.places.nums[hc]
 						t.Logf("need slot %d r %.0f d %.0f cell known %v, need in its list %v, stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), known, slices.Contains(m.places.needsIn(hc), ni), m.heads[ni].stamp, m.stamp)
-						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", h.HelperID, lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[h.slot])
+						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", m.idx.id(slot), lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[slot])
 					}
-					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, ids(n.list), ids(want))
+					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, slots[:len(n.list)], ids(want))
 				}
 				// dropsCandidate asks only about what may have changed
 				// since it last asked: it must say what asking about

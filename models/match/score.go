@@ -155,8 +155,14 @@ func (p *Params) recency(ageMS int64) float64 {
 // rounding. Rounded down, a score stays under every bound the index
 // prunes with.
 func (r *Reasons) sum() float64 {
+	return r.still() + r.Recency
+}
+
+// still is the part of the score that time does not change, rounded down
+// to the grain.
+func (r *Reasons) still() float64 {
 	still := r.Distance + r.Reliability + r.Skill + r.Credit
-	return math.Floor(still*scoreGrain)/scoreGrain + r.Recency
+	return math.Floor(still*scoreGrain) / scoreGrain
 }
 
 // scoreGrain is how finely the time-free part of a score is kept: 2^-32,
