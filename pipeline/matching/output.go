@@ -127,9 +127,12 @@ func (r *rows) add(l *match.List, model string) {
 }
 
 // take hands the gathered rows over and starts afresh, in the columns of
-// rows already written if there are some (sentRows), or else with room for
-// as many rows as this run had. Fresh columns for every run were a
-// twelfth of the bytes the engine allocated at 60,000 events/s.
+// rows already written if there are some (sentRows), with room for as
+// many rows as this run had. Fresh columns for every run were a twelfth
+// of the bytes the engine allocated at 60,000 events/s; columns reused as
+// they came, smaller than the run that filled them where runs grow (a
+// catch-up's first seconds), grew a quarter at a time as rows were added,
+// a copy at each step.
 func (r *rows) take() *sink.Rows {
 	n := len(r.version)
 	if n == 0 {
@@ -139,21 +142,35 @@ func (r *rows) take() *sink.Rows {
 	*taken = *r
 	out := &sink.Rows{N: n, Cols: []any{&taken.need, taken.version, taken.rank, &taken.requester, &taken.helper, taken.score, taken.dist,
 		taken.rDist, taken.rRel, taken.rSkill, taken.rCred, taken.rRec, &taken.model, taken.eventTS, taken.eventTime}, Sent: taken.sent}
+	*r = rows{}
 	if s, _ := sentRows.Get().(*rows); s != nil {
 		*r = *s
-		return out
 	}
-	*r = rows{
-		version: make([]uint32, 0, n), rank: make([]uint8, 0, n), score: make([]float32, 0, n), dist: make([]float32, 0, n),
-		rDist: make([]float32, 0, n), rRel: make([]float32, 0, n), rSkill: make([]float32, 0, n), rCred: make([]float32, 0, n),
-		rRec: make([]float32, 0, n), eventTS: make([]uint64, 0, n), eventTime: make([]int64, 0, n),
-	}
+	room(&r.version, n)
+	room(&r.rank, n)
+	room(&r.score, n)
+	room(&r.dist, n)
+	room(&r.rDist, n)
+	room(&r.rRel, n)
+	room(&r.rSkill, n)
+	room(&r.rCred, n)
+	room(&r.rRec, n)
+	room(&r.eventTS, n)
+	room(&r.eventTime, n)
 	// Each string column gets room for as many bytes as its taken one.
 	for _, c := range [...][2]*sink.Strings{{&r.need, &taken.need}, {&r.requester, &taken.requester},
 		{&r.helper, &taken.helper}, {&r.model, &taken.model}} {
 		c[0].Grow(n, len(c[1].Bytes)/n+1)
 	}
 	return out
+}
+
+// room gives the empty column *c room for n rows: a new one if it has
+// less.
+func room[T any](c *[]T, n int) {
+	if cap(*c) < n {
+		*c = make([]T, 0, n)
+	}
 }
 
 // sentRows holds the columns of rows written, emptied: any partition's
