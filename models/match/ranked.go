@@ -5,7 +5,7 @@ package match
 // changes (to find the helper, then to bring every score to the change's
 // time), and where helpers are few each is listed by dozens of needs:
 // at 10,000 users finding the helper and shifting the scores took a
-// seventh of the matcher's time. As the full Suggestion, with its id,
+// sixth of the matcher's time. As the full Suggestion, with its id,
 // distance and reasons, an entry took 88 bytes, a list of fifteen 21
 // cache lines; as ranked, 32 bytes and 8 lines. What a published list
 // shows is worked out again for its top k when it is published
