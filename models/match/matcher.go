@@ -359,10 +359,10 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 		floor = n.list[len(n.list)-1].score - m.decay(n.at, at) - 1e-9
 	}
 	sg, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
-	s := rankedOf(&sg)
 	if pos < 0 && !ok {
 		return
 	}
+	s := rankedOf(&sg)
 	m.shift(n, at)
 	if pos >= 0 {
 		// Take the helper out and put it back where it now ranks, unless
