@@ -70,7 +70,10 @@ type Matcher struct {
 	held    []int32
 	found   []Suggestion
 	ranks   []ranked
-	out     []Suggestion // a published list
+	out     []Suggestion // a published list's suggestions
+	// shown is the list handed to Publish, kept here: a List made for
+	// each call escaped to the heap, an allocation per list published.
+	shown List
 
 	// Publish receives each new list; it must not keep the list.
 	Publish func(*List)
@@ -669,7 +672,8 @@ func (m *Matcher) emit(ni int32, at int64) {
 		for i := range top {
 			m.out = append(m.out, m.idx.suggestion(top[i].slot, &n.ev, n.cosLat, at))
 		}
-		m.Publish(&List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: m.out})
+		m.shown = List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: m.out}
+		m.Publish(&m.shown)
 	}
 }
 
