@@ -20,21 +20,8 @@ var sizes = []int{10_000, 100_000, 1_000_000}
 func BenchmarkQuery(b *testing.B) {
 	for _, n := range sizes {
 		b.Run("helpers="+strconv.Itoa(n), func(b *testing.B) {
-			p := DefaultParams()
-			x := NewIndex(&p)
-			r := rand.New(rand.NewPCG(1, 2))
-			city(r, x, n, 0.3)
-			needs := make([]events.Need, 1024)
-			for i := range needs {
-				h := &x.helpers[r.IntN(len(x.helpers))]
-				lat, lng := jitter(float64(h.lat), float64(h.lng), i)
-				needs[i] = events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Categories[i%6],
-					Lat: lat, Lng: lng, RadiusM: 3000}
-			}
-			var dst []Suggestion
-			for i := range needs { // warm the neighbour cache
-				dst = x.Query(&needs[i], needs[i].TS, 10, dst[:0])
-			}
+			x, needs := queryCity(n, 1024, 10)
+			dst := make([]Suggestion, 0, 10)
 			lat := make([]time.Duration, 0, 1<<16)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -61,21 +48,8 @@ func BenchmarkQuery(b *testing.B) {
 func BenchmarkQueryCold(b *testing.B) {
 	for _, n := range sizes[:2] {
 		b.Run("helpers="+strconv.Itoa(n), func(b *testing.B) {
-			p := DefaultParams()
-			x := NewIndex(&p)
-			r := rand.New(rand.NewPCG(1, 2))
-			city(r, x, n, 0.3)
-			needs := make([]events.Need, 400)
-			for i := range needs {
-				h := &x.helpers[r.IntN(len(x.helpers))]
-				lat, lng := jitter(float64(h.lat), float64(h.lng), i)
-				needs[i] = events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Categories[i%6],
-					Lat: lat, Lng: lng, RadiusM: 3000}
-			}
-			var dst []Suggestion
-			for i := range needs { // warm the neighbour cache
-				dst = x.Query(&needs[i], needs[i].TS, 10+Reserve, dst[:0])
-			}
+			x, needs := queryCity(n, 400, 10+Reserve)
+			dst := make([]Suggestion, 0, 10+Reserve)
 			junk := make([]int64, 4<<20)
 			var spent time.Duration
 			b.ReportAllocs()
@@ -93,6 +67,28 @@ func BenchmarkQueryCold(b *testing.B) {
 			b.ReportMetric(float64(spent.Nanoseconds())/float64(len(needs))/1000, "cold-us")
 		})
 	}
+}
+
+// queryCity is the city of the query benchmarks with n helpers, and
+// count needs spread like the helpers (each a few metres from one), each
+// queried once for k helpers so that the cells' neighbours are known.
+func queryCity(n, count, k int) (*Index, []events.Need) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	r := rand.New(rand.NewPCG(1, 2))
+	city(r, x, n, 0.3)
+	needs := make([]events.Need, count)
+	for i := range needs {
+		h := &x.helpers[r.IntN(len(x.helpers))]
+		lat, lng := jitter(float64(h.lat), float64(h.lng), i)
+		needs[i] = events.Need{NeedID: "n", UserID: "r", TS: now, Category: events.Categories[i%6],
+			Lat: lat, Lng: lng, RadiusM: 3000}
+	}
+	var dst []Suggestion
+	for i := range needs {
+		dst = x.Query(&needs[i], needs[i].TS, k, dst[:0])
+	}
+	return x, needs
 }
 
 // recall is the share of the exact top 10 (brute) that Query finds for
