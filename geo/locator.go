@@ -147,11 +147,10 @@ func (l *Locator) LocateFrom(prev uint64, lat, lng float64) uint64 {
 	return Cell(lat, lng, l.res)
 }
 
-// find returns the outline of the cell holding (lat, lng) if it is
-// guess or the cell across guess's edge it lies beyond, each by more than
-// the margin; nil when it cannot tell.
-func (l *Locator) find(guess *outline, lat, lng float64) *outline {
-	o := guess
+// find returns the outline of the cell holding (lat, lng) if it is the
+// guessed cell o or the cell across o's edge it lies beyond, each by more
+// than the margin; nil when it cannot tell.
+func (l *Locator) find(o *outline, lat, lng float64) *outline {
 	if !o.hexagon {
 		return nil
 	}

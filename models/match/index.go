@@ -405,11 +405,16 @@ func (x *Index) score(slot int32, n *events.Need, d float64, at int64) (score fl
 	if x.excluded(slot, n, x.reqHash, at) {
 		return 0, r, false
 	}
-	h := &x.helpers[slot]
-	age := at - h.pingMS
-	c := Candidate{DistanceM: d, AgeMS: max(age, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
-	score, r = x.p.Score(&c, n.Category)
+	score, r = x.rate(slot, n, d, at)
 	return score, r, true
+}
+
+// rate is the model's score of the helper in slot at distance d for need
+// n at event time at, whether or not the helper may be suggested.
+func (x *Index) rate(slot int32, n *events.Need, d float64, at int64) (float64, Reasons) {
+	h := &x.helpers[slot]
+	c := Candidate{DistanceM: d, AgeMS: max(at-h.pingMS, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
+	return x.p.Score(&c, n.Category)
 }
 
 // suggestion is the helper in slot as a suggestion for need n at event
@@ -420,8 +425,7 @@ func (x *Index) suggestion(slot int32, n *events.Need, cosLat float64, at int64)
 	h := &x.helpers[slot]
 	x.cosLat = cosLat
 	d := x.dist(n, float64(h.lat), float64(h.lng))
-	c := Candidate{DistanceM: d, AgeMS: max(at-h.pingMS, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
-	score, r := x.p.Score(&c, n.Category)
+	score, r := x.rate(slot, n, d, at)
 	return Suggestion{HelperID: x.id(slot), Score: score, DistanceM: d, Reasons: r, slot: slot, ping: h.pingMS}
 }
 

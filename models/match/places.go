@@ -18,8 +18,9 @@ import "everywhere/geo"
 type needPlaces struct {
 	nums  map[uint64]int32 // cell → its number
 	needs [][]int32        // by cell number, the needs reaching it
-	// centres: by cell, its centre, computed once (each is a call into C).
-	centres map[uint64][2]float64
+	// centres: by cell number, its centre, computed once (each is a call
+	// into C) when the cell is numbered, and kept when disks are let go.
+	centres [][2]float64
 	disks   map[diskKey][]diskCell
 	kept    int      // cells in disks, which are let go past maxDiskCells
 	disk    []uint64 // a disk being made, reused
@@ -45,7 +46,7 @@ type diskCell struct {
 const maxDiskCells = 1 << 16
 
 func newNeedPlaces() needPlaces {
-	return needPlaces{nums: map[uint64]int32{}, centres: map[uint64][2]float64{}, disks: map[diskKey][]diskCell{}}
+	return needPlaces{nums: map[uint64]int32{}, disks: map[diskKey][]diskCell{}}
 }
 
 // needsIn returns the open needs reaching NeedResolution cell c; the
@@ -66,6 +67,8 @@ func (p *needPlaces) number(c uint64) int32 {
 		num = int32(len(p.needs))
 		p.nums[c] = num
 		p.needs = append(p.needs, nil)
+		lat, lng := geo.Centre(c)
+		p.centres = append(p.centres, [2]float64{lat, lng})
 	}
 	return num
 }
@@ -84,12 +87,8 @@ func (p *needPlaces) diskAround(origin uint64, k int) []diskCell {
 	p.disk = geo.AppendDisk(p.disk[:0], origin, k)
 	d := make([]diskCell, len(p.disk))
 	for i, c := range p.disk {
-		ll, ok := p.centres[c]
-		if !ok {
-			ll[0], ll[1] = geo.Centre(c)
-			p.centres[c] = ll
-		}
-		d[i] = diskCell{ll[0], ll[1], p.number(c)}
+		num := p.number(c)
+		d[i] = diskCell{p.centres[num][0], p.centres[num][1], num}
 	}
 	p.disks[key] = d
 	p.kept += len(d)
