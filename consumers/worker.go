@@ -42,7 +42,12 @@ type worker struct {
 	// waitedSince: since when a message at hand waits for an input that
 	// has none at hand yet (zero when none waits).
 	waitedSince time.Time
-	replay      *ack.Ticket
+	// handedAt: when next last handed over a message or a seal; busy: the
+	// seconds spent since in handlers and seals, not yet counted (see
+	// next and flushCounts).
+	handedAt time.Time
+	busy     float64
+	replay   *ack.Ticket
 	// partial: only some topics of the set are assigned. Another member
 	// holds the rest, most often one that died and has not timed out: the
 	// state of a partition is built from every topic of its set, so the
@@ -267,7 +272,7 @@ func (w *worker) fetch(ctx context.Context, in *input) {
 // alerts would be lost.
 func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *input {
 	stallAfter := 4 * w.g.cfg.MaxWait
-	for {
+	for first := true; ; first = false {
 		// Once the generation has ended, nothing more is handed over.
 		// The inputs' fetches stop one by one, and an input whose fetch
 		// has stopped is no longer waited for: handing over what the
@@ -286,6 +291,13 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 		waiting, closed := false, false
 		var quietAt time.Time // when the first input waited for as lately active stops being so
 		now := time.Now()
+		if first && !w.handedAt.IsZero() {
+			// Since the last hand-over the worker has been busy with what
+			// it handed over: the clock read each call makes anyway
+			// measures it, with none more per message.
+			w.busy += now.Sub(w.handedAt).Seconds()
+		}
+		w.handedAt = now
 		for _, in := range w.inputs {
 			if !in.has && !in.closed {
 				select {
@@ -411,6 +423,10 @@ func (w *worker) handle(in *input, t *ack.Ticket) {
 }
 
 func (w *worker) flushCounts() {
+	if w.busy > 0 {
+		w.g.m.Busy.WithLabelValues(w.inputs[0].topic, strconv.Itoa(w.partition)).Add(w.busy)
+		w.busy = 0
+	}
 	for _, in := range w.inputs {
 		if in.ok > 0 {
 			w.g.m.EventsIn.WithLabelValues(in.topic, metrics.ResultOK).Add(in.ok)

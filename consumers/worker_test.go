@@ -172,3 +172,24 @@ func TestSealQueuesPendingRunsThenWaits(t *testing.T) {
 		}
 	}
 }
+
+// The time a worker spends on what it handed over counts as busy, and
+// the time it waits for messages does not.
+func TestBusyCountsHandlingNotWaiting(t *testing.T) {
+	in := feed("pings", 0, []int64{0}, []int64{1})
+	w := testWorker(in)
+	tk := ack.New(0)
+	if got := w.next(context.Background(), time.Now().Add(time.Second), tk); got != in {
+		t.Fatal("the message at hand was not handed over")
+	}
+	in.has = false
+	const handling, waiting = 30 * time.Millisecond, 300 * time.Millisecond
+	time.Sleep(handling) // the handler at work
+	if got := w.next(context.Background(), time.Now().Add(waiting), tk); got != nil {
+		t.Fatal("handed over a message there is none of")
+	}
+	w.next(context.Background(), time.Now(), tk) // the seal took no time
+	if busy := time.Duration(w.busy * float64(time.Second)); busy < handling || busy > handling+waiting*2/3 {
+		t.Fatalf("busy %v after handling for %v and waiting %v", busy, handling, waiting)
+	}
+}

@@ -37,6 +37,7 @@ type Metrics struct {
 	Partitions     prometheus.Gauge
 	Ready          prometheus.Gauge
 	ProcessSeconds *prometheus.HistogramVec // topic
+	Busy           *prometheus.CounterVec   // topic, partition
 	Alerts         *prometheus.CounterVec   // rule, severity
 	LateEvents     prometheus.Counter
 	Repeated       prometheus.Counter
@@ -122,6 +123,17 @@ func New(version string, topics, sinks []string) *Metrics {
 			Name: "everywhere_seal_seconds", Help: "Time to process a sealed run of messages, by topic.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 3, 10),
 		}, []string{"topic"}),
+		// A partition's messages are handled in order by one goroutine, so
+		// one partition can fall behind while the cores idle: all of a
+		// city's matching is in its region's partition (see
+		// matching.region_resolution). The rate of this counter is the
+		// share of a core the partition's worker takes; near 1, its
+		// backlog, and the latency of what it outputs, grow however many
+		// cores the instance has.
+		Busy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_worker_busy_seconds_total",
+			Help: "Time a partition's worker spent handling and sealing messages rather than waiting for them, by topic (the first of its co-partitioned set) and partition.",
+		}, []string{"topic", "partition"}),
 	}
 	m.Alerts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "everywhere_alerts_total", Help: "Fraud alerts published, by rule and severity.",
@@ -191,7 +203,7 @@ func New(version string, topics, sinks []string) *Metrics {
 	}
 	build.WithLabelValues(version, gover).Set(1)
 	r.MustRegister(m.EventsIn, m.Rejections, m.DeadLetters, m.Skipped, m.SinkRows, m.SinkSeconds,
-		m.SinkErrors, m.Commits, m.Lag, m.Partitions, m.Ready, m.ProcessSeconds, build)
+		m.SinkErrors, m.Commits, m.Lag, m.Partitions, m.Ready, m.ProcessSeconds, m.Busy, build)
 	for _, t := range topics {
 		m.EventsIn.WithLabelValues(t, ResultOK)
 		m.EventsIn.WithLabelValues(t, ResultRejected)
