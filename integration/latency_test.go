@@ -225,6 +225,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	defer w.Close()
 	time.Sleep(warmUp)
 	before := en.metrics(b)
+	probing := time.Now()
 	// 2,000 probes, about 15 s, so that the p99 rests on the 20 slowest
 	// rather than on a handful.
 	const probes = 2000
@@ -267,6 +268,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	// fetch and each write carries a few events, where a catch-up's carry
 	// thousands, so an event costs several times as much.
 	after := en.metrics(b)
+	elapsed := time.Since(probing)
 	cpu := sumMetric(after, "process_cpu_seconds_total") - sumMetric(before, "process_cpu_seconds_total")
 	events := inputEvents(after, e.topics.Inputs()) - inputEvents(before, e.topics.Inputs())
 	mu.Lock()
@@ -281,6 +283,9 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	b.ReportMetric(float64(load), "load-events/s")
 	if events > 0 {
 		b.ReportMetric(cpu/events*1e6, "engine-cpu-us/event")
+	}
+	if busy, ok := busiest(before, after, e.topics.Regions); ok {
+		b.ReportMetric(100*busy/elapsed.Seconds(), "matching-busiest-%")
 	}
 	share, ok := waitedOver(before, after)
 	if !ok {
@@ -310,6 +315,24 @@ func waitedOver(before, after string) (share float64, ok bool) {
 	}
 	quick := sumMetricWith(after, bucket, slowBound) - sumMetricWith(before, bucket, slowBound)
 	return 1 - quick/wakes, true
+}
+
+// busiest is the most any one partition of the regions topic kept its
+// worker busy between two scrapes, in seconds, from
+// everywhere_worker_busy_seconds_total: a city is one region, and all of
+// its matching runs on the worker of that region's partition, however
+// many cores there are. Near the time between the scrapes, that worker
+// is the bottleneck and what waits for it, a need among others, waits
+// longer. ok is false when no such series moved.
+func busiest(before, after, regions string) (seconds float64, ok bool) {
+	const name = "everywhere_worker_busy_seconds_total"
+	for p := range 64 {
+		label := fmt.Sprintf(`partition="%d",topic="%s"`, p, regions)
+		if d := sumMetricWith(after, name, label) - sumMetricWith(before, name, label); d > 0 {
+			seconds, ok = max(seconds, d), true
+		}
+	}
+	return seconds, ok
 }
 
 // onPartition0 reports whether messages keyed key go to partition 0 of a
