@@ -52,6 +52,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.ReportMetric(float64(r.rss)/(1<<20), "peak-RSS-MiB")
 			b.ReportMetric(r.allocs, "allocs/event")
 			b.ReportMetric(r.cpu, "engine-cpu-us/event")
+			b.ReportMetric(100*r.busiest, "matching-busiest-%")
 			if users == 100_000 {
 				maxRate = r.engine
 			}
@@ -67,6 +68,10 @@ type catchUpResult struct {
 	// to drained. It is steadier than the rate, which also moves with
 	// what the broker and ClickHouse take of the two cores.
 	cpu float64
+	// busiest is the share of the catch-up the busiest worker of the
+	// regions topic was busy: near 1, that one goroutine, which matches
+	// the whole city, sets the rate (see busiest).
+	busiest float64
 }
 
 func catchUp(b *testing.B, users, events int) (r catchUpResult) {
@@ -87,10 +92,12 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	var (
 		start   time.Time
 		mallocs float64
+		first   string // the metrics at the first message
 	)
 	wait(b, time.Minute, "the engine reads its first message", func() bool {
 		start = time.Now()
 		text, err := en.scrape()
+		first = text
 		mallocs = sumMetric(text, "go_memstats_mallocs_total")
 		return err == nil && sumMetric(text, "everywhere_events_in_total") > 0
 	})
@@ -98,7 +105,8 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 		go saveProfile(b, pprof, "profile?seconds=10", filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
 	}
 	e.drained(10 * time.Minute)
-	r.engine = float64(total) / time.Since(start).Seconds()
+	elapsed := time.Since(start)
+	r.engine = float64(total) / elapsed.Seconds()
 	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
 		saveProfile(b, pprof, "allocs", filepath.Join(dir, fmt.Sprintf("catchup-%d.allocs.pprof", users)))
 	}
@@ -109,6 +117,9 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	r.allocs = (sumMetric(text, "go_memstats_mallocs_total") - mallocs) / float64(total)
 	r.cpu = sumMetric(text, "process_cpu_seconds_total") / float64(total) * 1e6
 	r.rss = peakRSS(b, en.cmd.Process.Pid)
+	if busy, ok := busiest(first, text, e.topics.Regions); ok {
+		r.busiest = busy / elapsed.Seconds()
+	}
 	en.stop()
 	return r
 }
