@@ -124,12 +124,12 @@ func New(version string, topics, sinks []string) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 3, 10),
 		}, []string{"topic"}),
 		// A partition's messages are handled in order by one goroutine, so
-		// one partition can fall behind while the cores idle: all of a
-		// city's matching is in its region's partition (see
+		// one partition can fall behind while cores idle: all of a city's
+		// matching is in its region's partition (see
 		// matching.region_resolution). The rate of this counter is the
-		// share of a core the partition's worker takes; near 1, its
-		// backlog, and the latency of what it outputs, grow however many
-		// cores the instance has.
+		// share of the time the partition's worker is at work, running or
+		// waiting its turn for a core: near 1 while the instance's cores
+		// are not all busy, that worker is what holds the partition back.
 		Busy: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "everywhere_worker_busy_seconds_total",
 			Help: "Time a partition's worker spent handling and sealing messages rather than waiting for them, by topic (the first of its co-partitioned set) and partition.",
