@@ -69,8 +69,8 @@ type catchUpResult struct {
 	// what the broker and ClickHouse take of the two cores.
 	cpu float64
 	// busiest is the share of the catch-up the busiest worker of the
-	// regions topic was busy: near 1, that one goroutine, which matches
-	// the whole city, sets the rate (see busiest).
+	// regions topic, which matches the whole city, was at work (see
+	// busiest).
 	busiest float64
 }
 

@@ -320,10 +320,10 @@ func waitedOver(before, after string) (share float64, ok bool) {
 // busiest is the most any one partition of the regions topic kept its
 // worker busy between two scrapes, in seconds, from
 // everywhere_worker_busy_seconds_total: a city is one region, and all of
-// its matching runs on the worker of that region's partition, however
-// many cores there are. Near the time between the scrapes, that worker
-// is the bottleneck and what waits for it, a need among others, waits
-// longer. ok is false when no such series moved.
+// its matching runs on the worker of that region's partition. The time
+// counts the turns the worker waits for a core, so on a machine whose
+// cores are all busy it is high without that worker being the limit
+// (see the README on latency). ok is false when no such series moved.
 func busiest(before, after, regions string) (seconds float64, ok bool) {
 	const name = "everywhere_worker_busy_seconds_total"
 	for p := range 64 {
