@@ -102,7 +102,7 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 		return err == nil && sumMetric(text, "everywhere_events_in_total") > 0
 	})
 	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
-		go saveProfile(b, pprof, "profile?seconds=10", filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
+		go saveProfile(b, pprof, "profile?seconds=5", filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
 	}
 	e.drained(10 * time.Minute)
 	elapsed := time.Since(start)
@@ -125,7 +125,7 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 }
 
 // saveProfile writes one of the engine's profiles to path, for `go tool
-// pprof`: set BENCH_PROFILE to a directory to get, per run, a 10 s CPU
+// pprof`: set BENCH_PROFILE to a directory to get, per run, a 5 s CPU
 // profile from the start of the catch-up and the allocations of the whole
 // run (`-sample_index=alloc_objects` shows where allocs/event come from).
 func saveProfile(b *testing.B, addr, profile, path string) {
