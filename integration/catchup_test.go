@@ -117,7 +117,7 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	r.allocs = (sumMetric(text, "go_memstats_mallocs_total") - mallocs) / float64(total)
 	r.cpu = sumMetric(text, "process_cpu_seconds_total") / float64(total) * 1e6
 	r.rss = peakRSS(b, en.cmd.Process.Pid)
-	if busy, ok := busiest(first, text, e.topics.Regions); ok {
+	if busy, ok := busiest(first, text, e.topics.Regions, e.parts); ok {
 		r.busiest = busy / elapsed.Seconds()
 	}
 	en.stop()

@@ -284,7 +284,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	if events > 0 {
 		b.ReportMetric(cpu/events*1e6, "engine-cpu-us/event")
 	}
-	if busy, ok := busiest(before, after, e.topics.Regions); ok {
+	if busy, ok := busiest(before, after, e.topics.Regions, e.parts); ok {
 		b.ReportMetric(100*busy/elapsed.Seconds(), "matching-busiest-%")
 	}
 	share, ok := waitedOver(before, after)
@@ -317,16 +317,16 @@ func waitedOver(before, after string) (share float64, ok bool) {
 	return 1 - quick/wakes, true
 }
 
-// busiest is the most any one partition of the regions topic kept its
-// worker busy between two scrapes, in seconds, from
+// busiest is the most any one of the parts partitions of the regions
+// topic kept its worker busy between two scrapes, in seconds, from
 // everywhere_worker_busy_seconds_total: a city is one region, and all of
 // its matching runs on the worker of that region's partition. The time
 // counts the turns the worker waits for a core, so on a machine whose
 // cores are all busy it is high without that worker being the limit
 // (see the README on latency). ok is false when no such series moved.
-func busiest(before, after, regions string) (seconds float64, ok bool) {
+func busiest(before, after, regions string, parts int) (seconds float64, ok bool) {
 	const name = "everywhere_worker_busy_seconds_total"
-	for p := range 64 {
+	for p := range parts {
 		label := fmt.Sprintf(`partition="%d",topic="%s"`, p, regions)
 		if d := sumMetricWith(after, name, label) - sumMetricWith(before, name, label); d > 0 {
 			seconds, ok = max(seconds, d), true
