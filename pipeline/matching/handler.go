@@ -136,7 +136,8 @@ func (h *Handler) publish(l *match.List) {
 }
 
 // send hands the lists made since the last call to the suggestions sink
-// in one chunk, under the open run's ticket.
+// in one chunk, and the blocks of rows filled to the table, under the
+// open run's ticket.
 func (h *Handler) send() {
 	if h.lists.Len() == 0 {
 		return
@@ -144,8 +145,19 @@ func (h *Handler) send() {
 	pk := h.lists
 	h.lists = sink.NewPack() // the chunk owns the old one now
 	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[*sink.Pack]{Data: pk, Rows: pk.Len(), Ticket: h.cur})
+	if err == nil {
+		err = h.rows.hand(h.table(h.ctx, h.cur), false)
+	}
 	if err != nil && h.err == nil {
 		h.err = err // the run stays uncommitted and is read again
+	}
+}
+
+// table returns what writes a block of rows to the suggestions table
+// under ticket t.
+func (h *Handler) table(ctx context.Context, t *ack.Ticket) func(*rowBlock) error {
+	return func(b *rowBlock) error {
+		return h.env.Sinks.Table.Add(ctx, batcher.Chunk[*sink.Rows]{Data: b.rows(), Rows: b.len(), Ticket: t})
 	}
 }
 
@@ -157,10 +169,8 @@ func (h *Handler) Seal(ctx context.Context, t *ack.Ticket, _ int64) error {
 	if err := h.err; err != nil {
 		return err
 	}
-	if rows := h.rows.take(); rows.N > 0 {
-		if err := h.env.Sinks.Table.Add(ctx, batcher.Chunk[*sink.Rows]{Data: rows, Rows: rows.N, Ticket: t}); err != nil {
-			return err
-		}
+	if err := h.rows.hand(h.table(ctx, t), true); err != nil {
+		return err
 	}
 	if h.seals++; h.seals%64 == 0 {
 		h.rings.Evict(h.low)

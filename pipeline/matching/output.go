@@ -3,19 +3,10 @@ package matching
 import (
 	"math"
 	"strconv"
-	"sync"
-	"time"
 
 	"everywhere/events"
 	"everywhere/models/match"
-	"everywhere/pipeline/sink"
 )
-
-// SuggestionsTable is where every published list is written, one row per
-// suggested helper; (need_id, version, rank) is its key.
-var SuggestionsTable = sink.Table{Name: "suggestions", Columns: []string{"need_id", "version", "rank", "requester_id", "helper_id",
-	"score", "distance_m", "reason_distance", "reason_reliability", "reason_skill", "reason_credit", "reason_recency",
-	"model", "event_ts", "event_time"}}
 
 // AppendList writes a list as the suggestions topic carries it. ts is the
 // processing time; everything else is a function of the input.
@@ -87,105 +78,4 @@ func appendRounded(dst []byte, f float64) []byte {
 		end--
 	}
 	return append(dst, digits[:end]...)
-}
-
-// rows gathers the suggestion rows of a run, column by column. The
-// string columns are sink.Strings: a run's rows wait up to a flush
-// interval for their insert, and a []string per column held a pointer
-// per row for the collector to follow meanwhile.
-type rows struct {
-	need, requester, helper, model sink.Strings
-	version                        []uint32
-	rank                           []uint8
-	score, dist                    []float32
-	rDist, rRel, rSkill, rCred     []float32
-	rRec                           []float32
-	eventTS                        []uint64
-	eventTime                      []int64 // Unix seconds
-}
-
-func (r *rows) add(l *match.List, model string) {
-	et := time.UnixMilli(l.EventTS).Unix()
-	for i := range l.Suggestions {
-		s := &l.Suggestions[i]
-		r.need.Add(l.NeedID)
-		r.version = append(r.version, l.Version)
-		r.rank = append(r.rank, uint8(i+1))
-		r.requester.Add(l.RequesterID)
-		r.helper.Add(s.HelperID)
-		r.score = append(r.score, float32(s.Score))
-		r.dist = append(r.dist, float32(s.DistanceM))
-		r.rDist = append(r.rDist, float32(s.Reasons.Distance))
-		r.rRel = append(r.rRel, float32(s.Reasons.Reliability))
-		r.rSkill = append(r.rSkill, float32(s.Reasons.Skill))
-		r.rCred = append(r.rCred, float32(s.Reasons.Credit))
-		r.rRec = append(r.rRec, float32(s.Reasons.Recency))
-		r.model.Add(model)
-		r.eventTS = append(r.eventTS, uint64(l.EventTS))
-		r.eventTime = append(r.eventTime, et)
-	}
-}
-
-// take hands the gathered rows over and starts afresh, in the columns of
-// rows already written if there are some (sentRows), with room for as
-// many rows as this run had. Fresh columns for every run were a twelfth
-// of the bytes the engine allocated at 60,000 events/s; columns reused as
-// they came, smaller than the run that filled them where runs grow (a
-// catch-up's first seconds), grew a quarter at a time as rows were added,
-// a copy at each step.
-func (r *rows) take() *sink.Rows {
-	n := len(r.version)
-	if n == 0 {
-		return &sink.Rows{}
-	}
-	taken := new(rows)
-	*taken = *r
-	out := &sink.Rows{N: n, Cols: []any{&taken.need, taken.version, taken.rank, &taken.requester, &taken.helper, taken.score, taken.dist,
-		taken.rDist, taken.rRel, taken.rSkill, taken.rCred, taken.rRec, &taken.model, taken.eventTS, taken.eventTime}, Sent: taken.sent}
-	*r = rows{}
-	if s, _ := sentRows.Get().(*rows); s != nil {
-		*r = *s
-	}
-	room(&r.version, n)
-	room(&r.rank, n)
-	room(&r.score, n)
-	room(&r.dist, n)
-	room(&r.rDist, n)
-	room(&r.rRel, n)
-	room(&r.rSkill, n)
-	room(&r.rCred, n)
-	room(&r.rRec, n)
-	room(&r.eventTS, n)
-	room(&r.eventTime, n)
-	// Each string column gets room for as many bytes as its taken one.
-	for _, c := range [...][2]*sink.Strings{{&r.need, &taken.need}, {&r.requester, &taken.requester},
-		{&r.helper, &taken.helper}, {&r.model, &taken.model}} {
-		c[0].Grow(n, len(c[1].Bytes)/n+1)
-	}
-	return out
-}
-
-// room gives the empty column *c room for n rows: a new one if it has
-// less.
-func room[T any](c *[]T, n int) {
-	if cap(*c) < n {
-		*c = make([]T, 0, n)
-	}
-}
-
-// sentRows holds the columns of rows written, emptied: any partition's
-// next run may fill them.
-var sentRows sync.Pool // of *rows
-
-// sent empties the columns of rows written and gives them to sentRows.
-func (r *rows) sent() {
-	r.need.Reset()
-	r.requester.Reset()
-	r.helper.Reset()
-	r.model.Reset()
-	*r = rows{need: r.need, requester: r.requester, helper: r.helper, model: r.model,
-		version: r.version[:0], rank: r.rank[:0], score: r.score[:0], dist: r.dist[:0],
-		rDist: r.rDist[:0], rRel: r.rRel[:0], rSkill: r.rSkill[:0], rCred: r.rCred[:0],
-		rRec: r.rRec[:0], eventTS: r.eventTS[:0], eventTime: r.eventTime[:0]}
-	sentRows.Put(r)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -45,8 +46,9 @@ func BenchmarkAppendRounded(b *testing.B) {
 }
 
 // BenchmarkSuggestionRows: a published list of ten into the suggestion
-// rows, the rows handed over every thousand lists as a seal does, and
-// written at once. The columns are those of the rows written before.
+// rows, the full blocks handed over after each list as a Handle call
+// does, all of them every thousand lists as a seal does, and each
+// written at once.
 func BenchmarkSuggestionRows(b *testing.B) {
 	b.ReportAllocs()
 	l := &match.List{NeedID: "need-000123", RequesterID: "user-004567", Version: 3, EventTS: 1_700_000_000_000}
@@ -54,11 +56,63 @@ func BenchmarkSuggestionRows(b *testing.B) {
 		l.Suggestions = append(l.Suggestions, match.Suggestion{HelperID: "user-" + strconv.Itoa(100_000+i), Score: 0.5, DistanceM: 800})
 	}
 	var r rows
+	write := func(b *rowBlock) error {
+		b.rows().Sent()
+		return nil
+	}
 	for i := 0; b.Loop(); i++ {
 		r.add(l, "match-v1")
-		if i%1000 == 999 {
-			r.take().Sent()
+		_ = r.hand(write, i%1000 == 999)
+	}
+}
+
+// TestSuggestionRowsGoInFullBlocksInOrder: a run's rows go to the table
+// in blocks of blockRows as they fill, a list split across two where it
+// must, the rest at the seal; every row once, in the order added.
+func TestSuggestionRowsGoInFullBlocksInOrder(t *testing.T) {
+	var r rows
+	var got []string
+	write := func(b *rowBlock) error {
+		if b.len() == 0 || b.len() > blockRows {
+			t.Fatalf("a block of %d rows", b.len())
 		}
+		out := b.rows()
+		helpers := out.Cols[4].(*sink.Strings)
+		ranks := out.Cols[2].([]uint8)
+		for i, id := range stringsOf(helpers) {
+			got = append(got, id+"#"+strconv.Itoa(int(ranks[i])))
+		}
+		out.Sent()
+		return nil
+	}
+	var want []string
+	lists := blockRows/3 + 5 // three rows each: the block boundary falls inside a list
+	for n := range lists {
+		l := &match.List{NeedID: "n" + strconv.Itoa(n), RequesterID: "u", Version: 1, EventTS: 1_700_000_000_000}
+		for i := range 3 {
+			id := "h" + strconv.Itoa(n) + "-" + strconv.Itoa(i)
+			l.Suggestions = append(l.Suggestions, match.Suggestion{HelperID: id})
+			want = append(want, id+"#"+strconv.Itoa(i+1))
+		}
+		r.add(l, "m")
+		if err := r.hand(write, false); err != nil {
+			t.Fatal(err)
+		}
+		if n == blockRows/3-1 && len(got) != 0 {
+			t.Fatalf("%d rows written before a block filled", len(got))
+		}
+	}
+	if len(got) != blockRows {
+		t.Fatalf("%d rows written before the seal; want one full block of %d", len(got), blockRows)
+	}
+	if err := r.hand(write, true); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d rows written, want %d in order", len(got), len(want))
+	}
+	if err := r.hand(write, true); err != nil || len(got) != len(want) {
+		t.Fatalf("a seal with no rows wrote %d more", len(got)-len(want))
 	}
 }
 
@@ -72,7 +126,8 @@ func TestSuggestionRowsHoldNoPointerPerRow(t *testing.T) {
 	var r rows
 	r.add(l, "match-v1")
 	r.add(l, "match-v1")
-	out := r.take()
+	var out *sink.Rows
+	_ = r.hand(func(b *rowBlock) error { out = b.rows(); return nil }, true)
 	if len(out.Cols) != len(SuggestionsTable.Columns) || out.N != 4 {
 		t.Fatalf("%d columns of %d rows; want %d of 4", len(out.Cols), out.N, len(SuggestionsTable.Columns))
 	}
@@ -98,4 +153,15 @@ func TestSuggestionRowsHoldNoPointerPerRow(t *testing.T) {
 			t.Errorf("column %s has %d rows", name, v.Len())
 		}
 	}
+}
+
+// stringsOf is the rows of a Strings column.
+func stringsOf(s *sink.Strings) []string {
+	var out []string
+	start := uint32(0)
+	for _, end := range s.Ends {
+		out = append(out, string(s.Bytes[start:end]))
+		start = end
+	}
+	return out
 }
