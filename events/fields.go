@@ -21,6 +21,10 @@ func field(o *fastjson.Object, key string) *fastjson.Value {
 	return v
 }
 
+// ValidID reports whether b is an id the contract allows: 1 to
+// MaxIDBytes bytes of valid UTF-8.
+func ValidID(b []byte) bool { return len(b) > 0 && len(b) <= MaxIDBytes && utf8.Valid(b) }
+
 // id decodes an id: a string of 1 to 64 bytes of valid UTF-8.
 func id(o *fastjson.Object, key string, required bool) (string, error) {
 	v := field(o, key)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"everywhere/events"
+	"everywhere/fixedjson/fixedjsontest"
 	"everywhere/models/match"
 )
 
@@ -58,29 +59,8 @@ func randomRecord(r *rand.Rand) []byte {
 	}
 }
 
-// mutate changes one to three bytes of b: replaced, dropped or inserted,
-// or cuts it short.
-func mutate(r *rand.Rand, b []byte) []byte {
-	b = append([]byte(nil), b...)
-	const alphabet = `{}":,-.0123456789eE+tfnkhow\ x`
-	for range 1 + r.IntN(3) {
-		if len(b) == 0 {
-			break
-		}
-		i := r.IntN(len(b))
-		switch r.IntN(4) {
-		case 0:
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		case 1:
-			b = append(b[:i], b[i+1:]...)
-		case 2:
-			b = append(b[:i], append([]byte{alphabet[r.IntN(len(alphabet))]}, b[i:]...)...)
-		default:
-			b = b[:i]
-		}
-	}
-	return b
-}
+// recordAlphabet is what mutants of a record get (fixedjsontest.Mutate).
+const recordAlphabet = `{}":,-.0123456789eE+tfnkhow\ x`
 
 // agree checks one input: whatever the fast path accepts, the full parse
 // accepts and reads the same. It reports whether the fast path accepted.
@@ -112,27 +92,11 @@ func agree(t *testing.T, b []byte) bool {
 // the fast path accepts reads the same in the full parse; and the fast
 // path does take the valid ones.
 func TestFastDecodeAgreesWithFullParse(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 11))
-	taken, valid := 0, 0
-	for range 20_000 {
-		b := randomRecord(r)
-		var rec Record
-		ok := NewDecoder("CNY").decodeFull(b, &rec) == nil
-		fast := agree(t, b)
-		if ok {
-			valid++
-			if fast {
-				taken++
-			} else if !strings.Contains(string(b), `\`) {
-				t.Fatalf("%s: valid and without escapes, but the fast path left it", b)
-			}
-		}
-		for range 5 {
-			agree(t, mutate(r, b))
-		}
-	}
-	if valid < 5_000 || taken < valid*3/4 {
-		t.Fatalf("%d valid records, %d taken by the fast path", valid, taken)
+	c := fixedjsontest.Compare(t, rand.New(rand.NewPCG(7, 11)), 20_000, fixedjsontest.Paths{
+		Gen: randomRecord, Agree: agree, Alphabet: recordAlphabet,
+		Valid: func(b []byte) bool { var rec Record; return NewDecoder("CNY").decodeFull(b, &rec) == nil }})
+	if c.Valid < 5_000 || c.Taken < c.Valid*3/4 {
+		t.Fatalf("%+v: the generator misses the cases", c)
 	}
 }
 
