@@ -43,8 +43,17 @@ func (d *Decoder) currency(o *fastjson.Object, required bool) (string, error) {
 	return d.BaseCurrency, nil
 }
 
-// Ping decodes a ping into p.
+// Ping decodes a ping into p: laid out as Ping.AppendJSON writes it
+// field by field (pingFast), otherwise with a full parse.
 func (d *Decoder) Ping(b []byte, p *Ping) (err error) {
+	if pingFast(b, p) {
+		return nil
+	}
+	return d.pingFull(b, p)
+}
+
+// pingFull decodes a ping of any layout into p, or says what is wrong.
+func (d *Decoder) pingFull(b []byte, p *Ping) (err error) {
 	o, err := d.object(b)
 	if err != nil {
 		return err

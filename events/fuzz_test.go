@@ -24,6 +24,7 @@ func FuzzDecode(f *testing.F) {
 	again := NewDecoder("CNY")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p, p2 Ping
+		agreePing(t, b)
 		if d.Ping(b, &p) == nil {
 			if err := again.Ping(p.AppendJSON(nil), &p2); err != nil || p2 != p {
 				t.Fatalf("ping %q accepted as %+v, re-read as %+v (%v)", b, p, p2, err)
