@@ -129,8 +129,19 @@ func (d *Decoder) Profile(b []byte, p *Profile) (err error) {
 	return nil
 }
 
-// Transaction decodes a transaction into t.
+// Transaction decodes a transaction into t: laid out as
+// Transaction.AppendJSON writes it field by field (transactionFast),
+// otherwise with a full parse.
 func (d *Decoder) Transaction(b []byte, t *Transaction) (err error) {
+	if d.transactionFast(b, t) {
+		return nil
+	}
+	return d.transactionFull(b, t)
+}
+
+// transactionFull decodes a transaction of any layout into t, or says
+// what is wrong.
+func (d *Decoder) transactionFull(b []byte, t *Transaction) (err error) {
 	o, err := d.object(b)
 	if err != nil {
 		return err
@@ -155,20 +166,7 @@ func (d *Decoder) Transaction(b []byte, t *Transaction) (err error) {
 	if err != nil {
 		return err
 	}
-	switch string(kind) {
-	case "purchase":
-		t.Kind = Purchase
-	case "transfer":
-		t.Kind = Transfer
-	case "reward":
-		t.Kind = Reward
-	case "withdrawal":
-		t.Kind = Withdrawal
-	case "topup":
-		t.Kind = Topup
-	case "refund":
-		t.Kind = Refund
-	default:
+	if t.Kind = parseTxnKind(kind); t.Kind == KindNone {
 		return reject("kind", "is %q; allowed: purchase, transfer, reward, withdrawal, topup, refund", kind)
 	}
 	if t.CounterpartyID, err = id(o, "counterparty_id", false); err != nil {
@@ -178,13 +176,7 @@ func (d *Decoder) Transaction(b []byte, t *Transaction) (err error) {
 	if err != nil {
 		return err
 	}
-	switch {
-	case ck == nil:
-	case string(ck) == "merchant":
-		t.CounterpartyKind = Merchant
-	case string(ck) == "user":
-		t.CounterpartyKind = User
-	default:
+	if t.CounterpartyKind = parsePartyKind(ck); ck != nil && t.CounterpartyKind == PartyNone {
 		return reject("counterparty_kind", "is %q; allowed: merchant, user", ck)
 	}
 	if t.CounterpartyKind != PartyNone && t.CounterpartyID == "" {

@@ -36,6 +36,22 @@ func BenchmarkDecodePing(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeTransactionFastjson: the same transaction read by the
+// full parse, the decoder chosen over encoding/json
+// (BenchmarkDecodeTransactionStdlib) for any layout;
+// BenchmarkDecodeTransaction takes it field by field.
+func BenchmarkDecodeTransactionFastjson(b *testing.B) {
+	d := NewDecoder("CNY")
+	var t Transaction
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchTxn)))
+	for b.Loop() {
+		if err := d.transactionFull(benchTxn, &t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkDecodeTransaction(b *testing.B) {
 	d := NewDecoder("CNY")
 	var t Transaction

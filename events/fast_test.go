@@ -43,22 +43,27 @@ func randomPing(r *rand.Rand) []byte {
 // pingAlphabet is what mutants of a ping get (fixedjsontest.Mutate).
 const pingAlphabet = `{}":,-.0123456789eE+tfnalsu\ x`
 
-// agreePing checks one input: whatever the fast path accepts, the full
-// parse accepts and reads the same. It reports whether the fast path
-// accepted.
-func agreePing(t *testing.T, b []byte) bool {
+// agree checks one input: whatever fast accepts, full accepts and reads
+// the same. It reports whether fast accepted.
+func agree[T comparable](t *testing.T, b []byte, fast func([]byte, *T) bool, full func([]byte, *T) error) bool {
 	t.Helper()
-	var fast, full Ping
-	if !pingFast(b, &fast) {
+	var f, g T
+	if !fast(b, &f) {
 		return false
 	}
-	if err := NewDecoder("CNY").pingFull(b, &full); err != nil {
+	if err := full(b, &g); err != nil {
 		t.Fatalf("%s: the fast path accepted what the full parse refuses: %v", b, err)
 	}
-	if fast != full {
-		t.Fatalf("%s:\nfast %+v\nfull %+v", b, fast, full)
+	if f != g {
+		t.Fatalf("%s:\nfast %+v\nfull %+v", b, f, g)
 	}
 	return true
+}
+
+// agreePing is agree for a ping.
+func agreePing(t *testing.T, b []byte) bool {
+	t.Helper()
+	return agree(t, b, pingFast, NewDecoder("CNY").pingFull)
 }
 
 // TestPingFastAgreesWithFullParse: on pings as AppendJSON writes them,
@@ -73,6 +78,63 @@ func TestPingFastAgreesWithFullParse(t *testing.T) {
 		t.Fatalf("%+v: the generator misses the cases", c)
 	}
 }
+
+// randomTransaction writes a random transaction as
+// Transaction.AppendJSON does, now and then with values the full parse
+// must refuse, an id that needs escapes, or without a counterparty or a
+// place.
+func randomTransaction(r *rand.Rand) []byte {
+	t := Transaction{TxnID: fmt.Sprintf("t%d", r.IntN(1_000_000)), UserID: fmt.Sprintf("u%d", r.IntN(1_000_000)),
+		TS: MinTS + r.Int64N(MaxTS-MinTS), Amount: 1 + r.Int64N(1_000_000), Currency: "CNY",
+		Kind: TxnKind(1 + r.IntN(6)), CounterpartyID: fmt.Sprintf("m%d", r.IntN(1000)), CounterpartyKind: PartyKind(1 + r.IntN(2)),
+		Lat: r.Float64()*180 - 90, Lng: r.Float64()*360 - 180, HasLocation: r.IntN(2) == 0}
+	switch r.IntN(14) {
+	case 0:
+		t.TxnID = ""
+	case 1:
+		t.UserID = strings.Repeat("x", MaxIDBytes+1)
+	case 2:
+		t.CounterpartyID = `m"q\` + fmt.Sprint(r.IntN(100))
+	case 3:
+		t.TS = r.Int64N(1<<62) - 1<<61
+	case 4:
+		t.Amount = r.Int64N(1<<62) - 1<<61
+	case 5:
+		t.Currency = [...]string{"USD", "cny", "", "CNYX"}[r.IntN(4)]
+	case 6:
+		t.Kind = TxnKind(r.IntN(len(kindNames))) // KindNone writes ""
+	case 7:
+		t.CounterpartyID = "" // written without a counterparty
+	case 8:
+		t.Lat = r.Float64()*400 - 200
+	case 9:
+		t.Lng = r.Float64()*800 - 400
+	case 10:
+		t.CounterpartyKind = PartyNone // written as ""
+	}
+	return t.AppendJSON(nil)
+}
+
+// agreeTransaction is agree for a transaction.
+func agreeTransaction(t *testing.T, b []byte) bool {
+	t.Helper()
+	d := NewDecoder("CNY")
+	return agree(t, b, d.transactionFast, d.transactionFull)
+}
+
+// TestTransactionFastAgreesWithFullParse is TestPingFastAgreesWithFullParse
+// for transactions.
+func TestTransactionFastAgreesWithFullParse(t *testing.T) {
+	c := fixedjsontest.Compare(t, rand.New(rand.NewPCG(5, 7)), 20_000, fixedjsontest.Paths{
+		Gen: randomTransaction, Agree: agreeTransaction, Alphabet: transactionAlphabet,
+		Valid: func(b []byte) bool { var tx Transaction; return NewDecoder("CNY").transactionFull(b, &tx) == nil }})
+	if c.Valid < 5_000 || c.Taken < c.Valid/2 || c.Mutants == 0 {
+		t.Fatalf("%+v: the generator misses the cases", c)
+	}
+}
+
+// transactionAlphabet is what mutants of a transaction get.
+const transactionAlphabet = `{}":,-.0123456789eE+CNYtfnlsu\ x`
 
 // TestPingOtherLayoutsTakeTheFullParse: keys in another order, spaces,
 // an unknown field or an explicit null read as the full parse reads them.

@@ -181,6 +181,36 @@ func amount(o *fastjson.Object, key string, required bool) (int64, error) {
 	return n, nil
 }
 
+// parseTxnKind is the kind named b, KindNone for none.
+func parseTxnKind(b []byte) TxnKind {
+	switch string(b) {
+	case "purchase":
+		return Purchase
+	case "transfer":
+		return Transfer
+	case "reward":
+		return Reward
+	case "withdrawal":
+		return Withdrawal
+	case "topup":
+		return Topup
+	case "refund":
+		return Refund
+	}
+	return KindNone
+}
+
+// parsePartyKind is the counterparty kind named b, PartyNone for none.
+func parsePartyKind(b []byte) PartyKind {
+	switch string(b) {
+	case "merchant":
+		return Merchant
+	case "user":
+		return User
+	}
+	return PartyNone
+}
+
 func parseCategory(b []byte) Category {
 	switch string(b) {
 	case "errand":

@@ -37,6 +37,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		var tx, tx2 Transaction
+		agreeTransaction(t, b)
 		if d.Transaction(b, &tx) == nil {
 			if err := again.Transaction(tx.AppendJSON(nil), &tx2); err != nil || tx2 != tx {
 				t.Fatalf("transaction %q accepted as %+v, re-read as %+v (%v)", b, tx, tx2, err)
