@@ -39,17 +39,11 @@ func (s *Scanner) Byte() byte {
 	return s.b[s.i-1]
 }
 
-// Fail marks the object as out of layout: a value read fits the syntax
-// but not the caller's rules.
-func (s *Scanner) Fail() { s.ok = false }
-
-// Lit takes the bytes of l.
+// Lit takes the bytes of l, which must come next.
 func (s *Scanner) Lit(l string) {
-	if s.ok && len(s.b)-s.i >= len(l) && string(s.b[s.i:s.i+len(l)]) == l {
-		s.i += len(l)
-		return
+	if !s.Try(l) {
+		s.ok = false
 	}
-	s.ok = false
 }
 
 // Try takes the bytes of l if they come next, and reports whether they

@@ -14,8 +14,8 @@ var SuggestionsTable = sink.Table{Name: "suggestions", Columns: []string{"need_i
 	"score", "distance_m", "reason_distance", "reason_reliability", "reason_skill", "reason_credit", "reason_recency",
 	"model", "event_ts", "event_time"}}
 
-// blockRows is how many suggestion rows a block holds: ten lists a
-// thousand times over make about seven blocks of some 200 KB.
+// blockRows is how many suggestion rows a block holds, about 250 KB: a
+// thousand lists of ten make five blocks.
 const blockRows = 2048
 
 // rowBlock gathers up to blockRows suggestion rows, column by column, each
