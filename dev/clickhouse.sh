@@ -7,7 +7,7 @@
 #
 # Ports: CLICKHOUSE_TCP_PORT (default 9000), CLICKHOUSE_HTTP_PORT (8123),
 # CLICKHOUSE_INTERSERVER_PORT (9009). Data: CLICKHOUSE_DIR. CPU priority:
-# CLICKHOUSE_NICE (10) and CLICKHOUSE_IDLE (1; see start).
+# CLICKHOUSE_NICE (10; see start).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CLICKHOUSE_DIR:-$top/.run/clickhouse}
@@ -16,7 +16,6 @@ http=${CLICKHOUSE_HTTP_PORT:-8123}
 inter=${CLICKHOUSE_INTERSERVER_PORT:-9009}
 pidfile=$dir/clickhouse.pid
 nice=${CLICKHOUSE_NICE:-10}
-idle=${CLICKHOUSE_IDLE:-1}
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -37,10 +36,6 @@ start() {
   case "$nice" in
     [0-9] | 1[0-9]) ;;
     *) echo "CLICKHOUSE_NICE must be a whole number from 0 to 19, got '$nice'" >&2; return 2 ;;
-  esac
-  case "$idle" in
-    0 | 1) ;;
-    *) echo "CLICKHOUSE_IDLE must be 0 or 1, got '$idle'" >&2; return 2 ;;
   esac
   install
   if running && answers; then
@@ -67,23 +62,9 @@ start() {
   # behind, the partitions waited for them, and the catch-up was slower.
   # The session's priority is set where the kernel has autogroups, and
   # the process's where it has not.
-  #
-  # Where it has autogroups, the server's threads are also SCHED_IDLE
-  # (CLICKHOUSE_IDLE, 1 by default; 0 for none). The session's share
-  # stays a tenth, but a thread of the broker or the engine that wakes on
-  # a core the server holds takes it at once, where it waited for the
-  # server's slice: at half the catch-up rate need -> suggestions had a
-  # p99 of 43 ms against 49 (medians of eight rounds each, alternating;
-  # lower in six pairs of eight), and the catch-up rate did not move.
-  # Without autogroups the threads would compete one by one at the idle
-  # weight, and the inserts would fall behind as at nice 19.
-  sched=()
-  if [ "$idle" = 1 ] && [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] && command -v chrt >/dev/null; then
-    sched=(chrt --idle 0)
-  fi
   setsid bash -c 'echo $$ >"$1"; echo "$3" >/proc/self/autogroup 2>/dev/null || true; cd "$2"
-      exec nice -n "$3" "${@:4}" clickhouse-server --config-file="$2/etc/config.xml"' \
-      _ "$pidfile" "$dir" "$nice" "${sched[@]}" >"$dir/log/stdout.log" 2>&1 </dev/null &
+      exec nice -n "$3" clickhouse-server --config-file="$2/etc/config.xml"' \
+      _ "$pidfile" "$dir" "$nice" >"$dir/log/stdout.log" 2>&1 </dev/null &
   for _ in $(seq 1 150); do
     if answers; then
       echo "clickhouse up on 127.0.0.1:$tcp (data in $dir)" >&2
