@@ -7,7 +7,6 @@ import (
 
 	"everywhere/events"
 	"everywhere/geo"
-	"everywhere/minheap"
 )
 
 // List is one published suggestion list: version Version of the ranking
@@ -58,7 +57,7 @@ type Matcher struct {
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
 	// learnt: per source of outcomes, the offset of the last one learnt.
 	learnt []int64
-	timers minheap.Heap[timer]
+	timers timers
 	stamp  uint32
 	aff    []int32
 	// changes counts helper changes; changedAt holds, by helper slot, the
