@@ -266,10 +266,9 @@ func (m *Matcher) changed(slot int32, ts int64) {
 			m.heads[ni].lists = m.stamp
 		}
 	}
-	m.nearby(slot)
 	m.holding = true
 	if e, avail := m.idx.entry(slot); avail {
-		m.enterable(&e, ts)
+		m.enterable(&e, m.places.needsIn(geo.Parent(m.idx.cellOf(slot), NeedResolution)), ts)
 	}
 	for _, ni := range m.aff {
 		m.update(ni, slot, ts)
@@ -278,26 +277,30 @@ func (m *Matcher) changed(slot int32, ts int64) {
 	m.release(ts)
 }
 
-// enterable keeps, of the needs in m.aff, those listing the available
-// helper with cell entry e and those it may enter at event time at: within
-// reach, and with a bound not below the list's last. It is update's own
-// first test (through SuggestAbove), on the needs' heads alone.
+// enterable adds to m.aff, which holds the needs listing the available
+// helper with cell entry e, those of near (the needs reaching the
+// helper's cell) that it may enter at event time at: within reach, and
+// with a bound not below the list's last. It is update's own first test
+// (through SuggestAbove), on the needs' heads alone.
 //
 // A ping reaches some 450 needs in the benchmark's city: half lie out of
 // reach and most of the rest are out of the running, and which is which
 // is as good as random to a branch predictor. So the test is made in two
-// sweeps without branches, each keeping its survivors at the front: the
-// first on the squared distance, the second on the bound.
-func (m *Matcher) enterable(e *member, at int64) {
+// sweeps without branches, each keeping its survivors: the first on the
+// squared distance, the second on the bound. The first reads each head
+// once and writes none: a need listing the helper is already in m.aff
+// (its stamp says so) and is not added twice.
+func (m *Matcher) enterable(e *member, near []int32, at int64) {
 	lat, lng := float64(e.lat), float64(e.lng)
-	j := 0
-	for _, ni := range m.aff {
+	j := len(m.aff)
+	m.aff = slices.Grow(m.aff, len(near))[:j+len(near)]
+	for _, ni := range near {
 		hd := &m.heads[ni]
 		d2 := flatDist2M(hd.lat, hd.lng, hd.cosLat, lat, lng)
 		m.aff[j] = ni
 		// The margin lets a need at the very edge through to update,
 		// which decides on the distance itself as SuggestAbove does.
-		j += b2i(d2 <= hd.radiusM*hd.radiusM*(1+1e-9)) | b2i(hd.lists == m.stamp)
+		j += b2i(d2 <= hd.radiusM*hd.radiusM*(1+1e-9)) & b2i(hd.stamp != m.stamp)
 	}
 	m.aff = m.aff[:j]
 	j = 0
@@ -327,17 +330,6 @@ func (m *Matcher) sync(ni int32) {
 	hd.last, hd.at = math.Inf(-1), n.at
 	if !n.complete && len(n.list) > 0 {
 		hd.last = n.list[len(n.list)-1].score
-	}
-}
-
-// nearby marks the open needs whose radius reaches the cell of the helper
-// in slot.
-func (m *Matcher) nearby(slot int32) {
-	if _, _, avail, _, _ := m.idx.position(slot); !avail {
-		return
-	}
-	for _, ni := range m.places.needsIn(geo.Parent(m.idx.cellOf(slot), NeedResolution)) {
-		m.mark(ni)
 	}
 }
 
