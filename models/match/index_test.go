@@ -143,6 +143,38 @@ func TestExpBoundIsAnUpperBound(t *testing.T) {
 	}
 }
 
+// TestMayReachIsBoundWithoutDivision: for random entries, needs and
+// floors, mayReach says what bound(...) >= floor says, but where the two
+// are within rounding of each other; an empty list's floor (-Inf) lets
+// everyone through.
+func TestMayReachIsBoundWithoutDivision(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	r := rand.New(rand.NewPCG(5, 6))
+	close := 0
+	for i := range 200_000 {
+		m := member{static: staticBound(r.IntN(65536)), skills: events.SkillSet(r.Uint32())}
+		cat := events.Category(r.IntN(8))
+		d := r.Float64() * 8000
+		floor := r.Float64() * 1.2
+		if i%100 == 0 {
+			floor = math.Inf(-1)
+		}
+		b := x.bound(&m, cat, d)
+		got, want := x.mayReach(&m, cat, d/p.DistanceScaleM, floor), b >= floor
+		if got == want {
+			continue
+		}
+		if math.Abs(b-floor) > 1e-12 {
+			t.Fatalf("entry %+v, category %d, %g m, floor %g: mayReach %v, bound %g", m, cat, d, floor, got, b)
+		}
+		close++
+	}
+	if close > 10 {
+		t.Fatalf("%d disagreements within rounding", close)
+	}
+}
+
 // TestSelectBestMovesTheHighestBoundsFirst, ties and all.
 func TestSelectBestMovesTheHighestBoundsFirst(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))

@@ -303,14 +303,18 @@ func (m *Matcher) enterable(e *member, near []int32, at int64) {
 		j += b2i(d2 <= hd.radiusM*hd.radiusM*(1+1e-9)) & b2i(hd.stamp != m.stamp)
 	}
 	m.aff = m.aff[:j]
+	// The second sweep's divisions (the decay's, the distance scale's)
+	// are made once. Worked out in another order, the floor may differ
+	// from update's in its last bits: twice update's margin covers that.
+	perMS, perM := m.decay(0, 1), 1/m.p.DistanceScaleM
 	j = 0
 	for _, ni := range m.aff {
 		hd := &m.heads[ni]
 		d := math.Sqrt(flatDist2M(hd.lat, hd.lng, hd.cosLat, lat, lng))
 		// A last of -Inf (anyone enters) leaves the floor at -Inf.
-		floor := hd.last - m.decay(hd.at, at) - 1e-9
+		floor := hd.last - perMS*float64(at-hd.at) - 2e-9
 		m.aff[j] = ni
-		j += b2i(m.idx.bound(e, hd.cat, d) >= floor) | b2i(hd.lists == m.stamp)
+		j += b2i(m.idx.mayReach(e, hd.cat, d*perM, floor)) | b2i(hd.lists == m.stamp)
 	}
 	m.aff = m.aff[:j]
 }
