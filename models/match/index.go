@@ -68,6 +68,9 @@ type helper struct {
 	credit   uint16
 	idHash   uint32 // of id: the requester check compares it before the id
 	record   Record
+	// rel and cred are the model's reliability and credit shares for the
+	// record and credit (Params.fixed), kept as those change.
+	rel, cred float64
 	// The latest outcome learnt, by need and kind: a producer's retry
 	// right after it is not learnt twice.
 	outcomeKey uint32
@@ -167,7 +170,9 @@ func (x *Index) Len() int { return len(x.helpers) }
 func (x *Index) slotOf(id string) int32 {
 	s, added := x.ids.Number(id)
 	if added {
-		x.helpers = append(x.helpers, helper{idHash: events.IDHash(id), slot: -1})
+		h := helper{idHash: events.IDHash(id), slot: -1}
+		h.rel, h.cred = x.p.fixed(&h.record, 0)
+		x.helpers = append(x.helpers, h)
 	}
 	return s
 }
@@ -218,6 +223,7 @@ func (x *Index) Profile(p *events.Profile) {
 	}
 	if p.CreditScore > 0 {
 		h.credit = uint16(p.CreditScore)
+		h.rel, h.cred = x.p.fixed(&h.record, int(h.credit))
 	}
 	x.restatic(h)
 }
@@ -251,6 +257,7 @@ func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 	}
 	h.outcomeKey = key
 	h.record.Learn(o.Outcome, o.Rating)
+	h.rel, h.cred = x.p.fixed(&h.record, int(h.credit))
 	x.restatic(h)
 	return s, true
 }
@@ -259,8 +266,7 @@ func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 // exact for reliability and credit, the most for recency. The skill term
 // is added per need from the skills kept beside it.
 func (x *Index) static(h *helper) staticBound {
-	c := Candidate{DistanceM: math.Inf(1), Record: h.record, Credit: int(h.credit)}
-	s, _ := x.p.Score(&c, events.CategoryNone)
+	s, _ := x.p.score(h.rel, h.cred, math.Inf(1), false, 0)
 	return toStaticBound(s + 1e-6) // recency is at its most at age 0
 }
 
@@ -339,7 +345,11 @@ func (x *Index) Set(s *HelperState, at int64) (slot int32, ok bool) {
 		x.remove(slot)
 	}
 	h.lat, h.lng, h.pingMS = float32(s.Lat), float32(s.Lng), s.PingMS
-	h.skills, h.credit, h.alertMS = s.Skills, uint16(s.Credit), max(h.alertMS, s.AlertMS)
+	if c := uint16(s.Credit); c != h.credit {
+		h.credit = c
+		h.rel, h.cred = x.p.fixed(&h.record, int(c))
+	}
+	h.skills, h.alertMS = s.Skills, max(h.alertMS, s.AlertMS)
 	if s.Available {
 		h.cell = x.loc.LocateFrom(h.cell, s.Lat, s.Lng)
 		x.insert(slot, x.static(h))
@@ -426,8 +436,7 @@ func (x *Index) score(slot int32, n *events.Need, d float64, at int64) (score fl
 // n at event time at, whether or not the helper may be suggested.
 func (x *Index) rate(slot int32, n *events.Need, d float64, at int64) (float64, Reasons) {
 	h := &x.helpers[slot]
-	c := Candidate{DistanceM: d, AgeMS: max(at-h.pingMS, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
-	return x.p.Score(&c, n.Category)
+	return x.p.score(h.rel, h.cred, d, h.skills.Has(n.Category), max(at-h.pingMS, 0))
 }
 
 // suggestion is the helper in slot as a suggestion for need n at event

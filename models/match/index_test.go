@@ -247,6 +247,46 @@ func TestSetIgnoresStatesSentEarlier(t *testing.T) {
 	}
 }
 
+// TestFixedSharesFollowRecordAndCredit: the reliability and credit
+// shares a helper keeps are what the model makes of its record and
+// credit after any mix of states, profiles and outcomes, and a helper's
+// score through the index is the model's own.
+func TestFixedSharesFollowRecordAndCredit(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	r := rand.New(rand.NewPCG(7, 8))
+	kinds := []events.OutcomeKind{events.Accepted, events.Declined, events.Completed, events.NoShow}
+	for step := range 20_000 {
+		id := "h" + strconv.Itoa(r.IntN(50))
+		switch r.IntN(3) {
+		case 0:
+			credit := 0
+			if r.IntN(3) > 0 {
+				credit = events.MinCredit + r.IntN(events.MaxCredit-events.MinCredit+1)
+			}
+			s := HelperState{ID: id, PingMS: now + int64(step), Lat: 30.27, Lng: 120.15, Available: r.IntN(4) > 0, Credit: credit}
+			x.Set(&s, now+int64(step))
+		case 1:
+			x.Profile(&events.Profile{UserID: id, TS: now + int64(step), CreditScore: events.MinCredit + r.IntN(events.MaxCredit-events.MinCredit+1)})
+		default:
+			x.Outcome(&events.Outcome{NeedID: "n" + strconv.Itoa(step), HelperID: id, Outcome: kinds[r.IntN(len(kinds))], Rating: r.IntN(6)})
+		}
+		slot := x.slotOf(id)
+		h := &x.helpers[slot]
+		rel, cred := p.fixed(&h.record, int(h.credit))
+		if h.rel != rel || h.cred != cred {
+			t.Fatalf("step %d: %s keeps shares %g, %g; its record %+v and credit %d make %g, %g", step, id, h.rel, h.cred, h.record, h.credit, rel, cred)
+		}
+		n := events.Need{Lat: 30.271, Lng: 120.151, Category: events.Category(1 + r.IntN(4))}
+		d := x.dist(&n, float64(h.lat), float64(h.lng))
+		got, _ := x.rate(slot, &n, d, now+int64(step))
+		c := Candidate{DistanceM: d, AgeMS: max(now+int64(step)-h.pingMS, 0), Record: h.record, Skills: h.skills, Credit: int(h.credit)}
+		if want, _ := p.Score(&c, n.Category); got != want {
+			t.Fatalf("step %d: the index scores %s %g, the model %g", step, id, got, want)
+		}
+	}
+}
+
 // A helper holds no pointer, so the collector does not scan the slice of
 // them (see BenchmarkCollectHelpers); nor does a cell's list entry.
 func TestHelpersHoldNoPointer(t *testing.T) {

@@ -117,19 +117,32 @@ type Reasons struct {
 
 // Score rates c for a need of category cat.
 func (p *Params) Score(c *Candidate, cat events.Category) (float64, Reasons) {
+	rel, credit := p.fixed(&c.Record, c.Credit)
+	return p.score(rel, credit, c.DistanceM, c.Skills.Has(cat), c.AgeMS)
+}
+
+// fixed is the reliability and credit shares of a helper with record r
+// and credit score credit (0 when unknown): what neither the need nor
+// time changes, so that the index works them out when they change rather
+// than at every scoring, where they took four divisions.
+func (p *Params) fixed(r *Record, credit int) (rel, cred float64) {
+	c := 0.5 // unknown: the middle, neither a penalty nor a bonus
+	if credit > 0 {
+		c = float64(credit-events.MinCredit) / float64(events.MaxCredit-events.MinCredit)
+	}
+	return p.Weights.Reliability * p.reliability(r), p.Weights.Credit * math.Min(math.Max(c, 0), 1)
+}
+
+// score is Score from the fixed shares of a helper, its distance,
+// whether it has the need's skill and the age of its ping.
+func (p *Params) score(rel, credit, distanceM float64, skilled bool, ageMS int64) (float64, Reasons) {
 	w := &p.Weights
-	var r Reasons
-	r.Distance = w.Distance * math.Exp(-math.Max(c.DistanceM, 0)/p.DistanceScaleM)
-	r.Reliability = w.Reliability * p.reliability(&c.Record)
-	if c.Skills.Has(cat) {
+	r := Reasons{Reliability: rel, Credit: credit}
+	r.Distance = w.Distance * math.Exp(-math.Max(distanceM, 0)/p.DistanceScaleM)
+	if skilled {
 		r.Skill = w.Skill
 	}
-	credit := 0.5 // unknown: the middle, neither a penalty nor a bonus
-	if c.Credit > 0 {
-		credit = float64(c.Credit-events.MinCredit) / float64(events.MaxCredit-events.MinCredit)
-	}
-	r.Credit = w.Credit * math.Min(math.Max(credit, 0), 1)
-	r.Recency = p.recency(c.AgeMS)
+	r.Recency = p.recency(ageMS)
 	return r.sum(), r
 }
 
