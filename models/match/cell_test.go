@@ -1,11 +1,13 @@
 package match
 
 import (
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 
 	"everywhere/events"
+	"everywhere/geo"
 )
 
 // TestDenseCellExaminesTheBestFirst: in a cell of a thousand, the five
@@ -122,4 +124,32 @@ func checkCells(t *testing.T, x *Index) (sorted int) {
 		t.Fatalf("%d listed, %d available", seen, available)
 	}
 	return sorted
+}
+
+// TestNearNeedReachesEveryPointWithinRadius: a cell list's rounded copy
+// of a need's place and radius never says no to a point within the
+// radius, anywhere on Earth a need may be; and it says yes to little
+// beyond it.
+func TestNearNeedReachesEveryPointWithinRadius(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 200_000 {
+		var n openNeed
+		n.ev.Lat, n.ev.Lng = -80+r.Float64()*160, -180+r.Float64()*360
+		n.ev.RadiusM = 100 + r.Float64()*19_900
+		n.cosLat = CosLat(n.ev.Lat)
+		nn := nearNeedOf(0, &n)
+		// A point at a random bearing, within 30 m of the radius.
+		d := n.ev.RadiusM + (r.Float64()*2-1)*30
+		b := r.Float64() * 2 * math.Pi
+		const mPerDeg = geo.EarthRadiusM * math.Pi / 180
+		lat := n.ev.Lat + d*math.Cos(b)/mPerDeg
+		lng := n.ev.Lng + d*math.Sin(b)/(mPerDeg*n.cosLat)
+		exact := flatDistM(n.ev.Lat, n.ev.Lng, n.cosLat, lat, lng)
+		if exact <= n.ev.RadiusM && !nn.reaches(lat, lng) {
+			t.Fatalf("need at %v,%v, radius %.1f m: a point %.3f m away is not reached", n.ev.Lat, n.ev.Lng, n.ev.RadiusM, exact)
+		}
+		if exact > n.ev.RadiusM+2*reachSlackM && nn.reaches(lat, lng) {
+			t.Fatalf("need at %v,%v, radius %.1f m: a point %.3f m away is reached", n.ev.Lat, n.ev.Lng, n.ev.RadiusM, exact)
+		}
+	}
 }

@@ -287,34 +287,31 @@ func (m *Matcher) changed(slot int32, ts int64) {
 // reach and most of the rest are out of the running, and which is which
 // is as good as random to a branch predictor. So the test is made in two
 // sweeps without branches, each keeping its survivors: the first on the
-// squared distance, the second on the bound. The first reads each head
-// once and writes none: a need listing the helper is already in m.aff
-// (its stamp says so) and is not added twice.
-func (m *Matcher) enterable(e *member, near []int32, at int64) {
+// distance, read from the cell's list itself, the second on the bound,
+// read from the heads of the needs within reach. A need listing the
+// helper is already in m.aff (its stamp says so) and is not added twice.
+func (m *Matcher) enterable(e *member, near []nearNeed, at int64) {
 	lat, lng := float64(e.lat), float64(e.lng)
-	j := len(m.aff)
+	listed := len(m.aff)
+	j := listed
 	m.aff = slices.Grow(m.aff, len(near))[:j+len(near)]
-	for _, ni := range near {
-		hd := &m.heads[ni]
-		d2 := flatDist2M(hd.lat, hd.lng, hd.cosLat, lat, lng)
-		m.aff[j] = ni
-		// The margin lets a need at the very edge through to update,
-		// which decides on the distance itself as SuggestAbove does.
-		j += b2i(d2 <= hd.radiusM*hd.radiusM*(1+1e-9)) & b2i(hd.stamp != m.stamp)
+	for i := range near {
+		m.aff[j] = near[i].ni
+		j += b2i(near[i].reaches(lat, lng))
 	}
 	m.aff = m.aff[:j]
 	// The second sweep's divisions (the decay's, the distance scale's)
 	// are made once. Worked out in another order, the floor may differ
 	// from update's in its last bits: twice update's margin covers that.
 	perMS, perM := m.decay(0, 1), 1/m.p.DistanceScaleM
-	j = 0
-	for _, ni := range m.aff {
+	j = listed
+	for _, ni := range m.aff[listed:] {
 		hd := &m.heads[ni]
 		d := math.Sqrt(flatDist2M(hd.lat, hd.lng, hd.cosLat, lat, lng))
 		// A last of -Inf (anyone enters) leaves the floor at -Inf.
 		floor := hd.last - perMS*float64(at-hd.at) - 2e-9
 		m.aff[j] = ni
-		j += b2i(m.idx.mayReach(e, hd.cat, d*perM, floor)) | b2i(hd.lists == m.stamp)
+		j += b2i(m.idx.mayReach(e, hd.cat, d*perM, floor)) & b2i(hd.stamp != m.stamp)
 	}
 	m.aff = m.aff[:j]
 }

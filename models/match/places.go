@@ -17,7 +17,7 @@ import "everywhere/geo"
 // in each list.
 type needPlaces struct {
 	nums  map[uint64]int32 // cell → its number
-	needs [][]int32        // by cell number, the needs reaching it
+	needs [][]nearNeed     // by cell number, the needs reaching it
 	// centres: by cell number, its centre, computed once (each is a call
 	// into C) when the cell is numbered, and kept when disks are let go.
 	centres [][2]float64
@@ -29,6 +29,32 @@ type needPlaces struct {
 // placed is a cell list a need is in: the cell's number and the need's
 // position in the list.
 type placed struct{ num, pos int32 }
+
+// nearNeed is a need in a cell's list: its slot, and where it is and how
+// far it reaches, to a few metres (see reaches). A helper's change tests
+// the needs of its cell on these alone, reading the list in order, and
+// reads the heads of those within reach only: most needs of a cell lie
+// out of reach, and reading each one's head was a cache miss.
+type nearNeed struct {
+	ni             int32
+	lat, lng, cosL float32
+	reach2         float32 // the square of the radius and reachSlackM
+}
+
+// reachSlackM covers the rounding of a nearNeed's float32 place and
+// radius: a metre or two at the scale of the Earth.
+const reachSlackM = 8
+
+func nearNeedOf(ni int32, n *openNeed) nearNeed {
+	r := n.ev.RadiusM + reachSlackM
+	return nearNeed{ni: ni, lat: float32(n.ev.Lat), lng: float32(n.ev.Lng), cosL: float32(n.cosLat), reach2: float32(r * r)}
+}
+
+// reaches reports whether the need may reach (lat, lng): it does not if
+// it says no.
+func (nn *nearNeed) reaches(lat, lng float64) bool {
+	return flatDist2M(float64(nn.lat), float64(nn.lng), float64(nn.cosL), lat, lng) <= float64(nn.reach2)
+}
 
 type diskKey struct {
 	origin uint64
@@ -51,7 +77,7 @@ func newNeedPlaces() needPlaces {
 
 // needsIn returns the open needs reaching NeedResolution cell c; the
 // caller must not keep the slice.
-func (p *needPlaces) needsIn(c uint64) []int32 {
+func (p *needPlaces) needsIn(c uint64) []nearNeed {
 	if num, ok := p.nums[c]; ok {
 		return p.needs[num]
 	}
@@ -105,7 +131,7 @@ func (m *Matcher) place(ni int32) {
 		// at 7 km, even at 60 degrees north); needCellM has 200 m to spare.
 		if flatDistM(n.ev.Lat, n.ev.Lng, n.cosLat, c.lat, c.lng) <= reach {
 			n.cells = append(n.cells, placed{c.num, int32(len(p.needs[c.num]))})
-			p.needs[c.num] = append(p.needs[c.num], ni)
+			p.needs[c.num] = append(p.needs[c.num], nearNeedOf(ni, n))
 		}
 	}
 }
@@ -119,8 +145,8 @@ func (m *Matcher) unplace(ni int32) {
 		last := list[len(list)-1]
 		list[at.pos] = last
 		p.needs[at.num] = list[:len(list)-1]
-		if last != ni {
-			m.needs[last].moved(at)
+		if last.ni != ni {
+			m.needs[last.ni].moved(at)
 		}
 	}
 	n.cells = n.cells[:0]
