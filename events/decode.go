@@ -196,6 +196,14 @@ func (d *Decoder) transactionFull(b []byte, t *Transaction) (err error) {
 // it refers to a need the engine has seen; any other field it carries is
 // still checked.
 func (d *Decoder) Need(b []byte, n *Need) (err error) {
+	if d.needFast(b, n) {
+		return nil
+	}
+	return d.needFull(b, n)
+}
+
+// needFull decodes a need of any layout into n, or says what is wrong.
+func (d *Decoder) needFull(b []byte, n *Need) (err error) {
 	o, err := d.object(b)
 	if err != nil {
 		return err
@@ -211,15 +219,12 @@ func (d *Decoder) Need(b []byte, n *Need) (err error) {
 	if err != nil {
 		return err
 	}
-	switch {
-	case status == nil || string(status) == "open":
-		n.Status = Open
-	case string(status) == "cancelled":
-		n.Status = Cancelled
-	case string(status) == "fulfilled":
-		n.Status = Fulfilled
-	default:
-		return reject("status", "is %q; allowed: open, cancelled, fulfilled", status)
+	n.Status = Open
+	if status != nil {
+		var known bool
+		if n.Status, known = parseNeedStatus(status); !known {
+			return reject("status", "is %q; allowed: open, cancelled, fulfilled", status)
+		}
 	}
 	full := n.Status == Open
 	if n.UserID, err = id(o, "user_id", full); err != nil {

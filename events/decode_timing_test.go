@@ -90,3 +90,23 @@ func BenchmarkDecodeTransactionStdlib(b *testing.B) {
 		}
 	}
 }
+
+// benchNeed is an opening as the contract's example writes it.
+var benchNeed = []byte(`{"need_id":"n7","user_id":"u9","ts":1764000001000,"category":"errand","lat":30.27,"lng":120.16,"radius_m":3000,"reward":2000,"currency":"CNY","expires_at":1764003601000,"status":"open"}`)
+
+// BenchmarkDecodeNeed reads it field by field, BenchmarkDecodeNeedFull
+// by the full parse.
+func BenchmarkDecodeNeed(b *testing.B) { benchmarkDecodeNeed(b, NewDecoder("CNY").Need) }
+
+func BenchmarkDecodeNeedFull(b *testing.B) { benchmarkDecodeNeed(b, NewDecoder("CNY").needFull) }
+
+func benchmarkDecodeNeed(b *testing.B, decode func([]byte, *Need) error) {
+	var n Need
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchNeed)))
+	for b.Loop() {
+		if err := decode(benchNeed, &n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -79,3 +79,59 @@ func (d *Decoder) transactionFast(b []byte, t *Transaction) bool {
 	}
 	return true
 }
+
+// needFast reads a need laid out as Need.AppendJSON writes it, in the
+// deployment's currency, as pingFast reads a ping. A need is read three
+// times on its way: by its needs partition, by the region that matches it
+// (inside a routed record, see route.Decoder) and by the aggregates.
+func (d *Decoder) needFast(b []byte, n *Need) bool {
+	s := fixedjson.New(b)
+	s.Lit(`{"need_id":`)
+	need := s.Str()
+	var user []byte
+	if s.Try(`,"user_id":`) {
+		if user = s.Str(); !ValidID(user) {
+			return false
+		}
+	}
+	s.Lit(`,"ts":`)
+	ts := s.Int()
+	cat := CategoryNone
+	if s.Try(`,"category":`) {
+		if cat = parseCategory(s.Str()); cat == CategoryNone {
+			return false
+		}
+	}
+	var lat, lng float64
+	placed := s.Try(`,"lat":`)
+	if placed {
+		lat = s.Float()
+		s.Lit(`,"lng":`)
+		lng = s.Float()
+	}
+	s.Lit(`,"radius_m":`)
+	radius := s.Float()
+	s.Lit(`,"reward":`)
+	reward := s.Int()
+	s.Lit(`,"currency":`)
+	cur := s.Str()
+	var expires int64
+	if s.Try(`,"expires_at":`) {
+		if expires = s.Int(); expires < MinTS || expires > MaxTS || expires <= ts {
+			return false
+		}
+	}
+	s.Lit(`,"status":`)
+	status, known := parseNeedStatus(s.Str())
+	if !s.End() || !known || !ValidID(need) || ts < MinTS || ts > MaxTS || lat < -90 || lat > 90 || lng < -180 || lng > 180 ||
+		radius <= 0 || radius > MaxRadiusM || reward < 0 || reward > maxAmount || string(cur) != d.BaseCurrency ||
+		status == Open && (user == nil || cat == CategoryNone || !placed || expires == 0) {
+		return false
+	}
+	*n = Need{NeedID: view(need), TS: ts, Category: cat, Lat: lat, Lng: lng, HasPlace: placed, RadiusM: radius,
+		Reward: reward, Currency: d.BaseCurrency, ExpiresAt: expires, Status: status}
+	if user != nil {
+		n.UserID = view(user)
+	}
+	return true
+}

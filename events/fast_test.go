@@ -136,6 +136,74 @@ func TestTransactionFastAgreesWithFullParse(t *testing.T) {
 // transactionAlphabet is what mutants of a transaction get.
 const transactionAlphabet = `{}":,-.0123456789eE+CNYtfnlsu\ x`
 
+// randomNeed writes a random need as Need.AppendJSON does: an opening
+// or a status update, now and then with values the full parse must
+// refuse, an id that needs escapes, or an opening without what it needs.
+func randomNeed(r *rand.Rand) []byte {
+	n := Need{NeedID: fmt.Sprintf("n%d", r.IntN(1_000_000)), UserID: fmt.Sprintf("u%d", r.IntN(1_000_000)),
+		TS: MinTS + r.Int64N(MaxTS-MinTS-3_600_000), Category: Category(1 + r.IntN(6)),
+		Lat: r.Float64()*180 - 90, Lng: r.Float64()*360 - 180, HasPlace: true, RadiusM: 1 + r.Float64()*19_999,
+		Reward: r.Int64N(100_000), Currency: "CNY", Status: Open}
+	n.ExpiresAt = n.TS + 1 + r.Int64N(3_600_000)
+	if r.IntN(4) == 0 { // a status update
+		n = Need{NeedID: n.NeedID, TS: n.TS, RadiusM: DefaultRadiusM, Currency: "CNY", Status: NeedStatus(2 + r.IntN(2))}
+	}
+	switch r.IntN(16) {
+	case 0:
+		n.NeedID = ""
+	case 1:
+		n.UserID = strings.Repeat("x", MaxIDBytes+1)
+	case 2:
+		n.UserID = `u"q\` + fmt.Sprint(r.IntN(100))
+	case 3:
+		n.TS = r.Int64N(1<<62) - 1<<61
+	case 4:
+		n.Lat = r.Float64()*400 - 200
+	case 5:
+		n.Lng = r.Float64()*800 - 400
+	case 6:
+		n.RadiusM = r.Float64()*60_000 - 20_000
+	case 7:
+		n.Reward = r.Int64N(1<<62) - 1<<61
+	case 8:
+		n.Currency = [...]string{"USD", "cny", "", "CNYX"}[r.IntN(4)]
+	case 9:
+		n.ExpiresAt = n.TS - r.Int64N(2) // not after ts
+	case 10:
+		n.Category = CategoryNone // an opening without one
+	case 11:
+		n.HasPlace = false
+	case 12:
+		n.UserID = ""
+	case 13:
+		n.ExpiresAt = 0
+	case 14:
+		n.Lat, n.Lng, n.RadiusM = float64(r.IntN(91)), -float64(r.IntN(181)), float64(1+r.IntN(20_000)) // whole numbers
+	}
+	return n.AppendJSON(nil)
+}
+
+// agreeNeed is agree for a need.
+func agreeNeed(t *testing.T, b []byte) bool {
+	t.Helper()
+	d := NewDecoder("CNY")
+	return agree(t, b, d.needFast, d.needFull)
+}
+
+// TestNeedFastAgreesWithFullParse is TestPingFastAgreesWithFullParse for
+// needs.
+func TestNeedFastAgreesWithFullParse(t *testing.T) {
+	c := fixedjsontest.Compare(t, rand.New(rand.NewPCG(7, 9)), 20_000, fixedjsontest.Paths{
+		Gen: randomNeed, Agree: agreeNeed, Alphabet: needAlphabet,
+		Valid: func(b []byte) bool { var n Need; return NewDecoder("CNY").needFull(b, &n) == nil }})
+	if c.Valid < 5_000 || c.Taken < c.Valid/2 || c.Mutants == 0 {
+		t.Fatalf("%+v: the generator misses the cases", c)
+	}
+}
+
+// needAlphabet is what mutants of a need get.
+const needAlphabet = `{}":,-.0123456789eE+CNYopencldfuirtsx\ `
+
 // TestPingOtherLayoutsTakeTheFullParse: keys in another order, spaces,
 // an unknown field or an explicit null read as the full parse reads them.
 func TestPingOtherLayoutsTakeTheFullParse(t *testing.T) {

@@ -231,3 +231,17 @@ func parseCategory(b []byte) Category {
 
 // ParseCategory maps a category name to its value; CategoryNone if unknown.
 func ParseCategory(s string) Category { return parseCategory([]byte(s)) }
+
+// parseNeedStatus reads a need's status; known is false for a word the
+// contract does not name.
+func parseNeedStatus(b []byte) (s NeedStatus, known bool) {
+	switch string(b) {
+	case "open":
+		return Open, true
+	case "cancelled":
+		return Cancelled, true
+	case "fulfilled":
+		return Fulfilled, true
+	}
+	return Open, false
+}

@@ -44,6 +44,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		var n, n2 Need
+		agreeNeed(t, b)
 		if d.Need(b, &n) == nil {
 			if err := again.Need(n.AppendJSON(nil), &n2); err != nil || n2 != n {
 				t.Fatalf("need %q accepted as %+v, re-read as %+v (%v)", b, n, n2, err)

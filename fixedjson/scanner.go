@@ -59,6 +59,15 @@ func (s *Scanner) Try(l string) bool {
 // Peek reports whether the next byte is c, without taking it.
 func (s *Scanner) Peek(c byte) bool { return s.ok && s.i < len(s.b) && s.b[s.i] == c }
 
+// Rest returns what is left to read, a view of b, and nil once a read
+// failed: for a value nested in the layout that another reader takes.
+func (s *Scanner) Rest() []byte {
+	if !s.ok {
+		return nil
+	}
+	return s.b[s.i:]
+}
+
 // End takes the closing brace, which must be the last byte.
 func (s *Scanner) End() bool {
 	s.Lit(`}`)

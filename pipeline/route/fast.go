@@ -7,14 +7,17 @@ import (
 	"everywhere/fixedjson"
 )
 
-// decodeFast reads a helper, outcome or watermark record laid out exactly
-// as AppendHelper, AppendOutcome and AppendWatermark write it: keys in
-// their order, strings without escapes, numbers as strconv writes them.
-// Those are nearly every record a regions partition reads, and taking
-// them field by field in order costs a fraction of a full JSON parse.
-// It reports false for anything else, a need or a record that breaks any
-// rule Decode applies included, and Decode then parses it in full: what
-// is accepted here is a valid record that the full parse reads the same.
+// decodeFast reads a helper, need, outcome or watermark record laid out
+// exactly as AppendHelper, AppendNeed, AppendOutcome and AppendWatermark
+// write it: keys in their order, strings without escapes, numbers as
+// strconv writes them. Those are nearly every record a regions partition
+// reads, and taking them field by field in order costs a fraction of a
+// full JSON parse. A need record's need is handed whole to the events
+// decoder, which reads the contract's layout field by field too, where
+// the full parse wrote it out again to parse it a second time. It
+// reports false for anything else, a record that breaks any rule Decode
+// applies included, and Decode then parses it in full: what is accepted
+// here is a valid record that the full parse reads the same.
 func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 	s := fixedjson.New(b)
 	s.Lit(`{"k":"`)
@@ -37,6 +40,12 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 		s.Lit(`,"ts":`)
 		r.TS = s.Int()
 		return readHelper(&s, r) && s.End()
+	case KindNeed:
+		s.Lit(`,"ts":`)
+		r.TS = s.Int()
+		s.Lit(`,"need":`)
+		need := s.Rest()
+		return len(need) > 0 && need[len(need)-1] == '}' && d.need.Need(need[:len(need)-1], &r.Need) == nil
 	case KindOutcome:
 		s.Lit(`,"ts":`)
 		r.TS = s.Int()

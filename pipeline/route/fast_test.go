@@ -11,9 +11,9 @@ import (
 	"everywhere/models/match"
 )
 
-// randomRecord encodes a random helper, outcome or watermark record, now
-// and then with values the full parse must refuse or strings that need
-// escapes, which the fast path leaves to it.
+// randomRecord encodes a random helper, need, outcome or watermark
+// record, now and then with values the full parse must refuse or strings
+// that need escapes, which the fast path leaves to it.
 func randomRecord(r *rand.Rand) []byte {
 	id := func() string {
 		switch r.IntN(12) {
@@ -37,7 +37,7 @@ func randomRecord(r *rand.Rand) []byte {
 		return events.MinTS + r.Int64N(events.MaxTS-events.MinTS)
 	}
 	src, wm := r.IntN(70_000)-100, ts()
-	switch r.IntN(3) {
+	switch r.IntN(4) {
 	case 0:
 		h := match.HelperState{ID: id(), PingMS: ts(), Lat: r.Float64()*200 - 100, Lng: r.Float64()*400 - 200,
 			Available: r.IntN(2) == 0, Skills: events.SkillSet(r.IntN(256)), Credit: r.IntN(2000) - 500}
@@ -54,6 +54,14 @@ func randomRecord(r *rand.Rand) []byte {
 			o.Rating = 5 + r.IntN(3) // 6 and 7 are refused
 		}
 		return AppendOutcome(nil, src, wm, r.Int64N(1<<40)-10, &o)
+	case 2:
+		n := events.Need{NeedID: id(), UserID: id(), TS: ts(), Category: events.Category(r.IntN(7)),
+			Lat: r.Float64()*200 - 100, Lng: r.Float64()*400 - 200, HasPlace: r.IntN(8) > 0, RadiusM: r.Float64()*25_000 - 1_000,
+			Reward: r.Int64N(100_000), Currency: [...]string{"CNY", "CNY", "CNY", "USD"}[r.IntN(4)], ExpiresAt: ts(), Status: events.NeedStatus(1 + r.IntN(3))}
+		if r.IntN(2) == 0 {
+			n.ExpiresAt = n.TS + 1 + r.Int64N(3_600_000)
+		}
+		return AppendNeed(nil, src, wm, &n)
 	default:
 		return AppendWatermark(nil, src, wm, r.IntN(2) == 0)
 	}
@@ -78,6 +86,8 @@ func agree(t *testing.T, b []byte) bool {
 	switch fast.Kind {
 	case KindHelper:
 		same = same && fast.Helper == full.Helper
+	case KindNeed:
+		same = same && fast.Need == full.Need
 	case KindOutcome:
 		same = same && fast.Offset == full.Offset && fast.Outcome == full.Outcome
 	}
@@ -116,11 +126,14 @@ func FuzzFastDecode(f *testing.F) {
 func BenchmarkDecode(b *testing.B) {
 	h := match.HelperState{ID: "u123456", PingMS: 1_764_000_000_123, Lat: 30.27412345, Lng: 120.15512345, Available: true, Skills: 5, Credit: 700}
 	o := events.Outcome{NeedID: "n123456", HelperID: "u123456", TS: 1_764_000_000_000, Outcome: events.Completed, Rating: 4}
+	n := events.Need{NeedID: "n123456", UserID: "u654321", TS: 1_764_000_000_000, Category: events.Errand, Lat: 30.2712345, Lng: 120.1612345,
+		HasPlace: true, RadiusM: 3000, Reward: 2000, Currency: "CNY", ExpiresAt: 1_764_003_600_000, Status: events.Open}
 	records := []struct {
 		kind string
 		b    []byte
 	}{
 		{"helper", AppendHelper(nil, 3, 1_764_000_000_000, 1_764_000_000_123, &h)},
+		{"need", AppendNeed(nil, 3, 1_764_000_000_000, &n)},
 		{"outcome", AppendOutcome(nil, 3, 1_764_000_000_000, 42, &o)},
 		{"watermark", AppendWatermark(nil, 3, 1_764_000_000_000, false)},
 	}
