@@ -1,6 +1,11 @@
 package match
 
-import "everywhere/geo"
+import (
+	"cmp"
+	"slices"
+
+	"everywhere/geo"
+)
 
 // needPlaces indexes the open needs by every NeedResolution cell their
 // radius reaches, so that a helper's change finds the needs it may
@@ -11,19 +16,31 @@ import "everywhere/geo"
 // the need's cell, a call into C; each cell's centre and list through a
 // map; the need's place in each list found by a scan of its hundreds of
 // needs) was 4% of a catch-up's CPU at 100,000 users. So cells are
-// numbered, with their lists in a slice; the disk of each cell and ring
-// count is kept with its cells' centres and numbers, since a city's needs
-// come from the same few hundred cells; and a need remembers where it is
-// in each list.
+// numbered, with their lists in a slice; the disk around each cell is
+// kept with its cells' centres and numbers, since a city's needs come
+// from the same few hundred cells; and a need remembers where it is in
+// each list.
+//
+// A cell keeps one disk, the widest any need has asked for, its cells
+// nearest first: a need of a smaller radius takes the disk's front. Kept
+// per radius instead, the disks of a city's few hundred cells and its
+// needs' handful of radii outgrew maxDiskCells, were all let go, and
+// were made again in C, 1.4% of a catch-up's CPU.
 type needPlaces struct {
 	nums  map[uint64]int32 // cell → its number
 	needs [][]nearNeed     // by cell number, the needs reaching it
 	// centres: by cell number, its centre, computed once (each is a call
 	// into C) when the cell is numbered, and kept when disks are let go.
 	centres [][2]float64
-	disks   map[diskKey][]diskCell
-	kept    int      // cells in disks, which are let go past maxDiskCells
-	disk    []uint64 // a disk being made, reused
+	disks   map[uint64]disk // by the cell at their centre
+	kept    int             // cells in disks, which are let go past maxDiskCells
+	disk    []uint64        // a disk being made, reused
+}
+
+// disk is the cells within k rings of a cell, nearest first.
+type disk struct {
+	k     int
+	cells []diskCell
 }
 
 // placed is a cell list a need is in: the cell's number and the need's
@@ -56,23 +73,20 @@ func (nn *nearNeed) reaches(lat, lng float64) bool {
 	return flatDist2M(float64(nn.lat), float64(nn.lng), float64(nn.cosL), lat, lng) <= float64(nn.reach2)
 }
 
-type diskKey struct {
-	origin uint64
-	k      int
-}
-
 type diskCell struct {
 	lat, lng float64
+	fromM    float64 // from the disk's centre cell's centre (flatDistM)
 	num      int32
 }
 
-// maxDiskCells bounds the cells kept in disks: 2^16, 1.5 MiB per
-// region. A 3 km need's disk is 127 cells (a 20 km one's 1,519), so
-// that is the disks of some 500 cells of 5 km2, a city's worth.
+// maxDiskCells bounds the cells kept in disks: 2^16, 2 MiB per region.
+// A 3 km need's disk is 127 cells (a 5 km one's 217, a 20 km one's
+// 1,519), so that is the disks of some 300 cells of 5 km2, a city's
+// worth.
 const maxDiskCells = 1 << 16
 
 func newNeedPlaces() needPlaces {
-	return needPlaces{nums: map[uint64]int32{}, disks: map[diskKey][]diskCell{}}
+	return needPlaces{nums: map[uint64]int32{}, disks: map[uint64]disk{}}
 }
 
 // needsIn returns the open needs reaching NeedResolution cell c; the
@@ -99,34 +113,47 @@ func (p *needPlaces) number(c uint64) int32 {
 	return num
 }
 
-// diskAround returns the cells within k rings of origin, with their
-// centres and numbers.
+// diskAround returns at least the cells within k rings of origin, with
+// their centres and numbers, nearest first.
 func (p *needPlaces) diskAround(origin uint64, k int) []diskCell {
-	key := diskKey{origin, k}
-	if d, ok := p.disks[key]; ok {
-		return d
+	if d, ok := p.disks[origin]; ok && d.k >= k {
+		return d.cells
 	}
 	if p.kept >= maxDiskCells {
 		clear(p.disks)
 		p.kept = 0
 	}
 	p.disk = geo.AppendDisk(p.disk[:0], origin, k)
-	d := make([]diskCell, len(p.disk))
+	d := disk{k: k, cells: make([]diskCell, len(p.disk))}
+	olat, olng := geo.Centre(origin)
+	cos := CosLat(olat)
 	for i, c := range p.disk {
 		num := p.number(c)
-		d[i] = diskCell{p.centres[num][0], p.centres[num][1], num}
+		lat, lng := p.centres[num][0], p.centres[num][1]
+		d.cells[i] = diskCell{lat, lng, flatDistM(olat, olng, cos, lat, lng), num}
 	}
-	p.disks[key] = d
-	p.kept += len(d)
-	return d
+	slices.SortFunc(d.cells, func(a, b diskCell) int { return cmp.Compare(a.fromM, b.fromM) })
+	p.kept += len(d.cells) - len(p.disks[origin].cells)
+	p.disks[origin] = d
+	return d.cells
 }
 
 // place indexes need ni in every cell its radius reaches: a cell whose
 // centre lies within the radius plus the cell's own size.
+//
+// The need lies within needCellM of its own cell's centre, so a cell
+// farther than reach plus that from the disk's centre is out of reach,
+// and so is every cell after it. The margin covers the two flat
+// projections, one around the disk's centre and one around the need:
+// they differ by well under a percent within a disk.
 func (m *Matcher) place(ni int32) {
 	n, p := &m.needs[ni], &m.places
 	reach := n.ev.RadiusM + needCellM
+	past := (reach+needCellM)*1.01 + 50
 	for _, c := range p.diskAround(geo.Cell(n.ev.Lat, n.ev.Lng, NeedResolution), int(reach/needSpacingM)+2) {
+		if c.fromM > past {
+			break
+		}
 		// The flat distance is within 0.2% of the great circle here (15 m
 		// at 7 km, even at 60 degrees north); needCellM has 200 m to spare.
 		if flatDistM(n.ev.Lat, n.ev.Lng, n.cosLat, c.lat, c.lng) <= reach {
