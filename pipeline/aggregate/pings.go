@@ -33,10 +33,8 @@ type Pings struct {
 	partition int
 	watermark int64
 	skipped   prometheus.Counter
-	// cellAt indexes cells, the run's rows of ping_cell_minute, by key:
-	// one map lookup per ping where reading and writing a count back
-	// took two.
-	cellAt map[cellMinute]int32
+	// cellAt indexes cells, the run's rows of ping_cell_minute, by key.
+	cellAt cellIndex
 	cells  []cellCount
 	// seen holds, at a place its fingerprint picks, the fingerprint of
 	// a users row (cell, minute, user, availability) lately added to
@@ -70,7 +68,7 @@ func NewPings(ctx context.Context, env *Env, partition int) (*Pings, error) {
 func newPings(env *Env, partition int, wm int64) *Pings {
 	return &Pings{env: env, dec: newDecoder(env), loc: env.locator(), partition: partition, watermark: wm,
 		skipped: env.skipped(PingCellMinute.Name),
-		cellAt:  map[cellMinute]int32{}, seen: make([]uint64, 1<<seenLog2)}
+		seen:    make([]uint64, 1<<seenLog2)}
 }
 
 // userRows are the columns of ping_users_in.
@@ -134,10 +132,8 @@ func (h *Pings) Handle(m *kafka.Message, t *ack.Ticket) error {
 		h.skipped.Inc()
 		return nil
 	}
-	i, ok := h.cellAt[k]
-	if !ok {
-		i = int32(len(h.cells))
-		h.cellAt[k] = i
+	i, added := h.cellAt.at(k, int32(len(h.cells)))
+	if added {
 		h.cells = append(h.cells, cellCount{k: k})
 	}
 	c := &h.cells[i].n
@@ -167,7 +163,7 @@ func (h *Pings) rows(last int64) (cells, users *sink.Rows) {
 		pings = append(pings, c.n.pings)
 		avail = append(avail, c.n.available)
 	}
-	clear(h.cellAt)
+	h.cellAt.reset()
 	h.cells = h.cells[:0]
 	cells = rowsOf(n, src.cells, src.minutes, src.parts, src.offs, pings, avail)
 	// The columns go to the batcher as they are; the next run starts
