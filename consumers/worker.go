@@ -64,13 +64,17 @@ type input struct {
 	replayTo int64
 	h        Handler
 	r        *reader
-	ch       chan kafka.Message
-	head     kafka.Message
-	headTS   int64
-	has      bool
-	closed   bool
-	seen     bool // a message has arrived: the reader's lag is known
-	arrived  time.Time
+	// ch brings the fetched messages in chunks (see fetch); chunk is the
+	// one being handed over, from its next-th message.
+	ch      chan []kafka.Message
+	chunk   []kafka.Message
+	next    int
+	head    kafka.Message
+	headTS  int64
+	has     bool
+	closed  bool
+	seen    bool // a message has arrived: the reader's lag is known
+	arrived time.Time
 	// stalled: the reader reports lag, its last fetch succeeded and brought
 	// nothing, and nothing came for stallAfter; the others are not held
 	// for it until a message of its own arrives. A slow, failing or
@@ -148,7 +152,7 @@ func (w *worker) run(ctx context.Context) {
 	for _, in := range w.inputs {
 		in.h = handlers[in.topic]
 		in.last, in.sealed = -1, -1
-		in.ch = make(chan kafka.Message, 256)
+		in.ch = make(chan []kafka.Message, 1)
 		in.lag = w.g.m.Lag.WithLabelValues(in.topic, strconv.Itoa(w.partition))
 		in.r = newReader(w.g.fetcher, in.topic, w.partition, w.g.readerLog)
 		start := in.offset
@@ -227,20 +231,40 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
+// chunkSize is how many messages go through an input's channel at once.
+const chunkSize = 256
+
 // fetch feeds one input's channel and wakes the worker. The reader retries
 // failed fetches itself; it stops only when the generation ends.
+//
+// Messages go in chunks: sent one by one, each took a send, a receive and
+// a wake, each with the channel's lock, 4 to 5% of a catch-up's CPU. A
+// chunk is copied out of the fetch, whose messages the reader reuses,
+// into one of three buffers in turn: the channel holds one chunk and the
+// worker hands over another, so the one filled next is neither (the send
+// before it waited for the worker to take the chunk after the one it
+// had).
 func (w *worker) fetch(ctx context.Context, in *input) {
 	defer close(in.ch)
 	defer in.r.close()
+	var bufs [3][]kafka.Message
+	next := 0
 	for {
 		msgs, err := in.r.fetch(ctx)
 		if err != nil {
 			return
 		}
-		for i := range msgs {
+		for len(msgs) > 0 {
+			n := min(len(msgs), chunkSize)
+			chunk := append(bufs[next][:0], msgs[:n]...)
+			bufs[next], next = chunk, (next+1)%len(bufs)
+			// The lag is read from the fetch's own copy: once sent, the
+			// chunk is the worker's.
+			last := &msgs[n-1]
+			msgs = msgs[n:]
 			select {
-			case in.ch <- msgs[i]:
-				in.r.delivered(&msgs[i])
+			case in.ch <- chunk:
+				in.r.delivered(last)
 			case <-ctx.Done():
 				return
 			}
@@ -250,6 +274,32 @@ func (w *worker) fetch(ctx context.Context, in *input) {
 			}
 		}
 	}
+}
+
+// take moves the input's next message, if one is at hand, to its head,
+// and reports whether the input has closed: its fetch ended and
+// everything it brought was taken.
+func (in *input) take(now time.Time) (closed bool) {
+	if in.next == len(in.chunk) {
+		// Done with the chunk: its buffer, filled again later, holds no
+		// message's bytes meanwhile.
+		clear(in.chunk)
+		in.chunk, in.next = nil, 0
+		select {
+		case c, open := <-in.ch:
+			if !open {
+				return true
+			}
+			in.chunk, in.next = c, 0
+		default:
+			return false
+		}
+	}
+	m := &in.chunk[in.next]
+	in.head, in.headTS, in.has, in.seen = *m, EventTime(m.Value), true, true
+	in.next++
+	in.arrived, in.stalled = now, false
+	return false
 }
 
 // clock is the time now, read as the monotonic time since the worker
@@ -314,16 +364,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 		w.handedAt = now
 		for _, in := range w.inputs {
 			if !in.has && !in.closed {
-				select {
-				case m, open := <-in.ch:
-					if !open {
-						in.closed = true
-						break
-					}
-					in.head, in.headTS, in.has, in.seen = m, EventTime(m.Value), true, true
-					in.arrived, in.stalled = now, false
-				default:
-				}
+				in.closed = in.take(now)
 			}
 			if in.has {
 				if best == nil || in.headTS < best.headTS {

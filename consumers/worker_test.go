@@ -14,12 +14,17 @@ import (
 )
 
 // feed is an input of a worker whose fetch has already delivered msgs:
-// messages at the offsets given, with the event times given, and nothing
-// after them.
+// messages at the offsets given, with the event times given, in chunks
+// of up to three, and nothing after them.
 func feed(topic string, replayTo int64, offsets, times []int64) *input {
-	in := &input{topic: topic, replayTo: replayTo, ch: make(chan kafka.Message, len(offsets))}
+	in := &input{topic: topic, replayTo: replayTo, ch: make(chan []kafka.Message, len(offsets))}
+	var chunk []kafka.Message
 	for i, off := range offsets {
-		in.ch <- kafka.Message{Topic: topic, Offset: off, Value: fmt.Appendf(nil, `{"ts":%d}`, times[i])}
+		chunk = append(chunk, kafka.Message{Topic: topic, Offset: off, Value: fmt.Appendf(nil, `{"ts":%d}`, times[i])})
+		if len(chunk) == 3 || i == len(offsets)-1 {
+			in.ch <- chunk
+			chunk = nil
+		}
 	}
 	close(in.ch)
 	return in
@@ -98,14 +103,14 @@ func (h *idler) Idle(*ack.Ticket)                               { h.told++ }
 func TestCaughtUpInputsAreWaitedForIdleAfter(t *testing.T) {
 	for _, after := range []time.Duration{0, 300 * time.Millisecond} {
 		h := &idler{}
-		pings := &input{topic: "pings", ch: make(chan kafka.Message, 4), r: &reader{}, h: h}
-		txns := &input{topic: "transactions", ch: make(chan kafka.Message, 4), r: &reader{}, h: &idler{}}
+		pings := &input{topic: "pings", ch: make(chan []kafka.Message, 4), r: &reader{}, h: h}
+		txns := &input{topic: "transactions", ch: make(chan []kafka.Message, 4), r: &reader{}, h: &idler{}}
 		w := testWorker(pings, txns)
 		w.g.cfg.IdleAfter = after
 		tk := ack.New(0)
 		step := func() *input { return w.next(context.Background(), time.Now().Add(20*time.Millisecond), tk) }
 		send := func(in *input, off, ts int64) {
-			in.ch <- kafka.Message{Topic: in.topic, Offset: off, Value: fmt.Appendf(nil, `{"ts":%d}`, ts)}
+			in.ch <- []kafka.Message{{Topic: in.topic, Offset: off, Value: fmt.Appendf(nil, `{"ts":%d}`, ts)}}
 		}
 
 		sent := time.Now()
