@@ -41,7 +41,12 @@ type Merge struct {
 }
 
 type source struct {
-	q     queue
+	q queue
+	// first is the order key of the queue's front record, if any: kept
+	// here, so that finding the earliest source reads the sources alone,
+	// not the front of each queue, which waits long and cold in a
+	// catch-up.
+	first int64
 	wm    int64 // the source sends nothing older than this from now on
 	idle  bool
 	known bool // heard from at least once
@@ -149,6 +154,9 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 	if r.Kind == route.KindWatermark {
 		return
 	}
+	if s.q.len() == 0 {
+		s.first = r.WM
+	}
 	q := s.q.push(m)
 	q.key, q.offset, q.kind = r.WM, offset, r.Kind
 	// Decoded strings are views: what is kept is copied.
@@ -181,7 +189,7 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	best := -1
 	for i := range m.src {
 		s := &m.src[i]
-		if s.q.len() > 0 && (best < 0 || s.q.front().key < m.src[best].q.front().key) {
+		if s.q.len() > 0 && (best < 0 || s.first < m.src[best].first) {
 			best = i
 		}
 	}
@@ -189,7 +197,7 @@ func (m *Merge) Pop() (*route.Record, int64) {
 		return nil, 0
 	}
 	b := &m.src[best]
-	key := b.q.front().key
+	key := b.first
 	for i := range m.src {
 		s := &m.src[i]
 		if i == best || s.q.len() > 0 || s.idle {
@@ -215,6 +223,9 @@ func (m *Merge) Pop() (*route.Record, int64) {
 		m.transfers.Free(q.transfer)
 	}
 	b.q.pop(m)
+	if b.q.len() > 0 {
+		b.first = b.q.front().key
+	}
 	return &m.out, key
 }
 
@@ -228,7 +239,7 @@ func (m *Merge) Low() int64 {
 		furthest = max(furthest, s.wm)
 		switch {
 		case s.q.len() > 0:
-			low, active = min(low, s.q.front().key), true
+			low, active = min(low, s.first), true
 		case !s.known:
 			return 0
 		case !s.idle:

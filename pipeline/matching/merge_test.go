@@ -2,6 +2,7 @@ package matching
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"unsafe"
 
@@ -176,5 +177,56 @@ func TestMergeKeepsTransfers(t *testing.T) {
 	if r == nil || r.Kind != route.KindTransfer || key != 120 || r.TS != 100 ||
 		r.Transfer != (route.Transfer{From: "alice", To: "bob", TxnID: "t9", Amount: 300_000}) {
 		t.Fatalf("released %+v at %d", r, key)
+	}
+}
+
+// TestMergeReleasesEverythingInOrder: sources push runs of records and
+// watermarks at random, each in its own order; whatever is released comes
+// in order of key and then source, and once every source has passed the
+// last key all is released.
+func TestMergeReleasesEverythingInOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const sources = 6
+	m := NewMerge(sources)
+	wm := make([]int64, sources)
+	var off, lastKey int64
+	lastSrc, pushed, released := -1, 0, 0
+	check := func() {
+		for rec, key := m.Pop(); rec != nil; rec, key = m.Pop() {
+			if key != rec.Helper.PingMS {
+				t.Fatalf("released with key %d a record pushed with %d", key, rec.Helper.PingMS)
+			}
+			if key < lastKey || key == lastKey && rec.Source < lastSrc {
+				t.Fatalf("released %d from source %d after %d from source %d", key, rec.Source, lastKey, lastSrc)
+			}
+			lastKey, lastSrc = key, rec.Source
+			released++
+		}
+	}
+	for range 200_000 {
+		src := r.IntN(sources)
+		if r.IntN(4) > 0 {
+			wm[src] += int64(r.IntN(3))
+		}
+		off++
+		if r.IntN(10) == 0 {
+			m.Push(watermark(src, wm[src], false), off)
+		} else {
+			h := helperRec(src, wm[src], "u")
+			h.Helper.PingMS = wm[src] // the key it was pushed with, to check it comes out with it
+			m.Push(h, off)
+			pushed++
+		}
+		if r.IntN(3) == 0 {
+			check()
+		}
+	}
+	for src := range sources {
+		off++
+		m.Push(watermark(src, 1<<40, false), off)
+	}
+	check()
+	if released != pushed || m.Queued() != 0 {
+		t.Fatalf("released %d of %d, %d queued", released, pushed, m.Queued())
 	}
 }
