@@ -281,7 +281,7 @@ func (m *Matcher) changed(slot int32, ts int64) {
 // helper with cell entry e, those of near (the needs reaching the
 // helper's cell) that it may enter at event time at: within reach, and
 // with a bound not below the list's last. It is update's own first test
-// (through SuggestAbove), on the needs' heads alone.
+// (through SuggestAbove), on the cell's list and the needs' heads alone.
 //
 // A ping reaches some 450 needs in the benchmark's city: half lie out of
 // reach and most of the rest are out of the running, and which is which
