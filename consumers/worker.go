@@ -290,7 +290,7 @@ func (in *input) take(now time.Time) (closed bool) {
 			if !open {
 				return true
 			}
-			in.chunk, in.next = c, 0
+			in.chunk = c
 		default:
 			return false
 		}

@@ -278,6 +278,15 @@ func (d *Decoder) needFull(b []byte, n *Need) (err error) {
 
 // Outcome decodes an outcome into out.
 func (d *Decoder) Outcome(b []byte, out *Outcome) (err error) {
+	if outcomeFast(b, out) {
+		return nil
+	}
+	return d.outcomeFull(b, out)
+}
+
+// outcomeFull decodes an outcome of any layout into out, or says what is
+// wrong.
+func (d *Decoder) outcomeFull(b []byte, out *Outcome) (err error) {
 	o, err := d.object(b)
 	if err != nil {
 		return err
@@ -296,16 +305,7 @@ func (d *Decoder) Outcome(b []byte, out *Outcome) (err error) {
 	if err != nil {
 		return err
 	}
-	switch string(kind) {
-	case "accepted":
-		out.Outcome = Accepted
-	case "declined":
-		out.Outcome = Declined
-	case "completed":
-		out.Outcome = Completed
-	case "no_show":
-		out.Outcome = NoShow
-	default:
+	if out.Outcome = parseOutcomeKind(kind); out.Outcome == OutcomeNone {
 		return reject("outcome", "is %q; allowed: accepted, declined, completed, no_show", kind)
 	}
 	rating, ok, err := integer(o, "rating")

@@ -204,6 +204,47 @@ func TestNeedFastAgreesWithFullParse(t *testing.T) {
 // needAlphabet is what mutants of a need get.
 const needAlphabet = `{}":,-.0123456789eE+CNYopencldfuirtsx\ `
 
+// randomOutcome writes a random outcome as Outcome.AppendJSON does, now
+// and then with values the full parse must refuse or an id that needs
+// escapes.
+func randomOutcome(r *rand.Rand) []byte {
+	o := Outcome{NeedID: fmt.Sprintf("n%d", r.IntN(1_000_000)), HelperID: fmt.Sprintf("u%d", r.IntN(1_000_000)),
+		TS: MinTS + r.Int64N(MaxTS-MinTS), Outcome: OutcomeKind(1 + r.IntN(4)), Rating: r.IntN(6)}
+	switch r.IntN(8) {
+	case 0:
+		o.NeedID = ""
+	case 1:
+		o.HelperID = `u"q\` + fmt.Sprint(r.IntN(100))
+	case 2:
+		o.TS = r.Int64N(1<<62) - 1<<61
+	case 3:
+		o.Outcome = OutcomeNone // written as ""
+	case 4:
+		o.Rating = 6 + r.IntN(3) - 9*r.IntN(2) // out of range either side
+	}
+	return o.AppendJSON(nil)
+}
+
+// agreeOutcome is agree for an outcome.
+func agreeOutcome(t *testing.T, b []byte) bool {
+	t.Helper()
+	return agree(t, b, outcomeFast, NewDecoder("CNY").outcomeFull)
+}
+
+// TestOutcomeFastAgreesWithFullParse is TestPingFastAgreesWithFullParse
+// for outcomes.
+func TestOutcomeFastAgreesWithFullParse(t *testing.T) {
+	c := fixedjsontest.Compare(t, rand.New(rand.NewPCG(9, 11)), 20_000, fixedjsontest.Paths{
+		Gen: randomOutcome, Agree: agreeOutcome, Alphabet: outcomeAlphabet,
+		Valid: func(b []byte) bool { var o Outcome; return NewDecoder("CNY").outcomeFull(b, &o) == nil }})
+	if c.Valid < 5_000 || c.Taken < c.Valid/2 || c.Mutants == 0 {
+		t.Fatalf("%+v: the generator misses the cases", c)
+	}
+}
+
+// outcomeAlphabet is what mutants of an outcome get.
+const outcomeAlphabet = `{}":,-0123456789acdeilmnoprstuw_\ `
+
 // TestPingOtherLayoutsTakeTheFullParse: keys in another order, spaces,
 // an unknown field or an explicit null read as the full parse reads them.
 func TestPingOtherLayoutsTakeTheFullParse(t *testing.T) {

@@ -245,3 +245,18 @@ func parseNeedStatus(b []byte) (s NeedStatus, known bool) {
 	}
 	return Open, false
 }
+
+// parseOutcomeKind is the outcome named b, OutcomeNone for none.
+func parseOutcomeKind(b []byte) OutcomeKind {
+	switch string(b) {
+	case "accepted":
+		return Accepted
+	case "declined":
+		return Declined
+	case "completed":
+		return Completed
+	case "no_show":
+		return NoShow
+	}
+	return OutcomeNone
+}

@@ -51,6 +51,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		var o, o2 Outcome
+		agreeOutcome(t, b)
 		if d.Outcome(b, &o) == nil {
 			if err := again.Outcome(o.AppendJSON(nil), &o2); err != nil || o2 != o {
 				t.Fatalf("outcome %q accepted as %+v, re-read as %+v (%v)", b, o, o2, err)

@@ -12,12 +12,13 @@ import (
 // write it: keys in their order, strings without escapes, numbers as
 // strconv writes them. Those are nearly every record a regions partition
 // reads, and taking them field by field in order costs a fraction of a
-// full JSON parse. A need record's need is handed whole to the events
-// decoder, which reads the contract's layout field by field too, where
-// the full parse wrote it out again to parse it a second time. It
-// reports false for anything else, a record that breaks any rule Decode
-// applies included, and Decode then parses it in full: what is accepted
-// here is a valid record that the full parse reads the same.
+// full JSON parse. A need or outcome, the record's last field, is handed
+// whole to the events decoder, which reads the contract's layout field
+// by field too, where the full parse wrote it out again to parse it a
+// second time. It reports false for anything else, a record that breaks
+// any rule Decode applies included, and Decode then parses it in full:
+// what is accepted here is a valid record that the full parse reads the
+// same.
 func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 	s := fixedjson.New(b)
 	s.Lit(`{"k":"`)
@@ -44,15 +45,16 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 		s.Lit(`,"ts":`)
 		r.TS = s.Int()
 		s.Lit(`,"need":`)
-		need := s.Rest()
-		return len(need) > 0 && need[len(need)-1] == '}' && d.need.Need(need[:len(need)-1], &r.Need) == nil
+		need := last(&s)
+		return need != nil && d.ev.Need(need, &r.Need) == nil
 	case KindOutcome:
 		s.Lit(`,"ts":`)
 		r.TS = s.Int()
 		s.Lit(`,"off":`)
 		r.Offset = s.Int()
 		s.Lit(`,"outcome":`)
-		return r.Offset >= 0 && readOutcome(&s, &r.Outcome) && s.End()
+		o := last(&s)
+		return o != nil && r.Offset >= 0 && d.ev.Outcome(o, &r.Outcome) == nil
 	default:
 		return false
 	}
@@ -88,41 +90,12 @@ func readHelper(s *fixedjson.Scanner, r *Record) bool {
 	return true
 }
 
-// readOutcome reads an outcome as events.Outcome.AppendJSON writes it, and
-// accepts it only if it passes every rule of events.Decoder.Outcome.
-func readOutcome(s *fixedjson.Scanner, o *events.Outcome) bool {
-	s.Lit(`{"need_id":`)
-	need := s.Str()
-	s.Lit(`,"helper_id":`)
-	helper := s.Str()
-	s.Lit(`,"ts":`)
-	ts := s.Int()
-	s.Lit(`,"outcome":`)
-	kind := s.Str()
-	rating := int64(0)
-	if s.Peek(',') {
-		s.Lit(`,"rating":`)
-		if rating = s.Int(); rating < 1 || rating > 5 {
-			return false
-		}
+// last returns the value that ends the record, without the record's
+// closing brace; nil when nothing is left.
+func last(s *fixedjson.Scanner) []byte {
+	v := s.Rest()
+	if len(v) < 2 || v[len(v)-1] != '}' {
+		return nil
 	}
-	s.Lit(`}`)
-	if !s.OK() || !events.ValidID(need) || !events.ValidID(helper) || ts < events.MinTS || ts > events.MaxTS {
-		return false
-	}
-	*o = events.Outcome{NeedID: unsafe.String(unsafe.SliceData(need), len(need)),
-		HelperID: unsafe.String(unsafe.SliceData(helper), len(helper)), TS: ts, Rating: int(rating)}
-	switch string(kind) {
-	case "accepted":
-		o.Outcome = events.Accepted
-	case "declined":
-		o.Outcome = events.Declined
-	case "completed":
-		o.Outcome = events.Completed
-	case "no_show":
-		o.Outcome = events.NoShow
-	default:
-		return false
-	}
-	return true
+	return v[:len(v)-1]
 }

@@ -136,14 +136,14 @@ func appendHead(dst []byte, k Kind, src int, wm int64) []byte {
 // of a decoded record are views, valid until the next Decode and no longer
 // than the record's bytes.
 type Decoder struct {
-	p    fastjson.Parser
-	need events.Decoder // a value: a need record decodes into the record's own parse
-	buf  []byte
+	p   fastjson.Parser
+	ev  events.Decoder // a value: a need or outcome decodes into the record's own parse
+	buf []byte
 }
 
 // NewDecoder returns a decoder; needs are checked against the base currency.
 func NewDecoder(baseCurrency string) *Decoder {
-	return &Decoder{need: events.Decoder{BaseCurrency: baseCurrency}}
+	return &Decoder{ev: events.Decoder{BaseCurrency: baseCurrency}}
 }
 
 func bad(field, reason string) error { return &events.Error{Field: field, Reason: reason} }
@@ -186,7 +186,7 @@ func (d *Decoder) decodeFull(b []byte, r *Record) error {
 			return bad("need", "must be a need object")
 		}
 		d.buf = nv.MarshalTo(d.buf[:0])
-		return d.need.Need(d.buf, &r.Need)
+		return d.ev.Need(d.buf, &r.Need)
 	case KindOutcome:
 		ov := v.Get("outcome")
 		if ov == nil || ov.Type() != fastjson.TypeObject {
@@ -199,7 +199,7 @@ func (d *Decoder) decodeFull(b []byte, r *Record) error {
 			}
 		}
 		d.buf = ov.MarshalTo(d.buf[:0])
-		return d.need.Outcome(d.buf, &r.Outcome)
+		return d.ev.Outcome(d.buf, &r.Outcome)
 	case KindTransfer:
 		return transfer(v, r)
 	}
