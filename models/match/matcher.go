@@ -51,9 +51,11 @@ type Matcher struct {
 	// closed: needs closed lately (see remember).
 	closed     map[string]closedNeed
 	closedKept int
-	// listed holds, for each helper in at least one list, those lists.
-	listed map[int32]*listing
-	spare  []*listing      // listings no helper holds, kept with their room
+	// listed holds, by slot, the lists each helper is in (none for most):
+	// a slice, where a map took a hash and a pointer's cache miss at each
+	// change of a helper and each list it entered or left, and an emptied
+	// listing keeps its room for the next lists.
+	listed []listing
 	alerts map[int32]int64 // helpers with a pending end-of-alert timer
 	// learnt: per source of outcomes, the offset of the last one learnt.
 	learnt []int64
@@ -157,7 +159,7 @@ const Reserve = 5
 func NewMatcher(p *Params, k int) *Matcher {
 	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, places: newNeedPlaces(),
 		closed: map[string]closedNeed{},
-		listed: map[int32]*listing{}, alerts: map[int32]int64{}, timers: newTimers()}
+		alerts: map[int32]int64{}, timers: newTimers()}
 }
 
 // Helpers is the number of users the matcher knows; OpenNeeds the number
@@ -259,7 +261,7 @@ func (m *Matcher) changed(slot int32, ts int64) {
 	}
 	m.changedAt[slot] = m.changes
 	m.aff = m.aff[:0]
-	if l := m.listed[slot]; l != nil {
+	if l := m.listing(slot); l != nil {
 		m.arm(slot, l)
 		for _, ni := range l.needs {
 			m.mark(ni)
@@ -687,21 +689,24 @@ func (m *Matcher) relist(ni int32, old, new []ranked) {
 // helper's staleness timer: a listed helper whose ping grows too old must
 // leave the list even if it never pings again.
 func (m *Matcher) list(slot, ni int32) {
-	l := m.listed[slot]
-	if l == nil {
-		if n := len(m.spare); n > 0 {
-			l, m.spare = m.spare[n-1], m.spare[:n-1]
-		} else {
-			l = &listing{}
-		}
-		m.listed[slot] = l
+	if grow := int(slot) + 1 - len(m.listed); grow > 0 {
+		m.listed = append(m.listed, make([]listing, grow)...)
 	}
+	l := &m.listed[slot]
 	l.needs = append(l.needs, ni)
 	m.arm(slot, l)
 }
 
+// listing returns the lists the helper in slot is in, nil for none.
+func (m *Matcher) listing(slot int32) *listing {
+	if int(slot) >= len(m.listed) || len(m.listed[slot].needs) == 0 {
+		return nil
+	}
+	return &m.listed[slot]
+}
+
 func (m *Matcher) unlist(slot, ni int32) {
-	l := m.listed[slot]
+	l := &m.listed[slot]
 	for i, x := range l.needs {
 		if x == ni {
 			l.needs = append(l.needs[:i], l.needs[i+1:]...)
@@ -709,9 +714,7 @@ func (m *Matcher) unlist(slot, ni int32) {
 		}
 	}
 	if len(l.needs) == 0 {
-		delete(m.listed, slot)
-		*l = listing{needs: l.needs[:0]}
-		m.spare = append(m.spare, l)
+		l.staleAt = 0 // its timer no longer stands
 	}
 }
 
@@ -743,7 +746,7 @@ func (m *Matcher) fire(t *timer) {
 		}
 		return
 	case helperStale:
-		l := m.listed[t.slot]
+		l := m.listing(t.slot)
 		if l == nil || l.staleAt != t.ref {
 			return // no longer listed, or pinged since
 		}

@@ -303,7 +303,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 						hc := geo.Cell(lat, lng, NeedResolution)
 						_, known := m.places.nums[hc]
 						t.Logf("need slot %d r %.0f d %.0f cell known %v, need in its list %v, stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), known, slices.ContainsFunc(m.places.needsIn(hc), func(nn nearNeed) bool { return nn.ni == ni }), m.heads[ni].stamp, m.stamp)
-						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", m.idx.id(slot), lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listed[slot])
+						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", m.idx.id(slot), lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listing(slot))
 					}
 					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, slots[:len(n.list)], ids(want))
 				}
