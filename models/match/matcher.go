@@ -689,8 +689,8 @@ func (m *Matcher) relist(ni int32, old, new []ranked) {
 // helper's staleness timer: a listed helper whose ping grows too old must
 // leave the list even if it never pings again.
 func (m *Matcher) list(slot, ni int32) {
-	if grow := int(slot) + 1 - len(m.listed); grow > 0 {
-		m.listed = append(m.listed, make([]listing, grow)...)
+	for int(slot) >= len(m.listed) {
+		m.listed = append(m.listed, listing{})
 	}
 	l := &m.listed[slot]
 	l.needs = append(l.needs, ni)
