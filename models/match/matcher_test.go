@@ -307,6 +307,12 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 					}
 					t.Fatalf("seed %d step %d: need %s lists %v, a fresh query gives %v", seed, step, id, slots[:len(n.list)], ids(want))
 				}
+				// Past its republish interval a need's published list is
+				// what a fresh query gives: no change was gathered and
+				// left unsent.
+				if n.version > 0 && m.now > n.pubAt+m.Republish && !slices.Equal(n.pub, slotsOf(want)) {
+					t.Fatalf("seed %d step %d: need %s published %v at %d, a fresh query at %d gives %v", seed, step, id, n.pub, n.pubAt, m.now, slotsOf(want))
+				}
 				// dropsCandidate asks only about what may have changed
 				// since it last asked: it must say what asking about
 				// every published helper says.
@@ -328,6 +334,14 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 			}
 		}
 	}
+}
+
+func slotsOf(l []Suggestion) []int32 {
+	out := make([]int32, len(l))
+	for i, s := range l {
+		out[i] = s.slot
+	}
+	return out
 }
 
 func ids(l []Suggestion) []string {
