@@ -32,6 +32,7 @@ type Metrics struct {
 	SinkRows       *prometheus.HistogramVec // sink
 	SinkSeconds    *prometheus.HistogramVec // sink
 	SinkErrors     *prometheus.CounterVec   // sink
+	SinkWaits      *prometheus.CounterVec   // sink
 	Commits        *prometheus.CounterVec   // topic
 	Lag            *prometheus.GaugeVec     // topic, partition
 	Partitions     prometheus.Gauge
@@ -106,6 +107,9 @@ func New(version string, topics, sinks []string) *Metrics {
 		}, []string{"sink"}),
 		SinkErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "everywhere_sink_errors_total", Help: "Failed writes (each retried), by sink.",
+		}, []string{"sink"}),
+		SinkWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_sink_wait_seconds_total", Help: "Time partition workers waited for room in a sink's queue, by sink: backpressure, the sink writing slower than they hand it work.",
 		}, []string{"sink"}),
 		Commits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "everywhere_offset_commits_total", Help: "Offset commits after durable writes, by topic.",
@@ -203,7 +207,7 @@ func New(version string, topics, sinks []string) *Metrics {
 	}
 	build.WithLabelValues(version, gover).Set(1)
 	r.MustRegister(m.EventsIn, m.Rejections, m.DeadLetters, m.Skipped, m.SinkRows, m.SinkSeconds,
-		m.SinkErrors, m.Commits, m.Lag, m.Partitions, m.Ready, m.ProcessSeconds, m.Busy, build)
+		m.SinkErrors, m.SinkWaits, m.Commits, m.Lag, m.Partitions, m.Ready, m.ProcessSeconds, m.Busy, build)
 	for _, t := range topics {
 		m.EventsIn.WithLabelValues(t, ResultOK)
 		m.EventsIn.WithLabelValues(t, ResultRejected)
@@ -218,6 +222,7 @@ func New(version string, topics, sinks []string) *Metrics {
 		m.SinkRows.WithLabelValues(s)
 		m.SinkSeconds.WithLabelValues(s)
 		m.SinkErrors.WithLabelValues(s)
+		m.SinkWaits.WithLabelValues(s)
 		m.Skipped.WithLabelValues(s)
 	}
 	return m
@@ -244,3 +249,8 @@ func (m *Metrics) Wrote(sink string, rows int, took time.Duration) {
 
 // Failed implements batcher.Observer.
 func (m *Metrics) Failed(sink string, _ error) { m.SinkErrors.WithLabelValues(sink).Inc() }
+
+// Waited implements batcher.Observer.
+func (m *Metrics) Waited(sink string, d time.Duration) {
+	m.SinkWaits.WithLabelValues(sink).Add(d.Seconds())
+}

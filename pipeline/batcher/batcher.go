@@ -52,6 +52,8 @@ type Config struct {
 type Observer interface {
 	Wrote(sink string, rows int, took time.Duration)
 	Failed(sink string, err error)
+	// Waited: an Add found the queue full and waited d for room.
+	Waited(sink string, d time.Duration)
 }
 
 // WriteFunc writes a batch; it must either write all of it or fail.
@@ -110,6 +112,18 @@ func (b *Batcher[T]) Add(ctx context.Context, c Chunk[T]) error {
 	}
 	if c.Ticket != nil {
 		c.Ticket.Add()
+	}
+	select {
+	case b.in <- c:
+		return nil
+	default:
+	}
+	// The queue is full: the caller waits for the writer, and the wait,
+	// backpressure a reader of the metrics should see, is counted. Only
+	// here: the clock is not read for an Add that finds room.
+	if b.obs != nil {
+		start := time.Now()
+		defer func() { b.obs.Waited(b.cfg.Name, time.Since(start)) }()
 	}
 	select {
 	case b.in <- c:

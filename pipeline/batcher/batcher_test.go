@@ -172,3 +172,72 @@ func TestBatcherWritesOnItsPhase(t *testing.T) {
 		}
 	}
 }
+
+// waits records what a Batcher reports of the waits for room in its queue.
+type waits struct {
+	mu    sync.Mutex
+	count int
+	total time.Duration
+}
+
+func (*waits) Wrote(string, int, time.Duration) {}
+func (*waits) Failed(string, error)             {}
+func (w *waits) Waited(_ string, d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.count++
+	w.total += d
+}
+
+// TestBatcherCountsWaitsForRoom: an Add that finds the queue full waits
+// until the writer takes a chunk, and that wait is reported; Adds that
+// find room report nothing.
+func TestBatcherCountsWaitsForRoom(t *testing.T) {
+	release := make(chan struct{})
+	writing := make(chan struct{}, 1)
+	write := func(context.Context, []int) error {
+		select {
+		case writing <- struct{}{}:
+		default:
+		}
+		<-release
+		return nil
+	}
+	w := &waits{}
+	b := New(Config{Name: "t", MaxRows: 1, Queue: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}, write, w)
+	b.Start()
+	defer b.Stop(time.Second)
+	defer close(release)
+	ctx := context.Background()
+	// The first chunk goes to the writer, which holds it; the second fills
+	// the queue.
+	if err := b.Add(ctx, Chunk[int]{Data: 1, Rows: 1}); err != nil {
+		t.Fatal(err)
+	}
+	<-writing
+	if err := b.Add(ctx, Chunk[int]{Data: 2, Rows: 1}); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	if w.count != 0 {
+		t.Fatalf("%d waits reported for Adds that found room", w.count)
+	}
+	w.mu.Unlock()
+	done := make(chan error)
+	go func() { done <- b.Add(ctx, Chunk[int]{Data: 3, Rows: 1}) }()
+	const held = 30 * time.Millisecond
+	select {
+	case err := <-done:
+		t.Fatalf("Add into a full queue returned at once (%v)", err)
+	case <-time.After(held):
+	}
+	release <- struct{}{} // the first write ends; the writer takes chunk 2
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.count != 1 || w.total < held {
+		t.Fatalf("reported %d waits of %v in all, want one of at least %v", w.count, w.total, held)
+	}
+}
