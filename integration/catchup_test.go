@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 )
 
 // maxRate is the engine's catch-up rate measured by BenchmarkCatchUp at
-// 100,000 users, in events/s; the latency benchmarks, which run after it
+// 100,000 users (its median round), in events/s; the latency benchmarks, which run after it
 // (files run in name order), load the engine at half of it. 0 until
 // measured.
 var maxRate float64
@@ -38,13 +39,22 @@ var maxRate float64
 // 1,000,000 users): ClickHouse batches every second, and a soft memory
 // limit of 1,400 MiB (engine.memory_limit_mib) under which the collector
 // runs sooner rather than letting the heap grow to twice what is live.
+//
+// Each size runs in rounds (see rounds), each on a fresh broker and
+// engine, and make bench reports the median round of each figure. One
+// catch-up's rate moves with what the broker and ClickHouse take of the
+// two cores: single runs of the same code at 10,000 users gave 248,353,
+// 251,606, 276,871 and 305,444 events/s, and the bare reader's rate
+// moved from 1.23 to 1.63 million, enough to carry a budget from met to
+// missed from one run to the next.
 func BenchmarkCatchUp(b *testing.B) {
 	events := 2_000_000
 	if s := os.Getenv("BENCH_EVENTS"); s != "" {
 		events, _ = strconv.Atoi(s)
 	}
 	for _, users := range []int{10_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("users=%d", users), func(b *testing.B) {
+		var rates []float64
+		rounds(b, fmt.Sprintf("users=%d", users), func(b *testing.B) {
 			r := catchUp(b, users, events)
 			b.ReportMetric(r.bare, "bare-events/s")
 			b.ReportMetric(r.engine, "events/s")
@@ -53,10 +63,12 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.ReportMetric(r.allocs, "allocs/event")
 			b.ReportMetric(r.cpu, "engine-cpu-us/event")
 			b.ReportMetric(100*r.busiest, "matching-busiest-%")
-			if users == 100_000 {
-				maxRate = r.engine
-			}
+			rates = append(rates, r.engine)
 		})
+		if users == 100_000 && len(rates) > 0 {
+			slices.Sort(rates)
+			maxRate = rates[len(rates)/2]
+		}
 	}
 }
 

@@ -121,11 +121,11 @@ func loads() []load {
 	return []load{{"load=20000/s", 20_000}, {"load=half", half}}
 }
 
-// rounds runs a latency measurement as sub-benchmarks name/round=1 to
-// round=N, each on a fresh broker and engine: N is BENCH_ROUNDS, 3 by
-// default. On two cores shared with the broker and ClickHouse one
-// round's p99 can be twice the next one's; make bench reports the median
-// round of each figure.
+// rounds runs a measurement (a latency, a catch-up) as sub-benchmarks
+// name/round=1 to round=N, each on a fresh broker and engine: N is
+// BENCH_ROUNDS, 3 by default. On two cores shared with the broker and
+// ClickHouse one round's p99 can be twice the next one's; make bench
+// reports the median round of each figure.
 func rounds(b *testing.B, name string, measure func(*testing.B)) {
 	n := 3
 	if s := os.Getenv("BENCH_ROUNDS"); s != "" {
