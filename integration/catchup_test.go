@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,9 +20,9 @@ import (
 )
 
 // maxRate is the engine's catch-up rate measured by BenchmarkCatchUp at
-// 100,000 users (its median round), in events/s; the latency benchmarks, which run after it
-// (files run in name order), load the engine at half of it. 0 until
-// measured.
+// 100,000 users (its median round), in events/s; the latency benchmarks,
+// which run after it (files run in name order), load the engine at half
+// of it. 0 until measured.
 var maxRate float64
 
 // BenchmarkCatchUp fills the input topics (8 partitions each) with the
@@ -114,13 +115,13 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 		return err == nil && sumMetric(text, "everywhere_events_in_total") > 0
 	})
 	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
-		go saveProfile(b, pprof, "profile?seconds=5", filepath.Join(dir, fmt.Sprintf("catchup-%d.pprof", users)))
+		go saveProfile(b, pprof, "profile?seconds=5", filepath.Join(dir, profileName(b, users, "pprof")))
 	}
 	e.drained(10 * time.Minute)
 	elapsed := time.Since(start)
 	r.engine = float64(total) / elapsed.Seconds()
 	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
-		saveProfile(b, pprof, "allocs", filepath.Join(dir, fmt.Sprintf("catchup-%d.allocs.pprof", users)))
+		saveProfile(b, pprof, "allocs", filepath.Join(dir, profileName(b, users, "allocs.pprof")))
 	}
 	text := en.metrics(b)
 	if in := sumMetric(text, "everywhere_events_in_total"); int(in) < total {
@@ -136,11 +137,17 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	return r
 }
 
-// saveProfile writes one of the engine's profiles to path, for `go tool
-// pprof`: set BENCH_PROFILE to a directory to get, per run, a 5 s CPU
+// profileName names a catch-up's profile file by its size and round:
+// catchup-100000-round=2.pprof.
+func profileName(b *testing.B, users int, ext string) string {
+	return fmt.Sprintf("catchup-%d-%s.%s", users, path.Base(b.Name()), ext)
+}
+
+// saveProfile writes one of the engine's profiles to file, for `go tool
+// pprof`: set BENCH_PROFILE to a directory to get, per round, a 5 s CPU
 // profile from the start of the catch-up and the allocations of the whole
 // run (`-sample_index=alloc_objects` shows where allocs/event come from).
-func saveProfile(b *testing.B, addr, profile, path string) {
+func saveProfile(b *testing.B, addr, profile, file string) {
 	resp, err := http.Get("http://" + addr + "/debug/pprof/" + profile)
 	if err != nil {
 		b.Log("profile:", err)
@@ -148,7 +155,7 @@ func saveProfile(b *testing.B, addr, profile, path string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if err := os.WriteFile(path, body, 0o644); err != nil {
+	if err := os.WriteFile(file, body, 0o644); err != nil {
 		b.Log("profile:", err)
 	}
 }
