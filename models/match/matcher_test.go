@@ -283,7 +283,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 					t.Fatalf("seed %d step %d: need %s has head %+v, its list says %+v", seed, step, id, hd, m.heads[ni])
 				}
 				for _, at := range n.cells {
-					if l := m.places.needs[at.num]; int(at.pos) >= len(l) || l[at.pos].ni != ni {
+					if l := m.places.cells.at[at.num]; int(at.pos) >= len(l) || l[at.pos].ni != ni {
 						t.Fatalf("seed %d step %d: need %s is at %d in cell list %d, which holds %v", seed, step, id, at.pos, at.num, l)
 					}
 				}
@@ -301,7 +301,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 						lat, lng, av, ping, alert := m.idx.position(slot)
 						sc, ok := m.idx.Suggest(slot, &n.ev, m.now)
 						hc := geo.Cell(lat, lng, NeedResolution)
-						_, known := m.places.nums[hc]
+						_, known := m.places.cells.nums[hc]
 						t.Logf("need slot %d r %.0f d %.0f cell known %v, need in its list %v, stamp %d/%d", ni, n.ev.RadiusM, geo.DistanceM(n.ev.Lat, n.ev.Lng, lat, lng), known, slices.ContainsFunc(m.places.needsIn(hc), func(nn nearNeed) bool { return nn.ni == ni }), m.heads[ni].stamp, m.stamp)
 						t.Logf("%s %v %v %v ping %d alert %d score %v %v listed %+v", m.idx.id(slot), lat, lng, av, ping-m.now, alert-m.now, sc, ok, m.listing(slot))
 					}
@@ -326,7 +326,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 			}
 			// Closed needs have left every cell's list.
 			inLists := 0
-			for _, l := range m.places.needs {
+			for _, l := range m.places.cells.at {
 				inLists += len(l)
 			}
 			if inLists != placedIn {

@@ -1,11 +1,6 @@
 package match
 
-import (
-	"cmp"
-	"slices"
-
-	"everywhere/geo"
-)
+import "everywhere/geo"
 
 // needPlaces indexes the open needs by every NeedResolution cell their
 // radius reaches, so that a helper's change finds the needs it may
@@ -18,23 +13,10 @@ import (
 // needs) was 4% of a catch-up's CPU at 100,000 users. So cells are
 // numbered, with their lists in a slice; the disk around each cell is
 // kept with its cells' centres and numbers, since a city's needs come
-// from the same few hundred cells; and a need remembers where it is in
-// each list.
-//
-// A cell keeps one disk, the widest any need has asked for, its cells
-// nearest first: a need of a smaller radius takes the disk's front. Kept
-// per radius instead, the disks of a city's few hundred cells and its
-// needs' handful of radii outgrew maxDiskCells, were all let go, and
-// were made again in C, 1.4% of a catch-up's CPU.
+// from the same few hundred cells (cellTable); and a need remembers where
+// it is in each list.
 type needPlaces struct {
-	nums  map[uint64]int32 // cell → its number
-	needs [][]nearNeed     // by cell number, the needs reaching it
-	// centres: by cell number, its centre, computed once (each is a call
-	// into C) when the cell is numbered, and kept when disks are let go.
-	centres [][2]float64
-	disks   map[uint64]disk // by the cell at their centre
-	kept    int             // cells in disks, which are let go past maxDiskCells
-	disk    []uint64        // a disk being made, reused
+	cells cellTable[[]nearNeed] // by cell, the needs reaching it
 	// loc finds a need's own cell. A call into C for each need was 1.3%
 	// of BenchmarkMatcher's CPU at 10,000 users; a city's needs come from
 	// a few hundred cells, whose squares a small table of guesses covers:
@@ -46,12 +28,6 @@ type needPlaces struct {
 // edge of a NeedResolution cell wide (1.2 km), 32 KiB, several times the
 // squares of a large city.
 const needGuessesLog2 = 12
-
-// disk is the cells within k rings of a cell, nearest first.
-type disk struct {
-	k     int
-	cells []diskCell
-}
 
 // placed is a cell list a need is in: the cell's number and the need's
 // position in the list.
@@ -83,70 +59,17 @@ func (nn *nearNeed) reaches(lat, lng float64) bool {
 	return flatDist2M(float64(nn.lat), float64(nn.lng), float64(nn.cosL), lat, lng) <= float64(nn.reach2)
 }
 
-type diskCell struct {
-	lat, lng float64
-	fromM    float64 // from the disk's centre cell's centre (flatDistM)
-	num      int32
-}
-
-// maxDiskCells bounds the cells kept in disks: 2^16, 2 MiB per region.
-// A 3 km need's disk is 127 cells (a 5 km one's 217, a 20 km one's
-// 1,519), so that is the disks of some 300 cells of 5 km2, a city's
-// worth.
-const maxDiskCells = 1 << 16
-
 func newNeedPlaces() needPlaces {
-	return needPlaces{nums: map[uint64]int32{}, disks: map[uint64]disk{},
-		loc: geo.NewGuesses(NeedResolution, needGuessesLog2).Locator()}
+	return needPlaces{cells: newCellTable[[]nearNeed](), loc: geo.NewGuesses(NeedResolution, needGuessesLog2).Locator()}
 }
 
 // needsIn returns the open needs reaching NeedResolution cell c; the
 // caller must not keep the slice.
 func (p *needPlaces) needsIn(c uint64) []nearNeed {
-	if num, ok := p.nums[c]; ok {
-		return p.needs[num]
+	if num, ok := p.cells.nums[c]; ok {
+		return p.cells.at[num]
 	}
 	return nil
-}
-
-// number returns cell c's number, given the first time c is seen. A
-// cell's list stays when it empties: the cells a city's needs reach are
-// a few hundred, and what is kept is the room of their lists.
-func (p *needPlaces) number(c uint64) int32 {
-	num, ok := p.nums[c]
-	if !ok {
-		num = int32(len(p.needs))
-		p.nums[c] = num
-		p.needs = append(p.needs, nil)
-		lat, lng := geo.Centre(c)
-		p.centres = append(p.centres, [2]float64{lat, lng})
-	}
-	return num
-}
-
-// diskAround returns at least the cells within k rings of origin, with
-// their centres and numbers, nearest first.
-func (p *needPlaces) diskAround(origin uint64, k int) []diskCell {
-	if d, ok := p.disks[origin]; ok && d.k >= k {
-		return d.cells
-	}
-	if p.kept >= maxDiskCells {
-		clear(p.disks)
-		p.kept = 0
-	}
-	p.disk = geo.AppendDisk(p.disk[:0], origin, k)
-	d := disk{k: k, cells: make([]diskCell, len(p.disk))}
-	olat, olng := geo.Centre(origin)
-	cos := CosLat(olat)
-	for i, c := range p.disk {
-		num := p.number(c)
-		lat, lng := p.centres[num][0], p.centres[num][1]
-		d.cells[i] = diskCell{lat, lng, flatDistM(olat, olng, cos, lat, lng), num}
-	}
-	slices.SortFunc(d.cells, func(a, b diskCell) int { return cmp.Compare(a.fromM, b.fromM) })
-	p.kept += len(d.cells) - len(p.disks[origin].cells)
-	p.disks[origin] = d
-	return d.cells
 }
 
 // place indexes need ni in every cell its radius reaches: a cell whose
@@ -161,15 +84,15 @@ func (m *Matcher) place(ni int32) {
 	n, p := &m.needs[ni], &m.places
 	reach := n.ev.RadiusM + needCellM
 	past := (reach+needCellM)*1.01 + 50
-	for _, c := range p.diskAround(p.loc.Locate(n.ev.Lat, n.ev.Lng), int(reach/needSpacingM)+2) {
+	for _, c := range p.cells.diskAround(p.loc.Locate(n.ev.Lat, n.ev.Lng), int(reach/needSpacingM)+2) {
 		if c.fromM > past {
 			break
 		}
 		// The flat distance is within 0.2% of the great circle here (15 m
 		// at 7 km, even at 60 degrees north); needCellM has 200 m to spare.
 		if flatDistM(n.ev.Lat, n.ev.Lng, n.cosLat, c.lat, c.lng) <= reach {
-			n.cells = append(n.cells, placed{c.num, int32(len(p.needs[c.num]))})
-			p.needs[c.num] = append(p.needs[c.num], nearNeedOf(ni, n))
+			n.cells = append(n.cells, placed{c.num, int32(len(p.cells.at[c.num]))})
+			p.cells.at[c.num] = append(p.cells.at[c.num], nearNeedOf(ni, n))
 		}
 	}
 }
@@ -179,10 +102,10 @@ func (m *Matcher) place(ni int32) {
 func (m *Matcher) unplace(ni int32) {
 	n, p := &m.needs[ni], &m.places
 	for _, at := range n.cells {
-		list := p.needs[at.num]
+		list := p.cells.at[at.num]
 		last := list[len(list)-1]
 		list[at.pos] = last
-		p.needs[at.num] = list[:len(list)-1]
+		p.cells.at[at.num] = list[:len(list)-1]
 		if last.ni != ni {
 			m.needs[last.ni].moved(at)
 		}

@@ -31,7 +31,7 @@ func TestPlaceFindsEveryCellWithinReach(t *testing.T) {
 		n.cosLat = CosLat(lat)
 		m.place(ni)
 		cellOf := map[int32]uint64{}
-		for c, num := range m.places.nums {
+		for c, num := range m.places.cells.nums {
 			cellOf[num] = c
 		}
 		var got []uint64
