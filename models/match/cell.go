@@ -62,6 +62,8 @@ type cell struct {
 	// and dereferences a cell only when it reaches it.
 	nbrs     [6]int32
 	num      int32 // this cell's number
+	area     int32 // its area's number, and its place in the area's list
+	inArea   int32
 	walked   bool
 	lat, lng float64
 	centred  bool
@@ -93,6 +95,7 @@ func (x *Index) insert(s int32, st staticBound) {
 	*l = append(*l, member{slot: s, lat: h.lat, lng: h.lng, static: st, skills: h.skills})
 	cl.full |= 1 << h.bucket
 	cl.count++
+	x.entered(cl)
 }
 
 // remove takes the helper in slot out of its cell's list.
@@ -108,6 +111,7 @@ func (x *Index) remove(s int32) {
 		cl.full &^= 1 << h.bucket
 	}
 	cl.count--
+	x.left(cl)
 	h.slot = -1
 	if cl.sorted != nil && cl.count < flatBelow {
 		x.flatten(cl)

@@ -127,6 +127,13 @@ type Index struct {
 	kept     []kept   // scratch of filter: who passed the first pass
 	disk     []uint64 // scratch of neighbours
 	touch    int64    // what rank's loads read, kept so they are not dropped
+	// areas: the cells holding helpers, by the NeedResolution cell they
+	// lie in; aloc finds a need's. See gather.
+	areas cellTable[area]
+	aloc  *geo.Locator
+	near  []nearCell // scratch of gather
+	// ringsOnly makes every query walk the rings (tests compare).
+	ringsOnly bool
 }
 
 // kept is the helper in slot, whose cell entry passed filter, a query's
@@ -158,7 +165,8 @@ func (x *Index) excluded(slot int32, n *events.Need, reqHash uint32, at int64) b
 
 // NewIndex returns an empty index scoring with p.
 func NewIndex(p *Params) *Index {
-	return &Index{p: p, cells: map[uint64]*cell{}, bands: newBands(p), loc: geo.NewGuesses(Resolution, guessesLog2).Locator()}
+	return &Index{p: p, cells: map[uint64]*cell{}, bands: newBands(p), loc: geo.NewGuesses(Resolution, guessesLog2).Locator(),
+		areas: newCellTable[area](), aloc: geo.NewGuesses(NeedResolution, needGuessesLog2).Locator()}
 }
 
 // Len is the number of users the index knows.
@@ -183,7 +191,7 @@ func (x *Index) id(slot int32) string { return x.ids.String(slot) }
 func (x *Index) cellAt(c uint64) *cell {
 	cl := x.cells[c]
 	if cl == nil {
-		cl = &cell{id: c, num: int32(len(x.cellv))}
+		cl = &cell{id: c, num: int32(len(x.cellv)), area: x.areaOf(c)}
 		x.cells[c] = cl
 		x.cellv = append(x.cellv, cl)
 		x.stamps = append(x.stamps, 0)
@@ -473,14 +481,11 @@ func (x *Index) position(slot int32) (lat, lng float64, available bool, pingMS, 
 }
 
 // Query returns up to k helpers eligible for need n at event time at, best
-// first, into dst. It walks H3 rings outwards from the need and stops
-// once no point past the ring it has just walked can hold a helper within
-// the radius and able to beat the k-th best.
-//
-// Why a ring bounds everything past it: the straight line from the need
-// to a point past ring r crosses ring r (the rings of a grid enclose one
-// another, and a line goes from cell to neighbouring cell), so some cell
-// of ring r is no farther than that point, less the cell's radius.
+// first, into dst. Where the helpers within the radius are few enough
+// that no budget binds, it looks at the cells holding them (gather);
+// otherwise it walks the rings outwards from the need (walk), which
+// examines the nearest first. Either gives the exact top k where no
+// budget binds.
 func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Suggestion {
 	x.stamp++
 	x.at = at
@@ -489,6 +494,24 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.reach = math.Inf(1)
 	x.cosLat = CosLat(n.Lat)
 	x.reqHash = events.IDHash(n.UserID)
+	if !x.ringsOnly && x.gather(n) {
+		x.scanNear(n)
+	} else {
+		x.walk(n)
+	}
+	return x.heap.sorted(dst)
+}
+
+// walk looks for the query's helpers ring by ring outwards from the need,
+// until no point past the ring it has just walked can hold a helper
+// within the radius and able to beat the k-th best, or MaxExamined
+// helpers were looked at.
+//
+// Why a ring bounds everything past it: the straight line from the need
+// to a point past ring r crosses ring r (the rings of a grid enclose one
+// another, and a line goes from cell to neighbouring cell), so some cell
+// of ring r is no farther than that point, less the cell's radius.
+func (x *Index) walk(n *events.Need) {
 	origin := x.number(x.loc.Locate(n.Lat, n.Lng))
 	x.stamps[origin] = x.stamp
 	x.ring = append(x.ring[:0], x.cellv[origin])
@@ -527,7 +550,6 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 		}
 		x.ring, x.next = x.next, x.ring
 	}
-	return x.heap.sorted(dst)
 }
 
 // preload reads a word of each cell of a ring, and of the first helpers

@@ -1,0 +1,128 @@
+package match
+
+import (
+	"everywhere/events"
+	"everywhere/geo"
+)
+
+// Where helpers are few, a query's walk through the rings of cells was
+// most of its cost: at 10,000 users a need of 3 km walked some 680 cells,
+// nearly all of them empty, to look at about 100 helpers, and walking
+// was three quarters of Query's time. So the index also keeps, for each
+// NeedResolution cell (an area, 49 of its own cells), the cells of the
+// area that hold helpers and how many helpers they hold.
+//
+// A query first reads the areas its radius may reach, and the cells
+// they list. When the cells within the radius hold no more than
+// MaxExamined helpers, none more than MaxPerCell, no budget can bind:
+// the answer is the exact top k whatever order the cells are looked at
+// in, the one the walk gives. The query then scans those cells, area by
+// area outwards from the need, and walks the rings only where helpers
+// are many.
+
+// area is what the index knows of one NeedResolution cell.
+type area struct {
+	cells   []int32 // the numbers of its cells that hold helpers
+	helpers int32   // the helpers in them
+}
+
+// areaOf returns the number of the area of cell c.
+func (x *Index) areaOf(c uint64) int32 { return x.areas.number(geo.Parent(c, NeedResolution)) }
+
+// entered counts a helper who entered cl, listing cl in its area when it
+// was empty.
+func (x *Index) entered(cl *cell) {
+	a := &x.areas.at[cl.area]
+	a.helpers++
+	if cl.count == 1 {
+		cl.inArea = int32(len(a.cells))
+		a.cells = append(a.cells, cl.num)
+	}
+}
+
+// left counts a helper who left cl, taking cl out of its area's list
+// when it is empty: the area's last cell takes its place.
+func (x *Index) left(cl *cell) {
+	a := &x.areas.at[cl.area]
+	a.helpers--
+	if cl.count == 0 {
+		last := a.cells[len(a.cells)-1]
+		a.cells[cl.inArea] = last
+		x.cellv[last].inArea = cl.inArea
+		a.cells = a.cells[:len(a.cells)-1]
+	}
+}
+
+// nearCell is a cell holding helpers, whose nearest point lies near
+// metres from the need being queried.
+type nearCell struct {
+	near float64
+	cl   *cell
+}
+
+// gather lists in x.near the cells holding helpers whose nearest point
+// lies within need n's radius, their areas nearest first, if no budget
+// can bind: they hold at most MaxExamined helpers, none more than
+// MaxPerCell. It reports whether it did.
+//
+// A cell within the radius has its centre within radius+cellRadiusM of
+// the need, and its area's centre within needCellM of its own
+// (TestAreaHoldsItsCells), so its area's centre lies within reach; the
+// need lies within needCellM of its own area's centre, so the disk's
+// areas past that and reach lie out of it, as in place.
+func (x *Index) gather(n *events.Need) bool {
+	reach := n.RadiusM + cellRadiusM + needCellM
+	past := (reach+needCellM)*1.01 + 50
+	disk := x.areas.diskAround(x.aloc.Locate(n.Lat, n.Lng), int(reach/needSpacingM)+2)
+	// Every cell of an area within inner lies within the radius: where
+	// those alone hold too many helpers, the cells need not be read.
+	inner := n.RadiusM + cellRadiusM - needCellM
+	total := int32(0)
+	for _, c := range disk {
+		if c.fromM > (inner+needCellM)*1.01+50 {
+			break
+		}
+		if x.dist(n, c.lat, c.lng) <= inner {
+			if total += x.areas.at[c.num].helpers; total > MaxExamined {
+				return false
+			}
+		}
+	}
+	x.near = x.near[:0]
+	total = 0
+	for _, c := range disk {
+		if c.fromM > past {
+			break
+		}
+		a := &x.areas.at[c.num]
+		if a.helpers == 0 || x.dist(n, c.lat, c.lng) > reach {
+			continue
+		}
+		for _, num := range a.cells {
+			cl := x.cellv[num]
+			if !cl.centred {
+				cl.lat, cl.lng = geo.Centre(cl.id)
+				cl.centred = true
+			}
+			if near := x.dist(n, cl.lat, cl.lng) - cellRadiusM; near <= n.RadiusM {
+				if total += cl.count; total > MaxExamined || cl.count > MaxPerCell {
+					return false
+				}
+				x.near = append(x.near, nearCell{near, cl})
+			}
+		}
+	}
+	return true
+}
+
+// scanNear scans the cells gather listed, passing over those beyond the
+// reach of the k-th best. Their areas come nearest first, so the k best
+// are mostly found early and cut the rest short; sorting the cells
+// themselves cost more than it saved.
+func (x *Index) scanNear(n *events.Need) {
+	for _, c := range x.near {
+		if c.near <= x.reach {
+			x.scan(c.cl, n, c.near)
+		}
+	}
+}
