@@ -134,8 +134,8 @@ func TestStadiumWorkIsBounded(t *testing.T) {
 // it, so it must never fall below the exp it stands for.
 func TestExpBoundIsAnUpperBound(t *testing.T) {
 	for z := 0.0; z < 60; z += 0.001 {
-		if b, e := expBound(z), math.Exp(-z); b < e {
-			t.Fatalf("expBound(%g) = %g, below exp(-z) = %g", z, b, e)
+		if b, e := expBound(z), decay(-z); b < e {
+			t.Fatalf("expBound(%g) = %g, below decay(-z) = %g", z, b, e)
 		}
 	}
 	if b, e := expBound(1), math.Exp(-1); b > e*1.02 {

@@ -138,7 +138,7 @@ func (p *Params) fixed(r *Record, credit int) (rel, cred float64) {
 func (p *Params) score(rel, credit, distanceM float64, skilled bool, ageMS int64) (float64, Reasons) {
 	w := &p.Weights
 	r := Reasons{Reliability: rel, Credit: credit}
-	r.Distance = w.Distance * math.Exp(-math.Max(distanceM, 0)/p.DistanceScaleM)
+	r.Distance = w.Distance * decay(-math.Max(distanceM, 0)/p.DistanceScaleM)
 	if skilled {
 		r.Skill = w.Skill
 	}
@@ -202,7 +202,7 @@ func (p *Params) reliability(r *Record) float64 {
 // what lets a search stop walking outwards once the k-th best beats it.
 func (p *Params) MaxScoreAt(d float64) float64 {
 	w := &p.Weights
-	return w.Distance*math.Exp(-math.Max(d, 0)/p.DistanceScaleM) + w.Reliability + w.Skill + w.Credit + w.Recency
+	return w.Distance*decay(-math.Max(d, 0)/p.DistanceScaleM) + w.Reliability + w.Skill + w.Credit + w.Recency
 }
 
 // Reach is the distance beyond which MaxScoreAt falls below score: no
