@@ -186,11 +186,28 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 // nil when the next one is not known yet. The record stays valid until the
 // next Pop.
 func (m *Merge) Pop() (*route.Record, int64) {
-	best := -1
+	// One pass finds the earliest queued record and the earliest an
+	// empty source that is not idle may still send (lowWM, from source
+	// low; an unknown source may send anything). Two passes, the second
+	// asking each empty source against the first's answer, read the
+	// sources twice for every record released.
+	best, low := -1, -1
+	lowWM := int64(math.MaxInt64)
 	for i := range m.src {
 		s := &m.src[i]
-		if s.q.len() > 0 && (best < 0 || s.first < m.src[best].first) {
-			best = i
+		switch {
+		case len(s.q.blocks) > 0: // a queue holds a block only while it holds a record
+			if best < 0 || s.first < m.src[best].first {
+				best = i
+			}
+		case !s.idle:
+			wm := s.wm
+			if !s.known {
+				wm = math.MinInt64
+			}
+			if wm < lowWM {
+				low, lowWM = i, wm
+			}
 		}
 	}
 	if best < 0 {
@@ -198,14 +215,8 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	}
 	b := &m.src[best]
 	key := b.first
-	for i := range m.src {
-		s := &m.src[i]
-		if i == best || s.q.len() > 0 || s.idle {
-			continue
-		}
-		if !s.known || s.wm < key || s.wm == key && i < best {
-			return nil, 0 // source i may still send something that comes first
-		}
+	if low >= 0 && (lowWM < key || lowWM == key && low < best) {
+		return nil, 0 // source low may still send something that comes first
 	}
 	q := b.q.front()
 	m.out.Kind, m.out.Source = q.kind, best

@@ -230,3 +230,69 @@ func TestMergeReleasesEverythingInOrder(t *testing.T) {
 		t.Fatalf("released %d of %d, %d queued", released, pushed, m.Queued())
 	}
 }
+
+// TestMergeReleasesAsSoonAsTheRuleAllows: Pop releases a record exactly
+// when the rule of Merge allows one, the earliest queued, ties to the
+// lower source, and only if no empty source that is not idle may still
+// send one before it (one never heard from may send anything), with
+// sources going idle and coming back, and some heard from late.
+func TestMergeReleasesAsSoonAsTheRuleAllows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const sources = 7
+	m := NewMerge(sources)
+	wm := make([]int64, sources)
+	// rule is the record the rule lets out next: its source, -1 for none.
+	rule := func() int {
+		best := -1
+		for i, s := range m.src {
+			if s.q.len() > 0 && (best < 0 || s.first < m.src[best].first) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return -1
+		}
+		key := m.src[best].first
+		for i, s := range m.src {
+			if i != best && s.q.len() == 0 && !s.idle && (!s.known || s.wm < key || s.wm == key && i < best) {
+				return -1
+			}
+		}
+		return best
+	}
+	var off int64
+	released := 0
+	for step := range 100_000 {
+		src := r.IntN(sources)
+		if step < 2_000 && src == sources-1 {
+			continue // heard from only later
+		}
+		wm[src] += int64(r.IntN(3))
+		off++
+		switch r.IntN(8) {
+		case 0:
+			m.Push(watermark(src, wm[src], true), off)
+		case 1:
+			m.Push(watermark(src, wm[src], false), off)
+		default:
+			m.Push(helperRec(src, wm[src], "u"), off)
+		}
+		for {
+			want := rule()
+			rec, _ := m.Pop()
+			if rec == nil {
+				if want >= 0 {
+					t.Fatalf("step %d: nothing released, the rule lets out source %d's", step, want)
+				}
+				break
+			}
+			if rec.Source != want {
+				t.Fatalf("step %d: released source %d's, the rule lets out %d's", step, rec.Source, want)
+			}
+			released++
+		}
+	}
+	if released < 10_000 {
+		t.Fatalf("only %d released: the test must exercise releases", released)
+	}
+}
