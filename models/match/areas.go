@@ -77,9 +77,10 @@ func (x *Index) gather(n *events.Need) bool {
 	// Every cell of an area within inner lies within the radius: where
 	// those alone hold too many helpers, the cells need not be read.
 	inner := n.RadiusM + cellRadiusM - needCellM
+	innerPast := (inner+needCellM)*1.01 + 50
 	total := int32(0)
 	for _, c := range disk {
-		if c.fromM > (inner+needCellM)*1.01+50 {
+		if c.fromM > innerPast {
 			break
 		}
 		if x.dist(n, c.lat, c.lng) <= inner {

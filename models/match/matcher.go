@@ -157,7 +157,8 @@ const Reserve = 5
 
 // NewMatcher returns a matcher publishing the k best helpers of each need.
 func NewMatcher(p *Params, k int) *Matcher {
-	return &Matcher{p: p, idx: NewIndex(p), k: k, kk: k + Reserve, byID: map[string]int32{}, places: newNeedPlaces(),
+	idx := NewIndex(p)
+	return &Matcher{p: p, idx: idx, k: k, kk: k + Reserve, byID: map[string]int32{}, places: newNeedPlaces(idx.aloc),
 		closed: map[string]closedNeed{},
 		alerts: map[int32]int64{}, timers: newTimers()}
 }

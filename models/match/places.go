@@ -20,13 +20,14 @@ type needPlaces struct {
 	// loc finds a need's own cell. A call into C for each need was 1.3%
 	// of BenchmarkMatcher's CPU at 10,000 users; a city's needs come from
 	// a few hundred cells, whose squares a small table of guesses covers:
-	// on the benchmarks' load, 1,014 calls for 30,296 needs.
+	// on the benchmarks' load, 1,014 calls for 30,296 needs. It is the
+	// helper index's own (Index.aloc), which finds the same cells.
 	loc *geo.Locator
 }
 
-// needGuessesLog2 sizes needPlaces' table of guesses: 4,096 squares an
-// edge of a NeedResolution cell wide (1.2 km), 32 KiB, several times the
-// squares of a large city.
+// needGuessesLog2 sizes the table of guesses of NeedResolution cells:
+// 4,096 squares an edge of a NeedResolution cell wide (1.2 km), 32 KiB,
+// several times the squares of a large city.
 const needGuessesLog2 = 12
 
 // placed is a cell list a need is in: the cell's number and the need's
@@ -59,8 +60,8 @@ func (nn *nearNeed) reaches(lat, lng float64) bool {
 	return flatDist2M(float64(nn.lat), float64(nn.lng), float64(nn.cosL), lat, lng) <= float64(nn.reach2)
 }
 
-func newNeedPlaces() needPlaces {
-	return needPlaces{cells: newCellTable[[]nearNeed](), loc: geo.NewGuesses(NeedResolution, needGuessesLog2).Locator()}
+func newNeedPlaces(loc *geo.Locator) needPlaces {
+	return needPlaces{cells: newCellTable[[]nearNeed](), loc: loc}
 }
 
 // needsIn returns the open needs reaching NeedResolution cell c; the
