@@ -22,8 +22,18 @@ type IDs struct {
 	seed  maphash.Seed
 	// table finds a number by id (linear probing): per place, the top
 	// half of the id's hash and the number plus one, 0 for none; between
-	// a quarter and a half full.
+	// a quarter and a half full. An id's home place is the top bits of
+	// its hash (h >> shift), which the entry keeps, so the table grows,
+	// and Forget mends a run, from the entries alone: growing used to
+	// hash every name again and write each entry to a random place of
+	// the new table, and now sweeps the old one in order and writes the
+	// new one nearly in order (BenchmarkIDsNumber, a million ids from an
+	// empty table: 69-84 ns an id against 90-112). Entries near one
+	// another share their top bits, so the stored half of the hash tells
+	// fewer of them apart: in a table of a million places, about one
+	// lookup in 8,000 compares a name it need not.
 	table []uint64
+	shift uint8 // 64 - log2(len(table))
 }
 
 // Find returns the number of id, if it has one.
@@ -49,10 +59,9 @@ func (d *IDs) Number(id string) (n int32, added bool) {
 		d.at = append(d.at, d.names.Add(id))
 	}
 	if 2*len(d.at) > len(d.table) {
-		d.rehash() // places the new id with the others
-	} else {
-		d.place(h, n)
+		d.rehash()
 	}
+	d.place(h, n)
 	return n, true
 }
 
@@ -80,7 +89,7 @@ var gone = Name{block: ^uint32(0)}
 func (d *IDs) Forget(n int32) {
 	h := maphash.String(d.seed, d.String(n))
 	mask := uint64(len(d.table) - 1)
-	i := h & mask
+	i := h >> d.shift
 	for uint32(d.table[i]) != uint32(n+1) {
 		i = (i + 1) & mask
 	}
@@ -93,7 +102,7 @@ func (d *IDs) Forget(n int32) {
 		if e == 0 {
 			break
 		}
-		home := maphash.String(d.seed, d.String(int32(uint32(e))-1)) & mask
+		home := e >> d.shift
 		if (j-home)&mask >= (j-i)&mask {
 			d.table[i] = e
 			i = j
@@ -123,11 +132,11 @@ func (d *IDs) compact() {
 func (d *IDs) find(id string) (n int32, h uint64, ok bool) {
 	if len(d.table) == 0 {
 		d.seed = maphash.MakeSeed()
-		d.table = make([]uint64, 1024)
+		d.table, d.shift = make([]uint64, minTable), uint8(64-bits.TrailingZeros(minTable))
 	}
 	h = maphash.String(d.seed, id)
 	mask := uint64(len(d.table) - 1)
-	for i := h & mask; d.table[i] != 0; i = (i + 1) & mask {
+	for i := h >> d.shift; d.table[i] != 0; i = (i + 1) & mask {
 		if e := d.table[i]; uint32(e>>32) == uint32(h>>32) {
 			if n = int32(uint32(e)) - 1; d.String(n) == id {
 				return n, h, true
@@ -139,21 +148,31 @@ func (d *IDs) find(id string) (n int32, h uint64, ok bool) {
 
 // place puts number n, whose id hashes to h, in the first free place.
 func (d *IDs) place(h uint64, n int32) {
+	d.put(h>>32<<32 | uint64(uint32(n+1)))
+}
+
+// put places entry e in the first free place from its home.
+func (d *IDs) put(e uint64) {
 	mask := uint64(len(d.table) - 1)
-	i := h & mask
+	i := e >> d.shift
 	for d.table[i] != 0 {
 		i = (i + 1) & mask
 	}
-	d.table[i] = h>>32<<32 | uint64(uint32(n+1))
+	d.table[i] = e
 }
 
 // rehash makes the table more than twice as large as there are ids and
 // places every one.
 func (d *IDs) rehash() {
-	d.table = make([]uint64, max(1024, 1<<bits.Len(uint(2*len(d.at)))))
-	for n, name := range d.at {
-		if name != gone {
-			d.place(maphash.String(d.seed, d.names.At(name)), int32(n))
+	old := d.table
+	size := max(minTable, 1<<bits.Len(uint(2*len(d.at))))
+	d.table, d.shift = make([]uint64, size), uint8(64-bits.TrailingZeros(uint(size)))
+	for _, e := range old {
+		if e != 0 {
+			d.put(e)
 		}
 	}
 }
+
+// minTable is the size of a new table.
+const minTable = 1024

@@ -49,6 +49,24 @@ func BenchmarkIDsFind(b *testing.B) {
 	}
 }
 
+// BenchmarkIDsNumber numbers new ids into a table that starts empty and
+// grows, as a partition's users are first seen in a catch-up: the ns are
+// per id, the table's rehashes included.
+func BenchmarkIDsNumber(b *testing.B) {
+	ids := make([]string, 1<<20)
+	for i := range ids {
+		ids[i] = "user-" + strconv.Itoa(i*7919)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var d IDs
+		for _, id := range ids {
+			d.Number(id)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/id")
+}
+
 // Ids forgotten are no longer found and their numbers are handed out
 // again, every other id keeps its number, and the names' blocks are
 // renewed once most of what they hold is forgotten: checked against a
