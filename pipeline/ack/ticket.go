@@ -16,6 +16,7 @@ type Ticket struct {
 	Replay  bool
 	pending atomic.Int64
 	done    chan struct{}
+	hurried atomic.Bool
 }
 
 // New returns an unarmed ticket for the run that ends before offset.
@@ -44,6 +45,16 @@ func (t *Ticket) Done() {
 
 // Arm says no more chunks will be added.
 func (t *Ticket) Arm() { t.Done() }
+
+// Hurry marks the run as the end of a backlog: its partition has caught
+// up after working through one, and a sink that takes a chunk of the run
+// writes it, and what it holds with it, at once rather than at its next
+// timed write, so that what was read is committed as soon as it is
+// handled. Called before the run's chunks are handed over at its seal.
+func (t *Ticket) Hurry() { t.hurried.Store(true) }
+
+// Hurried reports whether the run ends a backlog (see Hurry).
+func (t *Ticket) Hurried() bool { return t.hurried.Load() }
 
 // Wait is closed when the ticket is done.
 func (t *Ticket) Wait() <-chan struct{} { return t.done }

@@ -1,7 +1,8 @@
 // Package batcher turns many small chunks of output into few large writes.
 //
 // Partition workers hand chunks to a Batcher; it writes them in one call
-// when it holds MaxRows rows or its oldest chunk is MaxWait old, and releases
+// when it holds MaxRows rows or its oldest chunk is MaxWait old, or at once
+// when a chunk's ticket ends a backlog (ack.Ticket.Hurry), and releases
 // each chunk's ticket only after the write succeeded. A failed write is
 // retried with backoff, in order, and while it is retried the queue fills and
 // Add blocks: a slow or absent sink slows the workers down (backpressure,
@@ -158,6 +159,7 @@ func (b *Batcher[T]) loop() {
 		rows    int
 		timer   = time.NewTimer(time.Hour)
 		armed   bool
+		hurried bool // a chunk of the batch ends a backlog
 	)
 	timer.Stop()
 	flush := func() {
@@ -172,7 +174,7 @@ func (b *Batcher[T]) loop() {
 			}
 		}
 		clear(batch)
-		batch, tickets, rows = batch[:0], tickets[:0], 0
+		batch, tickets, rows, hurried = batch[:0], tickets[:0], 0, false
 		if armed {
 			timer.Stop()
 			armed = false
@@ -182,6 +184,7 @@ func (b *Batcher[T]) loop() {
 		batch = append(batch, c.Data)
 		tickets = append(tickets, c.Ticket)
 		rows += c.Rows
+		hurried = hurried || c.Ticket != nil && c.Ticket.Hurried()
 		if !armed {
 			timer.Reset(b.wait(time.Now()))
 			armed = true
@@ -194,7 +197,7 @@ func (b *Batcher[T]) loop() {
 		select {
 		case c := <-b.in:
 			take(c)
-			if b.cfg.MaxWait == 0 {
+			if b.cfg.MaxWait == 0 || hurried {
 				for drained := false; !drained && rows < b.cfg.MaxRows; {
 					select {
 					case c := <-b.in:

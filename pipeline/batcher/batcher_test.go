@@ -51,6 +51,42 @@ func TestBatcherWritesOnSizeAndReleasesTicketsAfter(t *testing.T) {
 	}
 }
 
+// A chunk of a run that ends a backlog is written at once, with the
+// chunks taken before it, rather than at the batcher's timed write.
+func TestBatcherWritesAHurriedRunAtOnce(t *testing.T) {
+	r := &recorder{}
+	b := New(Config{Name: "t", MaxRows: 100, MaxWait: time.Hour, Queue: 4, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}, r.write, nil)
+	b.Start()
+	defer b.Stop(time.Second)
+	before, last := ack.New(1), ack.New(2)
+	if err := b.Add(context.Background(), Chunk[int]{Data: 1, Rows: 5, Ticket: before}); err != nil {
+		t.Fatal(err)
+	}
+	before.Arm()
+	select {
+	case <-before.Wait():
+		t.Fatal("a chunk of an ordinary run was written before the batch was full or old")
+	case <-time.After(50 * time.Millisecond):
+	}
+	last.Hurry()
+	if err := b.Add(context.Background(), Chunk[int]{Data: 2, Rows: 5, Ticket: last}); err != nil {
+		t.Fatal(err)
+	}
+	last.Arm()
+	for _, tk := range []*ack.Ticket{before, last} {
+		select {
+		case <-tk.Wait():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ticket %d not released after a hurried chunk", tk.Offset)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.batches) != 1 || len(r.batches[0]) != 2 {
+		t.Fatalf("batches %v, want one of both chunks", r.batches)
+	}
+}
+
 func TestBatcherRetriesAndKeepsTicketUntilWritten(t *testing.T) {
 	r := &recorder{fail: 3}
 	b := New(Config{Name: "t", MaxRows: 100, MaxWait: 5 * time.Millisecond, Queue: 4, Backoff: 20 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}, r.write, nil)
