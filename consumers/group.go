@@ -36,7 +36,14 @@ type Config struct {
 	// the same messages read from filled topics, for an input silent no
 	// longer than the wait, at the price of the wait whenever one falls
 	// silent: the regions wait for every source's next message.
-	IdleAfter    time.Duration
+	IdleAfter time.Duration
+	// Backlog: a worker that handed messages over without a break for at
+	// least this long was working through a backlog, and when it catches
+	// up it seals at once and hurries the run (ack.Ticket.Hurry), so that
+	// the sinks write it without waiting for their timed writes. In a
+	// live stream a worker catches up after every fetch and does not
+	// hurry. 0 never hurries.
+	Backlog      time.Duration
 	DrainTimeout time.Duration // how long a stopping worker waits for its writes
 	// PendingRuns is how many sealed runs a worker lets wait for their
 	// writes before it waits itself and stops reading; 0 means 8. A run

@@ -49,7 +49,12 @@ type worker struct {
 	busy     float64
 	// started is when the worker first read the clock (see clock).
 	started time.Time
-	replay  *ack.Ticket
+	// busySince: when the worker last began handing messages over after
+	// being idle; hurry: it has just caught up after a backlog (see
+	// Config.Backlog), and the run is to be sealed and hurried.
+	busySince time.Time
+	hurry     bool
+	replay    *ack.Ticket
 	// partial: only some topics of the set are assigned. Another member
 	// holds the rest, most often one that died and has not timed out: the
 	// state of a partition is built from every topic of its set, so the
@@ -202,11 +207,15 @@ func (w *worker) run(ctx context.Context) {
 			n++
 		}
 		if n > 0 && ctx.Err() == nil {
+			if w.hurry {
+				t.Hurry()
+			}
 			ok = w.seal(sealCtx, t, log)
 			t = ack.New(0)
 			sealTime.Observe(time.Since(start).Seconds())
 			n = 0
 		}
+		w.hurry = false
 		w.flushCounts()
 	}
 	// The generation ended (rebalance or shutdown): seal what was handled,
@@ -406,6 +415,10 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 					h.Idle(t)
 				}
 			}
+			if b := w.g.cfg.Backlog; b > 0 && !w.busySince.IsZero() && now.Sub(w.busySince) >= b {
+				w.hurry = true
+				return nil
+			}
 		}
 		if rebuilt != nil {
 			best = rebuilt
@@ -413,6 +426,9 @@ func (w *worker) next(ctx context.Context, deadline time.Time, t *ack.Ticket) *i
 		if best != nil {
 			if !waiting {
 				w.waitedSince = time.Time{}
+				if w.idle || w.busySince.IsZero() {
+					w.busySince = now
+				}
 				return best
 			}
 			if w.waitedSince.IsZero() {

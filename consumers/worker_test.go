@@ -153,6 +153,64 @@ func TestCaughtUpInputsAreWaitedForIdleAfter(t *testing.T) {
 	}
 }
 
+// A worker that handed messages over without a break for Config.Backlog
+// and then catches up hands nothing more over and asks for its run to be
+// sealed and hurried at once, telling its handlers it is idle; one that
+// catches up sooner waits for the run's deadline as before, and so does
+// one already idle.
+func TestCatchingUpAfterABacklogHurries(t *testing.T) {
+	const backlog = 50 * time.Millisecond
+	for _, busy := range []time.Duration{0, 2 * backlog} {
+		h := &idler{}
+		in := &input{topic: "pings", ch: make(chan []kafka.Message, 4), r: &reader{}, h: h}
+		w := testWorker(in)
+		w.g.cfg.Backlog = backlog
+		tk := ack.New(0)
+		send := func(off int64) {
+			in.ch <- []kafka.Message{{Topic: in.topic, Offset: off, Value: fmt.Appendf(nil, `{"ts":%d}`, off)}}
+		}
+		send(0)
+		if got := w.next(context.Background(), time.Now().Add(time.Second), tk); got != in {
+			t.Fatalf("busy %v: the first message was not handed over", busy)
+		}
+		w.handle(in, tk)
+		time.Sleep(busy) // handling it, while the next one arrives
+		send(1)
+		if got := w.next(context.Background(), time.Now().Add(time.Second), tk); got != in {
+			t.Fatalf("busy %v: the second message was not handed over", busy)
+		}
+		w.handle(in, tk)
+		const deadline = 300 * time.Millisecond
+		start := time.Now()
+		if got := w.next(context.Background(), start.Add(deadline), tk); got != nil {
+			t.Fatalf("busy %v: handed over a message never sent", busy)
+		}
+		waited := time.Since(start)
+		if h.told != 1 {
+			t.Fatalf("busy %v: told idle %d times", busy, h.told)
+		}
+		if hurried := busy >= backlog; w.hurry != hurried || hurried && waited >= deadline || !hurried && waited < deadline {
+			t.Fatalf("busy %v: hurry %v after waiting %v for a deadline %v away", busy, w.hurry, waited, deadline)
+		}
+		w.hurry = false // the run loop's part
+		start = time.Now()
+		if got := w.next(context.Background(), start.Add(deadline/3), tk); got != nil || w.hurry || time.Since(start) < deadline/3 {
+			t.Fatalf("busy %v: idle already, the worker hurried again or did not wait", busy)
+		}
+		// A message after a long silence is no backlog: the busy time
+		// counts from it.
+		time.Sleep(2 * backlog)
+		send(2)
+		if got := w.next(context.Background(), time.Now().Add(time.Second), tk); got != in {
+			t.Fatalf("busy %v: the message after the silence was not handed over", busy)
+		}
+		w.handle(in, tk)
+		if got := w.next(context.Background(), time.Now().Add(deadline/3), tk); got != nil || w.hurry {
+			t.Fatalf("busy %v: hurried after one message that followed a silence", busy)
+		}
+	}
+}
+
 // A worker seals up to Config.PendingRuns runs whose writes are not done
 // yet and goes on reading; the next seal waits for the oldest to be
 // committed. The default is eight.

@@ -142,6 +142,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 		MinBytes: cfg.Kafka.FetchMinBytes, MaxBytes: cfg.Kafka.FetchMaxBytes, MaxWait: cfg.Kafka.FetchMaxWait,
 		FetchLinger: cfg.Kafka.FetchLinger, SessionTimeout: cfg.Kafka.SessionTimeout, RebalanceTimeout: cfg.Kafka.RebalanceTimeout,
 		SealInterval: cfg.Engine.SealInterval, SealEvents: cfg.Engine.SealEvents, IdleAfter: cfg.Engine.IdleAfter, DrainTimeout: drain,
+		Backlog:     cfg.ClickHouse.FlushInterval,
 		PendingRuns: pendingRuns(max(cfg.ClickHouse.FlushInterval, cfg.Kafka.WriteBatchTimeout), cfg.Engine.SealInterval),
 	}, sets, e.dead, e.m)
 
