@@ -50,7 +50,9 @@ func (t *Ticket) Arm() { t.Done() }
 // up after working through one, and a sink that takes a chunk of the run
 // writes it, and what it holds with it, at once rather than at its next
 // timed write, so that what was read is committed as soon as it is
-// handled. Called before the run's chunks are handed over at its seal.
+// handled. Called before the run's chunks are handed over at its seal:
+// a sink that holds chunks of the run handed over earlier, and takes
+// none at the seal, writes them at its timed write as before.
 func (t *Ticket) Hurry() { t.hurried.Store(true) }
 
 // Hurried reports whether the run ends a backlog (see Hurry).
