@@ -32,6 +32,13 @@ type IDs struct {
 	// another share their top bits, so the stored half of the hash tells
 	// fewer of them apart: in a table of a million places, about one
 	// lookup in 8,000 compares a name it need not.
+	//
+	// A hit reads three places far apart: the entry, the id's Name by
+	// number, the id's bytes. Entries pointing at a record that held the
+	// number beside the bytes, two places, measured slower all the same:
+	// a million ids looked up at random (BenchmarkIDsFind), 92-98 ns
+	// against 83-94, and in a scratch benchmark where each lookup waited
+	// for the last, 420-456 against 356-381.
 	table []uint64
 	shift uint8 // 64 - log2(len(table))
 }
