@@ -139,7 +139,7 @@ func (d *IDs) compact() {
 func (d *IDs) find(id string) (n int32, h uint64, ok bool) {
 	if len(d.table) == 0 {
 		d.seed = maphash.MakeSeed()
-		d.table, d.shift = make([]uint64, minTable), uint8(64-bits.TrailingZeros(minTable))
+		d.table, d.shift = newTable(minTable)
 	}
 	h = maphash.String(d.seed, id)
 	mask := uint64(len(d.table) - 1)
@@ -172,8 +172,7 @@ func (d *IDs) put(e uint64) {
 // places every one.
 func (d *IDs) rehash() {
 	old := d.table
-	size := max(minTable, 1<<bits.Len(uint(2*len(d.at))))
-	d.table, d.shift = make([]uint64, size), uint8(64-bits.TrailingZeros(uint(size)))
+	d.table, d.shift = newTable(max(minTable, 1<<bits.Len(uint(2*len(d.at)))))
 	for _, e := range old {
 		if e != 0 {
 			d.put(e)
@@ -183,3 +182,9 @@ func (d *IDs) rehash() {
 
 // minTable is the size of a new table.
 const minTable = 1024
+
+// newTable returns an empty table of size places (a power of two) and
+// the shift that takes an id's home place from its hash.
+func newTable(size int) ([]uint64, uint8) {
+	return make([]uint64, size), uint8(64 - bits.TrailingZeros(uint(size)))
+}
