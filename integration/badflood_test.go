@@ -158,7 +158,20 @@ func TestBadInputFlood(t *testing.T) {
 	})
 	rss := peakRSS(t, en.cmd.Process.Pid)
 	t.Logf("peak RSS %d MiB", rss>>20)
-	if rss > 1<<30 {
-		t.Errorf("peak RSS %d MiB after the flood, want under 1 GiB", rss>>20)
+	if limit := floodRSSLimit(); rss > limit {
+		t.Errorf("peak RSS %d MiB after the flood, want under %d MiB", rss>>20, limit>>20)
 	}
+}
+
+// floodRSSLimit bounds the engine's peak RSS through the flood: 1 GiB,
+// twice that for an engine built with the race detector (as make test
+// builds it), whose shadow memory the RSS counts beside the heap. Built
+// plainly the engine peaked at 337 to 370 MiB; with the race detector at
+// 751 to 1,111 MiB, of which the Go runtime held about 315, so that 1 GiB
+// failed now and then with nothing grown.
+func floodRSSLimit() int64 {
+	if raceBuild {
+		return 2 << 30
+	}
+	return 1 << 30
 }
