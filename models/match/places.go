@@ -25,6 +25,20 @@ type needPlaces struct {
 	loc *geo.Locator
 }
 
+// NeedResolution is the H3 resolution at which open needs are indexed by
+// the area they reach. At 7 (edge about 1.2 km) a 3 km need covers a few
+// dozen cells, and a ping looks at one cell's needs: coarser would hand a
+// ping many needs out of reach, finer would multiply a need's cells.
+const NeedResolution = 7
+
+// Measured at NeedResolution with h3 over latitudes -60 to 60, as
+// cellRadiusM is at Resolution: at least 1,212 m between rings, at most 1,548 m from a
+// cell's centre to its edge.
+const (
+	needSpacingM = 1050
+	needCellM    = 1750
+)
+
 // needGuessesLog2 sizes the table of guesses of NeedResolution cells:
 // 4,096 squares an edge of a NeedResolution cell wide (1.2 km), 32 KiB,
 // several times the squares of a large city.

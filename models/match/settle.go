@@ -1,0 +1,216 @@
+package match
+
+import (
+	"math"
+	"slices"
+
+	"everywhere/geo"
+)
+
+// changed settles, for the needs listing the helper in slot and those
+// near it, what its change does to their lists.
+func (m *Matcher) changed(slot int32, ts int64) {
+	m.stamp++
+	m.changes++
+	for int(slot) >= len(m.changedAt) {
+		m.changedAt = append(m.changedAt, 0)
+	}
+	m.changedAt[slot] = m.changes
+	m.aff = m.aff[:0]
+	if l := m.listing(slot); l != nil {
+		m.arm(slot, l)
+		for _, ni := range l.needs {
+			m.mark(ni)
+			m.heads[ni].lists = m.stamp
+		}
+	}
+	m.holding = true
+	if e, avail := m.idx.entry(slot); avail {
+		m.enterable(&e, m.places.needsIn(geo.Parent(m.idx.cellOf(slot), NeedResolution)), ts)
+	}
+	for _, ni := range m.aff {
+		m.update(ni, slot, ts)
+		m.sync(ni)
+	}
+	m.release(ts)
+}
+
+// enterable adds to m.aff, which holds the needs listing the available
+// helper with cell entry e, those of near (the needs reaching the
+// helper's cell) that it may enter at event time at: within reach, and
+// with a bound not below the list's last. It is update's own first test
+// (through SuggestAbove), on the cell's list and the needs' heads alone.
+//
+// A ping reaches some 450 needs in the benchmark's city: half lie out of
+// reach and most of the rest are out of the running, and which is which
+// is as good as random to a branch predictor. So the test is made in two
+// sweeps without branches, each keeping its survivors: the first on the
+// distance, read from the cell's list itself, the second on the bound,
+// read from the heads of the needs within reach. A need listing the
+// helper is already in m.aff (its stamp says so) and is not added twice.
+func (m *Matcher) enterable(e *member, near []nearNeed, at int64) {
+	lat, lng := float64(e.lat), float64(e.lng)
+	listed := len(m.aff)
+	j := listed
+	m.aff = slices.Grow(m.aff, len(near))[:j+len(near)]
+	for i := range near {
+		m.aff[j] = near[i].ni
+		j += b2i(near[i].reaches(lat, lng))
+	}
+	m.aff = m.aff[:j]
+	// The second sweep's divisions (the decay's, the distance scale's)
+	// are made once. Worked out in another order, the floor may differ
+	// from update's in its last bits: twice update's margin covers that.
+	perMS, perM := m.decay(0, 1), 1/m.p.DistanceScaleM
+	j = listed
+	for _, ni := range m.aff[listed:] {
+		hd := &m.heads[ni]
+		d := math.Sqrt(flatDist2M(hd.lat, hd.lng, hd.cosLat, lat, lng))
+		// A last of -Inf (anyone enters) leaves the floor at -Inf.
+		floor := hd.last - perMS*float64(at-hd.at) - 2e-9
+		m.aff[j] = ni
+		j += b2i(m.idx.mayReach(e, hd.cat, d*perM, floor)) & b2i(hd.stamp != m.stamp)
+	}
+	m.aff = m.aff[:j]
+}
+
+// b2i is 1 for true: the compiler makes it a flag, not a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// sync copies to need ni's head what its list now says.
+func (m *Matcher) sync(ni int32) {
+	n, hd := &m.needs[ni], &m.heads[ni]
+	hd.lat, hd.lng, hd.cosLat, hd.radiusM, hd.cat = n.ev.Lat, n.ev.Lng, n.cosLat, n.ev.RadiusM, n.ev.Category
+	hd.last, hd.at = math.Inf(-1), n.at
+	if !n.complete && len(n.list) > 0 {
+		hd.last = n.list[len(n.list)-1].score
+	}
+}
+
+// update settles need ni's list after the helper in slot changed at event
+// time at.
+func (m *Matcher) update(ni int32, slot int32, at int64) {
+	n := &m.needs[ni]
+	pos := -1
+	if m.heads[ni].lists == m.stamp { // listed: find where, else spare the scan
+		for i := range n.list {
+			if n.list[i].slot == slot {
+				pos = i
+				break
+			}
+		}
+	}
+	floor := math.Inf(-1)
+	if pos < 0 && !n.complete && len(n.list) > 0 {
+		// To enter, the helper must beat the last, as of at: the list is
+		// shifted to at only if they may (a margin covers rounding).
+		floor = n.list[len(n.list)-1].score - m.decay(n.at, at) - 1e-9
+	}
+	sg, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
+	if pos < 0 && !ok {
+		return
+	}
+	s := rankedOf(&sg)
+	m.shift(n, at)
+	if pos >= 0 {
+		// Take the helper out and put it back where it now ranks, unless
+		// it is gone, or it fell below every other listed helper while
+		// unlisted ones may rank above it: then it stays out, and the
+		// reserve keeps the top k exact until it runs out.
+		n.list = append(n.list[:pos], n.list[pos+1:]...)
+		back := ok && (n.complete || len(n.list) > 0 && m.better(&s, &n.list[len(n.list)-1]))
+		if back {
+			m.insert(n, s)
+		} else {
+			m.unlist(slot, ni)
+			if ok {
+				n.complete = false
+			}
+		}
+		if len(n.list) < m.k && !n.complete {
+			m.rematch(ni, at)
+			return
+		}
+		m.publish(ni, at)
+		return
+	}
+	if !ok || !n.complete && (len(n.list) == 0 || !m.better(&s, &n.list[len(n.list)-1])) {
+		return // cannot enter: every unlisted candidate ranks below the list
+	}
+	if len(n.list) >= m.kk {
+		out := n.list[len(n.list)-1].slot
+		n.list = n.list[:len(n.list)-1]
+		m.unlist(out, ni)
+		n.complete = false
+	}
+	m.insert(n, s)
+	m.list(slot, ni)
+	m.publish(ni, at)
+}
+
+// insert puts s in its place in n's list.
+func (m *Matcher) insert(n *openNeed, s ranked) {
+	n.list = append(n.list, s)
+	for pos := len(n.list) - 1; pos > 0 && m.better(&n.list[pos], &n.list[pos-1]); pos-- {
+		n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
+	}
+}
+
+// shift brings the scores of need ni's list to event time at: every
+// listed helper has lost the same recency since, so the order holds. Each
+// score is worked out again, as Reasons.sum does, rather than lowered by
+// the loss: lowered a step at a time, rounding made a list's scores
+// depend on the times it was shifted at, and two helpers tied in score
+// swapped places in one run and not in another.
+func (m *Matcher) shift(n *openNeed, at int64) {
+	if at == n.at {
+		return
+	}
+	for i := range n.list {
+		e := &n.list[i]
+		e.score = e.still + m.p.recency(at-e.ping)
+	}
+	n.at = at
+}
+
+// decay is the score every candidate loses to recency from event time
+// from to at.
+func (m *Matcher) decay(from, at int64) float64 {
+	return m.p.Weights.Recency * float64(at-from) / float64(m.p.RecencyWindow.Milliseconds())
+}
+
+func (m *Matcher) mark(ni int32) {
+	if hd := &m.heads[ni]; hd.stamp != m.stamp {
+		hd.stamp = m.stamp
+		m.aff = append(m.aff, ni)
+	}
+}
+
+// rematchAffected ranks every marked need afresh.
+func (m *Matcher) rematchAffected(at int64) {
+	m.holding = true
+	for _, ni := range m.aff {
+		m.rematch(ni, at)
+	}
+	m.release(at)
+}
+
+// release publishes the lists held while a change was settled, in slot
+// order, so that the order lists are published in does not depend on map
+// iteration. Which slot a need gets depends only on the input (the next
+// free one as it arrives), so neither does the order. Settling needs in
+// any order and sorting only those that publish spares sorting the
+// hundred or more needs a ping can reach.
+func (m *Matcher) release(at int64) {
+	m.holding = false
+	slices.Sort(m.held)
+	for _, ni := range m.held {
+		m.publish(ni, at)
+	}
+	m.held = m.held[:0]
+}
