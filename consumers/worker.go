@@ -12,7 +12,6 @@ import (
 	"everywhere/events"
 	"everywhere/metrics"
 	"everywhere/pipeline/ack"
-	"everywhere/pipeline/batcher"
 )
 
 // worker processes one partition number of a topic set for one
@@ -62,45 +61,8 @@ type worker struct {
 	partial bool
 }
 
-type input struct {
-	topic  string
-	offset int64 // the committed offset: where new work starts
-	// replayTo: messages before it are read again only to rebuild state.
-	replayTo int64
-	h        Handler
-	r        *reader
-	// ch brings the fetched messages in chunks (see fetch); chunk is the
-	// one being handed over, from its next-th message.
-	ch      chan []kafka.Message
-	chunk   []kafka.Message
-	next    int
-	head    kafka.Message
-	headTS  int64
-	has     bool
-	closed  bool
-	seen    bool // a message has arrived: the reader's lag is known
-	arrived time.Time
-	// stalled: the reader reports lag, its last fetch succeeded and brought
-	// nothing, and nothing came for stallAfter; the others are not held
-	// for it until a message of its own arrives. A slow, failing or
-	// restarting broker is waited for instead: going on without it would
-	// hand the others over out of order.
-	stalled bool
-	behind  int64 // messages after the start offset when the worker began
-	last    int64 // last offset handled, -1 for none
-	sealed  int64 // last offset sealed, -1 for none
-
-	ok, bad float64
-	lag     interface{ Set(float64) }
-}
-
 // lagLookup bounds the look-up of how far behind an input starts.
 const lagLookup = 5 * time.Second
-
-type commit struct {
-	t       *ack.Ticket
-	offsets map[string]map[int]int64
-}
 
 func (w *worker) run(ctx context.Context) {
 	log := slog.With("partition", w.partition, "topics", len(w.inputs))
@@ -238,77 +200,6 @@ func (w *worker) run(ctx context.Context) {
 	case <-time.After(w.g.cfg.DrainTimeout):
 		log.Warn("stopped before every write was committed; uncommitted messages will be read again")
 	}
-}
-
-// chunkSize is how many messages go through an input's channel at once.
-const chunkSize = 256
-
-// fetch feeds one input's channel and wakes the worker. The reader retries
-// failed fetches itself; it stops only when the generation ends.
-//
-// Messages go in chunks: sent one by one, each took a send, a receive and
-// a wake, each with the channel's lock, 4 to 5% of a catch-up's CPU. A
-// chunk is copied out of the fetch, whose messages the reader reuses,
-// into one of three buffers in turn: the channel holds one chunk and the
-// worker hands over another, so the one filled next is neither (the send
-// before it waited for the worker to take the chunk after the one it
-// had).
-func (w *worker) fetch(ctx context.Context, in *input) {
-	defer close(in.ch)
-	defer in.r.close()
-	var bufs [3][]kafka.Message
-	next := 0
-	for {
-		msgs, err := in.r.fetch(ctx)
-		if err != nil {
-			return
-		}
-		for len(msgs) > 0 {
-			n := min(len(msgs), chunkSize)
-			chunk := append(bufs[next][:0], msgs[:n]...)
-			bufs[next], next = chunk, (next+1)%len(bufs)
-			// The lag is read from the fetch's own copy: once sent, the
-			// chunk is the worker's.
-			last := &msgs[n-1]
-			msgs = msgs[n:]
-			select {
-			case in.ch <- chunk:
-				in.r.delivered(last)
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
-// take moves the input's next message, if one is at hand, to its head,
-// and reports whether the input has closed: its fetch ended and
-// everything it brought was taken.
-func (in *input) take(now time.Time) (closed bool) {
-	if in.next == len(in.chunk) {
-		// Done with the chunk: its buffer, filled again later, holds no
-		// message's bytes meanwhile.
-		clear(in.chunk)
-		in.chunk, in.next = nil, 0
-		select {
-		case c, open := <-in.ch:
-			if !open {
-				return true
-			}
-			in.chunk = c
-		default:
-			return false
-		}
-	}
-	m := &in.chunk[in.next]
-	in.head, in.headTS, in.has, in.seen = *m, EventTime(m.Value), true, true
-	in.next++
-	in.arrived, in.stalled = now, false
-	return false
 }
 
 // clock is the time now, read as the monotonic time since the worker
@@ -508,123 +399,6 @@ func (w *worker) flushCounts() {
 		in.ok, in.bad = 0, 0
 		in.lag.Set(float64(max(in.r.Lag(), 0)))
 	}
-}
-
-// seal hands the run to the sinks and queues its commit. It reports false
-// when the sinks cannot take it (shutdown).
-func (w *worker) seal(ctx context.Context, t *ack.Ticket, log *slog.Logger) bool {
-	offsets := map[string]map[int]int64{}
-	for _, in := range w.inputs {
-		if in.last == in.sealed {
-			continue
-		}
-		if err := in.h.Seal(ctx, t, in.last); err != nil {
-			log.Warn("seal abandoned", "topic", in.topic, "err", err)
-			return false
-		}
-		next := in.last + 1
-		if h, ok := in.h.(Holder); ok {
-			if held := h.Held(); held >= 0 && held < next {
-				next = held
-			}
-		}
-		offsets[in.topic] = map[int]int64{w.partition: next}
-		in.sealed = in.last
-	}
-	if len(w.dead) > 0 {
-		for _, b := range w.g.deadLetters {
-			if err := b.Add(ctx, batcher.Chunk[[]DeadLetter]{Data: w.dead, Rows: len(w.dead), Ticket: t}); err != nil {
-				log.Warn("seal abandoned", "err", err)
-				return false
-			}
-		}
-		for _, d := range w.dead {
-			w.g.m.DeadLetters.WithLabelValues(d.Topic).Inc()
-		}
-		w.dead = nil // the sinks own the slice now
-	}
-	t.Arm()
-	select {
-	case w.commits <- commit{t: t, offsets: offsets}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// commitLoop commits each run's offsets, in order, once its ticket is done.
-// Runs that are already durable by the time one is committed go in the
-// same commit: while catching up, a partition seals many runs a second
-// and a commit is a round trip to the group coordinator.
-func (w *worker) commitLoop(log *slog.Logger) {
-	defer close(w.done)
-	var next *commit
-	for {
-		c, ok := next, true
-		next = nil
-		if c == nil {
-			var r commit
-			if r, ok = <-w.commits; !ok {
-				return
-			}
-			c = &r
-		}
-		select {
-		case <-c.t.Wait():
-		case <-w.drain:
-			// Stopping: wait for this run only as long as the drain allows.
-			select {
-			case <-c.t.Wait():
-			case <-time.After(w.g.cfg.DrainTimeout):
-				return
-			}
-		}
-		offsets := c.offsets
-		for more := true; more; {
-			select {
-			case r, ok := <-w.commits:
-				switch {
-				case !ok:
-					more = false
-				case r.t.IsDone():
-					offsets = mergeOffsets(offsets, r.offsets)
-				default:
-					next, more = &r, false
-				}
-			default:
-				more = false
-			}
-		}
-		if len(offsets) == 0 {
-			continue
-		}
-		if err := w.gen.CommitOffsets(offsets); err != nil {
-			// A later commit covers this one; a lost commit only means
-			// re-reading, which the sinks absorb.
-			log.Warn("offset commit failed", "err", err)
-			continue
-		}
-		for topic := range offsets {
-			w.g.m.Commits.WithLabelValues(topic).Inc()
-		}
-	}
-}
-
-// mergeOffsets folds a later run's offsets into an earlier run's: offsets
-// only move forward, so the later one wins.
-func mergeOffsets(into, later map[string]map[int]int64) map[string]map[int]int64 {
-	if len(into) == 0 {
-		return later
-	}
-	for topic, parts := range later {
-		if into[topic] == nil {
-			into[topic] = map[int]int64{}
-		}
-		for p, off := range parts {
-			into[topic][p] = off
-		}
-	}
-	return into
 }
 
 // restore makes the handlers, retrying while their sinks do not answer: a
