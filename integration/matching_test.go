@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"everywhere/pipeline/route"
 )
 
 type suggestionList struct {
@@ -269,5 +271,61 @@ func TestSuggestionScenarios(t *testing.T) {
 				t.Logf("%s v%d %v", need, l.Version, strings.Join(l.helpers(), ","))
 			}
 		}
+	}
+}
+
+// TestNeedMovedToAnotherRegion: a need updated with a place in a region
+// of another partition of the regions topic is closed where it was and
+// ranked where it is now, with versions above the old region's, so that
+// a consumer keeping the highest version keeps the new region's list.
+// The old region publishes nothing more for it, even when its old helper
+// moves again, and nothing goes to the dead letters.
+func TestNeedMovedToAnotherRegion(t *testing.T) {
+	e := newEnv(t, 4)
+	e.startEngine("EVERYWHERE_MATCHING_REPUBLISH_INTERVAL=0s")
+	const t0 = int64(1_764_000_000_000)
+	// The engine's region layout at its defaults: resolution 3, needs of
+	// up to 20 km, over the regions topic's partitions.
+	reg := route.NewRegions(3, 20_000, e.parts)
+	here := [2]float64{30.2741, 120.1551}
+	_, from := reg.Of(here[0], here[1])
+	var there [2]float64
+	for _, c := range [][2]float64{{39.9042, 116.4074}, {31.2304, 121.4737}, {22.5431, 114.0579}, {34.3416, 108.9398}} {
+		if _, p := reg.Of(c[0], c[1]); p != from {
+			there = c
+			break
+		}
+	}
+	if there == ([2]float64{}) {
+		t.Fatal("no city's region falls in a partition other than Hangzhou's")
+	}
+	need := func(ts int64, at [2]float64) string {
+		return fmt.Sprintf(`n-move	{"need_id":"n-move","user_id":"req-move","ts":%d,"category":"errand","lat":%.5f,"lng":%.5f,"radius_m":1000,"reward":1000,"currency":"CNY","expires_at":%d,"status":"open"}`,
+			ts, at[0], at[1], t0+3600_000)
+	}
+	e.kcatProduce(e.topics.Pings, []string{
+		ping("h-here", t0-60_000, here[0]+0.002, here[1], true),
+		ping("h-there", t0-60_000, there[0]+0.002, there[1], true),
+	})
+	e.settled(t)
+	e.kcatProduce(e.topics.Needs, []string{need(t0, here)})
+	e.settled(t)
+	e.kcatProduce(e.topics.Needs, []string{need(t0+10_000, there)})
+	e.settled(t)
+	// The old region's helper moves closer: the need is gone from there.
+	e.kcatProduce(e.topics.Pings, []string{ping("h-here", t0+20_000, here[0]+0.001, here[1], true)})
+	e.settled(t)
+
+	lists := e.lists(e.topics.Suggestions)["n-move"]
+	var got []string
+	for _, l := range lists {
+		got = append(got, fmt.Sprintf("v%d %v", l.Version, l.helpers()))
+	}
+	want := []string{"v1 [h-here]", fmt.Sprintf("v%d [h-there]", 1<<24+1)}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("lists of the moved need: %v, want %v", got, want)
+	}
+	if dead := e.kcatConsume(e.topics.DeadLetter); len(dead) > 0 {
+		t.Errorf("dead letters: %v", dead)
 	}
 }

@@ -15,7 +15,8 @@ type List struct {
 // Matcher keeps the open needs of a region, ranks helpers for each, and
 // re-ranks a need when a helper becomes or stops being a candidate for it.
 // A list is published (Publish) when a need opens and then only when its
-// helpers or their order change, with a version one higher.
+// helpers or their order change, with a version one higher (from a
+// higher start for a need that moved here from another matcher: NeedMoved).
 //
 // It is driven in event time: the caller hands it helper states and needs
 // in event-time order and advances its clock, and everything it decides
@@ -86,8 +87,9 @@ type Matcher struct {
 type openNeed struct {
 	ev      events.Need // strings owned
 	cosLat  float64     // CosLat(ev.Lat), for distances to it
-	version uint32
-	list    []ranked // the best helpers, best first: the top k and a reserve
+	version uint32      // lists published here
+	base    uint32      // what versions start from: see NeedMoved
+	list    []ranked    // the best helpers, best first: the top k and a reserve
 	// complete: the list holds every candidate (the last query found
 	// fewer than it asked for), so any new candidate belongs in it.
 	// Otherwise every unlisted candidate ranks below the list's last.

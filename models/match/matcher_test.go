@@ -55,6 +55,28 @@ func expect(t *testing.T, r *recorder, want ...string) {
 	}
 }
 
+// TestMovedNeedVersionsStartAboveTheRegionsItLeft: a need that reaches a
+// matcher after moving between regions' partitions numbers its lists
+// from moves<<24 on, above anything the matchers it left published; closed
+// and opened again after one more move, from one step higher. A need
+// that never moved counts from 1 (the other tests).
+func TestMovedNeedVersionsStartAboveTheRegionsItLeft(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("mid", now, 1000, true), now)
+	m.NeedMoved(need("n1", now+1), 2)
+	m.Helper(helperAt("near", now+2, 100, true), now+2)
+	expect(t, r, fmt.Sprintf("n1 v%d @1 [mid]", 2<<24+1), fmt.Sprintf("n1 v%d @2 [near mid]", 2<<24+2))
+
+	gone := *need("n1", now+3)
+	gone.Status = events.Cancelled
+	m.NeedMoved(&gone, 2) // moved away: closed here
+	m.NeedMoved(need("n1", now+4), 3)
+	expect(t, r, fmt.Sprintf("n1 v%d @4 [near mid]", 3<<24+1))
+
+	m.NeedMoved(need("n2", now+5), MaxMoves+7) // beyond the count kept: as MaxMoves
+	expect(t, r, fmt.Sprintf("n2 v%d @5 [near mid]", MaxMoves<<24+1))
+}
+
 func TestRematchWhenABetterHelperArrivesAndWhenTheBestLeaves(t *testing.T) {
 	m, r := newRecorded(3)
 	m.Helper(helperAt("far", now, 2000, true), now)

@@ -13,7 +13,24 @@ import (
 // what it sent after its last commit, a region re-reads what it read
 // after its own): an update no newer than the one applied, or an opening
 // of a need already closed, changes nothing.
-func (m *Matcher) Need(ev *events.Need) {
+func (m *Matcher) Need(ev *events.Need) { m.NeedMoved(ev, 0) }
+
+// MaxMoves is the most moves NeedMoved tells apart, and movedShift where
+// the count goes in a version: 2^24 versions to each region a need is
+// in, far more than a need's life makes.
+const (
+	MaxMoves   = 255
+	movedShift = 24
+)
+
+// NeedMoved is Need for a need that has moved moves times to another
+// matcher (another partition of the regions topic: see route.Needs). A
+// need opened here after moves numbers its versions from moves<<24, above
+// every version the matchers it left published (they stopped at the
+// move, which closed it there), so that a consumer keeping the highest
+// version takes this matcher's lists. moves counts alike in every run, so
+// the versions do too.
+func (m *Matcher) NeedMoved(ev *events.Need, moves int) {
 	m.Advance(ev.TS)
 	ni, known := m.byID[ev.NeedID]
 	if known && ev.TS <= m.needs[ni].ev.TS && ev.Status == events.Open {
@@ -41,6 +58,7 @@ func (m *Matcher) Need(ev *events.Need) {
 		ni = m.alloc()
 		n := &m.needs[ni]
 		n.ev.NeedID = strings.Clone(ev.NeedID)
+		n.base = uint32(min(max(moves, 0), MaxMoves)) << movedShift
 		m.byID[n.ev.NeedID] = ni
 	}
 	n := &m.needs[ni]

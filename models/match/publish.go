@@ -87,7 +87,7 @@ func (m *Matcher) emit(ni int32, at int64) {
 		for i := range top {
 			m.out = append(m.out, m.idx.suggestion(top[i].slot, &n.ev, n.cosLat, at))
 		}
-		m.shown = List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.version, EventTS: at, Suggestions: m.out}
+		m.shown = List{NeedID: n.ev.NeedID, RequesterID: n.ev.UserID, Version: n.base + n.version, EventTS: at, Suggestions: m.out}
 		m.Publish(&m.shown)
 	}
 }

@@ -91,7 +91,7 @@ func (h *Handler) Handle(msg *kafka.Message, t *ack.Ticket) error {
 			h.m.Helper(&r.Helper, key)
 		case route.KindNeed:
 			h.m.Advance(key)
-			h.m.Need(&r.Need)
+			h.m.NeedMoved(&r.Need, r.Moves)
 		case route.KindOutcome:
 			h.m.Outcome(&r.Outcome, r.Source, r.Offset, key)
 		case route.KindTransfer:

@@ -34,7 +34,7 @@ type Merge struct {
 	// released: an outcome reaches every region, so each regions
 	// partition queues one for about every thirty events, and while one
 	// source catches up the others' records wait by the thousand.
-	needs     arena.Values[events.Need]
+	needs     arena.Values[needAt]
 	outcomes  arena.Values[outcomeAt]
 	transfers arena.Values[transferAt]
 	free      []*block // blocks of queued records, reused
@@ -120,9 +120,16 @@ type queued struct {
 	offset   int64
 	kind     route.Kind
 	helper   match.HelperState
-	need     *events.Need
+	need     *needAt
 	outcome  *outcomeAt
 	transfer *transferAt
+}
+
+// needAt is a need and the moves it made between regions' partitions
+// before it (route.Record.Moves).
+type needAt struct {
+	n     events.Need
+	moves int
 }
 
 // outcomeAt is an outcome and its offset where its source read it.
@@ -166,8 +173,8 @@ func (m *Merge) Push(r *route.Record, offset int64) {
 		q.helper.ID = m.ids.Copy(r.Helper.ID)
 	case route.KindNeed:
 		n := m.needs.New()
-		*n = r.Need
-		n.NeedID, n.UserID, n.Currency = m.ids.Copy(n.NeedID), m.ids.Copy(n.UserID), ""
+		*n = needAt{n: r.Need, moves: r.Moves}
+		n.n.NeedID, n.n.UserID, n.n.Currency = m.ids.Copy(n.n.NeedID), m.ids.Copy(n.n.UserID), ""
 		q.need = n
 	case route.KindOutcome:
 		o := m.outcomes.New()
@@ -224,7 +231,7 @@ func (m *Merge) Pop() (*route.Record, int64) {
 	case route.KindHelper:
 		m.out.Helper = q.helper
 	case route.KindNeed:
-		m.out.Need = *q.need
+		m.out.Need, m.out.Moves = q.need.n, q.need.moves
 		m.needs.Free(q.need)
 	case route.KindOutcome:
 		m.out.Outcome, m.out.Offset = q.outcome.o, q.outcome.offset

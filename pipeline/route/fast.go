@@ -5,6 +5,7 @@ import (
 
 	"everywhere/events"
 	"everywhere/fixedjson"
+	"everywhere/models/match"
 )
 
 // decodeFast reads a helper, need, outcome or watermark record laid out
@@ -44,6 +45,14 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 	case KindNeed:
 		s.Lit(`,"ts":`)
 		r.TS = s.Int()
+		r.Moves = 0
+		if s.Try(`,"mv":`) {
+			mv := s.Int()
+			if mv <= 0 || mv > match.MaxMoves {
+				return false
+			}
+			r.Moves = int(mv)
+		}
 		s.Lit(`,"need":`)
 		need := last(&s)
 		return need != nil && d.ev.Need(need, &r.Need) == nil

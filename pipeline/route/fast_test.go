@@ -61,7 +61,11 @@ func randomRecord(r *rand.Rand) []byte {
 		if r.IntN(2) == 0 {
 			n.ExpiresAt = n.TS + 1 + r.Int64N(3_600_000)
 		}
-		return AppendNeed(nil, src, wm, &n)
+		moves := 0
+		if r.IntN(4) == 0 {
+			moves = r.IntN(300) // above 255 is refused
+		}
+		return AppendNeed(nil, src, wm, moves, &n)
 	default:
 		return AppendWatermark(nil, src, wm, r.IntN(2) == 0)
 	}
@@ -87,7 +91,7 @@ func agree(t *testing.T, b []byte) bool {
 	case KindHelper:
 		same = same && fast.Helper == full.Helper
 	case KindNeed:
-		same = same && fast.Need == full.Need
+		same = same && fast.Need == full.Need && fast.Moves == full.Moves
 	case KindOutcome:
 		same = same && fast.Offset == full.Offset && fast.Outcome == full.Outcome
 	}
@@ -133,7 +137,7 @@ func BenchmarkDecode(b *testing.B) {
 		b    []byte
 	}{
 		{"helper", AppendHelper(nil, 3, 1_764_000_000_000, 1_764_000_000_123, &h)},
-		{"need", AppendNeed(nil, 3, 1_764_000_000_000, &n)},
+		{"need", AppendNeed(nil, 3, 1_764_000_000_000, 0, &n)},
 		{"outcome", AppendOutcome(nil, 3, 1_764_000_000_000, 42, &o)},
 		{"watermark", AppendWatermark(nil, 3, 1_764_000_000_000, false)},
 	}

@@ -33,6 +33,7 @@ func capture(t *testing.T) (*batcher.Batcher[*sink.Pack], *captured) {
 		}
 		// Decoded strings are views: keep copies.
 		r.Outcome.NeedID, r.Outcome.HelperID = strings.Clone(r.Outcome.NeedID), strings.Clone(r.Outcome.HelperID)
+		r.Need.NeedID, r.Need.UserID, r.Need.Currency = strings.Clone(r.Need.NeedID), strings.Clone(r.Need.UserID), strings.Clone(r.Need.Currency)
 		tr := &r.Transfer
 		tr.From, tr.To, tr.TxnID = strings.Clone(tr.From), strings.Clone(tr.To), strings.Clone(tr.TxnID)
 		c.recs[p] = append(c.recs[p], *r)

@@ -4,13 +4,16 @@ import (
 	"strings"
 
 	"everywhere/events"
+	"everywhere/models/match"
 	"everywhere/pipeline/ack"
 )
 
 // Needs routes one need partition's needs to their regions' partitions. It
 // remembers where each open need went, so that a status update, which
 // carries no place, follows it there, and a need that moves to another
-// region is closed in the old one.
+// region's partition is closed in the old one. It counts those moves and
+// tells the new partition (Record.Moves): the lists it publishes must
+// carry versions above those the old one published.
 type Needs struct {
 	out  *Emitter
 	reg  *Regions
@@ -21,6 +24,7 @@ type Needs struct {
 type placed struct {
 	partition int
 	expiresAt int64
+	moves     int // to another partition, so far
 }
 
 // NewNeeds returns the router of one need partition.
@@ -37,15 +41,17 @@ func (n *Needs) Need(ev *events.Need, t *ack.Ticket) {
 	was, known := n.open[ev.NeedID]
 	if ev.Status == events.Open && ev.HasPlace {
 		_, p := n.reg.Of(ev.Lat, ev.Lng)
+		now := placed{partition: p, expiresAt: ev.ExpiresAt, moves: was.moves}
 		if known && was.partition != p {
-			n.closeIn(was.partition, ev)
+			n.closeIn(was.partition, ev, was.moves)
+			now.moves = min(was.moves+1, match.MaxMoves)
 		}
 		if !known {
-			n.open[strings.Clone(ev.NeedID)] = placed{partition: p, expiresAt: ev.ExpiresAt}
+			n.open[strings.Clone(ev.NeedID)] = now
 		} else {
-			n.open[ev.NeedID] = placed{partition: p, expiresAt: ev.ExpiresAt}
+			n.open[ev.NeedID] = now
 		}
-		n.write(p, ev)
+		n.write(p, ev, now.moves)
 		n.out.Send(t)
 		return
 	}
@@ -53,22 +59,29 @@ func (n *Needs) Need(ev *events.Need, t *ack.Ticket) {
 	// partition never saw it open (it opened before a restart), everywhere.
 	if known {
 		delete(n.open, ev.NeedID)
-		n.write(was.partition, ev)
+		n.write(was.partition, ev, was.moves)
 		return
 	}
 	for p := range n.reg.Partitions() {
-		n.write(p, ev)
+		n.write(p, ev, 0)
 	}
 }
 
-func (n *Needs) closeIn(p int, ev *events.Need) {
-	c := events.Need{NeedID: ev.NeedID, TS: ev.TS, Status: events.Cancelled}
-	n.write(p, &c)
+// closeIn cancels need ev, which moved, in partition p, where it was
+// open, at the time of the move. The record is a status update as the
+// needs topic would carry it: no place, and the need's radius and
+// currency, which a region checks as it checks every need it reads. A
+// record without them fails the check: it would go to the dead letters
+// and leave the need open in its old region, ranked there and published
+// beside the new region's lists.
+func (n *Needs) closeIn(p int, ev *events.Need, moves int) {
+	c := events.Need{NeedID: ev.NeedID, TS: ev.TS, RadiusM: ev.RadiusM, Currency: ev.Currency, Status: events.Cancelled}
+	n.write(p, &c, moves)
 }
 
-func (n *Needs) write(p int, ev *events.Need) {
+func (n *Needs) write(p int, ev *events.Need, moves int) {
 	n.out.begin(p, ev.NeedID)
-	n.out.pack.Buf = AppendNeed(n.out.pack.Buf, n.out.src, n.out.WM(), ev)
+	n.out.pack.Buf = AppendNeed(n.out.pack.Buf, n.out.src, n.out.WM(), moves, ev)
 	n.out.end()
 }
 

@@ -36,7 +36,11 @@ type Record struct {
 	// Offset is where an outcome was read in its partition (its source),
 	// -1 when the record does not say: a matcher learns each outcome once
 	// although its source sends it again after a restart.
-	Offset   int64
+	Offset int64
+	// Moves, on a need, is how many times it moved to another partition
+	// of the regions topic before this record (see Needs): the versions
+	// of its lists start above those of the partitions it left.
+	Moves    int
 	Helper   match.HelperState
 	Need     events.Need
 	Outcome  events.Outcome
@@ -74,11 +78,16 @@ func AppendHelper(dst []byte, src int, wm, ts int64, h *match.HelperState) []byt
 	return append(dst, '}')
 }
 
-// AppendNeed writes a need record: the need as the contract encodes it.
-func AppendNeed(dst []byte, src int, wm int64, n *events.Need) []byte {
+// AppendNeed writes a need record: the need as the contract encodes it,
+// after moves moves to another partition (written only when above 0).
+func AppendNeed(dst []byte, src int, wm int64, moves int, n *events.Need) []byte {
 	dst = appendHead(dst, KindNeed, src, wm)
 	dst = append(dst, `,"ts":`...)
 	dst = strconv.AppendInt(dst, n.TS, 10)
+	if moves > 0 {
+		dst = append(dst, `,"mv":`...)
+		dst = strconv.AppendInt(dst, int64(moves), 10)
+	}
 	dst = append(dst, `,"need":`...)
 	dst = n.AppendJSON(dst)
 	return append(dst, '}')
@@ -181,6 +190,12 @@ func (d *Decoder) decodeFull(b []byte, r *Record) error {
 	case KindHelper:
 		return d.helper(v, r)
 	case KindNeed:
+		r.Moves = 0
+		if mv := v.Get("mv"); mv != nil {
+			if r.Moves, err = mv.Int(); err != nil || r.Moves < 0 || r.Moves > match.MaxMoves {
+				return bad("mv", "must be a count of moves from 0 to 255")
+			}
+		}
 		nv := v.Get("need")
 		if nv == nil || nv.Type() != fastjson.TypeObject {
 			return bad("need", "must be a need object")
