@@ -42,6 +42,12 @@ func heavy[T any](normal, soak T) T {
 	return normal
 }
 
+// coverDir, when COVER_ENGINE sets it (see `make cover`), has the engine
+// built with coverage of every package, each engine writing its counters
+// there when it exits; a test's engine is then stopped with SIGTERM at
+// its end rather than killed, since a killed process writes none.
+var coverDir = os.Getenv("COVER_ENGINE")
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "everywhere-it")
 	if err != nil {
@@ -52,6 +58,9 @@ func TestMain(m *testing.M) {
 	args := []string{"build", "-o", binary}
 	if raceBuild {
 		args = append(args, "-race")
+	}
+	if coverDir != "" {
+		args = append(args, "-cover", "-coverpkg=everywhere/...")
 	}
 	build := exec.Command("go", append(args, "../cmd/everywhere")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -188,6 +197,9 @@ func (e *env) startEngine(extra ...string) *engine {
 		"EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=200ms",
 		"EVERYWHERE_KAFKA_SESSION_TIMEOUT=6s",
 	)
+	if coverDir != "" {
+		en.cmd.Env = append(en.cmd.Env, "GOCOVERDIR="+coverDir)
+	}
 	en.cmd.Env = append(en.cmd.Env, extra...)
 	en.cmd.Stdout, en.cmd.Stderr = en.logs, en.logs
 	if err := en.cmd.Start(); err != nil {
@@ -196,7 +208,11 @@ func (e *env) startEngine(extra ...string) *engine {
 	go func() { en.done <- en.cmd.Wait() }()
 	e.t.Cleanup(func() {
 		if en.cmd.ProcessState == nil {
-			en.kill()
+			if coverDir != "" {
+				en.stop()
+			} else {
+				en.kill()
+			}
 		}
 		if e.t.Failed() {
 			e.t.Logf("engine log:\n%s", tail(en.logs.String(), 4000))
