@@ -90,7 +90,7 @@ soak: deps clickhouse
 cover: deps clickhouse
 	rm -rf .run/cover && mkdir -p .run/cover/unit .run/cover/engine
 	go test -count=1 -cover -coverpkg=everywhere/... $$(go list ./... | grep -v /integration) \
-		-args -test.gocoverdir=$(CURDIR)/.run/cover/unit > /dev/null
+		-args -test.gocoverdir=$(CURDIR)/.run/cover/unit
 	COVER_ENGINE=$(CURDIR)/.run/cover/engine go test -count=1 -timeout 30m ./integration
 	go tool covdata textfmt -i=.run/cover/unit,.run/cover/engine -o .run/cover/cover.txt
 	@go tool cover -func=.run/cover/cover.txt | awk '$$NF == "0.0%" || /^total/'
