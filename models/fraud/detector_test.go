@@ -114,6 +114,31 @@ func TestVelocityCrossesOnce(t *testing.T) {
 	}
 }
 
+// TestVelocityTotalCrossesOnce: payments whose sum within total_window
+// passes max_total raise one velocity alert, at the payment that crosses
+// it, with the total as evidence; the same payments spread so that no
+// total_window holds enough of them raise none.
+func TestVelocityTotalCrossesOnce(t *testing.T) {
+	s := newStream(t)
+	for i := range 4 { // 2, 4, 6 and 8 million minor units within the hour
+		s.pay("big", t0+int64(i)*15*minute, events.Purchase, 2_000_000, "m1")
+	}
+	a := s.fired(RuleVelocity, Low)
+	if len(a) != 1 || a[0].TxnIDs[0] != "t3" {
+		t.Fatalf("velocity alerts %+v, want one, at the third payment", a)
+	}
+	if ev := string(a[0].AppendEvidence(nil)); !contains(ev, `"total":6000000`) || !contains(ev, `"max_total":5000000`) {
+		t.Fatalf("evidence %s", ev)
+	}
+	spread := newStream(t)
+	for i := range 4 { // never more than two within an hour
+		spread.pay("big", t0+int64(i)*35*minute, events.Purchase, 2_000_000, "m1")
+	}
+	if a := spread.fired(RuleVelocity, Low); len(a) != 0 {
+		t.Fatalf("payments 35 minutes apart flagged: %+v", a)
+	}
+}
+
 func TestImpossibleTravelButNotAFlight(t *testing.T) {
 	s := newStream(t)
 	s.rp.D.Ping(&events.Ping{UserID: "x", TS: t0, Lat: 30.27, Lng: 120.15})

@@ -11,7 +11,7 @@ import (
 // TestUserStateSize for the bytes).
 const (
 	historySize  = 16 // recent purchase amounts, for the personal baseline
-	ringSize     = 32 // recent payments, for velocity
+	ringSize     = 32 // recent payments, for velocity: its total counts these alone
 	recentSize   = 8  // ids of the latest transactions, for repeats
 	smallSize    = 8  // near-threshold transfers, refunded purchases
 	maxPathUsers = 6
