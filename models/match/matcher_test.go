@@ -174,6 +174,31 @@ func TestClosedAndExpiredNeedsPublishNothingMore(t *testing.T) {
 	expect(t, r)
 }
 
+// TestNeedUpdatedToExpireStaysClosed: an update that moves a need's
+// expiry to or before the region's clock closes it, and the opening read
+// again after it (a source re-sends what it sent after its last commit)
+// does not open it again, as after a cancellation or an expiry by time.
+func TestNeedUpdatedToExpireStaysClosed(t *testing.T) {
+	m, r := newRecorded(3)
+	m.Helper(helperAt("a", now, 500, true), now)
+	opened := need("n1", now+1)
+	m.Need(opened)
+	expect(t, r, "n1 v1 @1 [a]")
+	m.Advance(now + 60_000)
+	ended := *need("n1", now+60_000)
+	ended.ExpiresAt = now + 30_000
+	m.Need(&ended)
+	if m.OpenNeeds() != 0 {
+		t.Fatalf("open needs %d after an update to an expiry passed, want 0", m.OpenNeeds())
+	}
+	m.Need(opened) // read again
+	m.Helper(helperAt("b", now+60_010, 100, true), now+60_010)
+	expect(t, r)
+	if m.OpenNeeds() != 0 {
+		t.Fatalf("open needs %d after the opening was read again, want 0", m.OpenNeeds())
+	}
+}
+
 // TestRegionsOwnAlertOutlivesTheHelpersStates: an alert the region
 // learnt of itself (a money ring's) keeps the user out whatever the
 // user's states say after it, also for a user the region did not know

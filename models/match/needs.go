@@ -50,6 +50,10 @@ func (m *Matcher) NeedMoved(ev *events.Need, moves int) {
 	}
 	if ev.ExpiresAt <= m.now {
 		if known {
+			// An update to an expiry already passed closes the need as a
+			// cancellation does, remembered as long as the openings it
+			// followed could still open it.
+			m.remember(ev.NeedID, ev.TS, m.needs[ni].ev.ExpiresAt)
 			m.close(ni)
 		}
 		return // expired before the region's clock reached it: never open here
