@@ -199,6 +199,38 @@ func TestNeedUpdatedToExpireStaysClosed(t *testing.T) {
 	}
 }
 
+// TestClosedNeedsAreForgottenOnceExpired: the needs remembered as closed
+// are let go once they would have expired, at a sweep whenever their
+// number has doubled since the last (from 4,096), so that what a region
+// keeps follows the needs of the last hour, within twice their number,
+// and not every need it ever closed; those closed and not yet expired
+// are still recognised.
+func TestClosedNeedsAreForgottenOnceExpired(t *testing.T) {
+	m, _ := newRecorded(3)
+	closeAt := func(id string, ts int64) {
+		m.Need(need(id, ts))
+		m.Need(&events.Need{NeedID: id, TS: ts + 1, Status: events.Fulfilled})
+	}
+	const old = 5000
+	for i := range old {
+		closeAt("old"+strconv.Itoa(i), now+int64(i))
+	}
+	late := now + 2*3600_000 // past every old one's expiry
+	most, fresh := len(m.closed), 0
+	for len(m.closed) >= most && fresh < 10_000 {
+		closeAt("new"+strconv.Itoa(fresh), late+int64(fresh))
+		fresh++
+		most = max(most, len(m.closed))
+	}
+	if len(m.closed) != fresh || most > 2*old {
+		t.Fatalf("after %d more closed: %d remembered (at most %d), want the %d not expired, at most %d", fresh, len(m.closed), most, fresh, 2*old)
+	}
+	m.Need(need("new0", late)) // an opening read again
+	if m.OpenNeeds() != 0 {
+		t.Fatal("a closed need opened again when its opening was read again")
+	}
+}
+
 // TestRegionsOwnAlertOutlivesTheHelpersStates: an alert the region
 // learnt of itself (a money ring's) keeps the user out whatever the
 // user's states say after it, also for a user the region did not know
