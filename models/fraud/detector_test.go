@@ -95,6 +95,15 @@ func TestAmountSpikeOnThinHistoryIsLow(t *testing.T) {
 	if a := s.fired(RuleAmountSpike, Low); len(a) != 1 || a[0].Severity != Low {
 		t.Fatalf("first purchase ever: %+v", a)
 	}
+	// With two purchases of history, fewer than min_history (3), a spike
+	// far past the threshold is at most medium.
+	two := newStream(t)
+	two.pay("thin", t0, events.Purchase, 3_000, "m1")
+	two.pay("thin", t0+minute*60, events.Purchase, 3_000, "m1")
+	two.pay("thin", t0+minute*120, events.Purchase, 5_000_000, "m2")
+	if a := two.fired(RuleAmountSpike, Low); len(a) != 1 || a[0].Severity != Medium || a[0].TxnIDs[0] != "t3" {
+		t.Fatalf("a spike after two purchases: %+v", a)
+	}
 }
 
 func TestVelocityCrossesOnce(t *testing.T) {
