@@ -1,9 +1,12 @@
 package match
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"everywhere/events"
@@ -35,6 +38,48 @@ func TestDenseCellExaminesTheBestFirst(t *testing.T) {
 	}
 	if len(got) != 5 || x.examined > MaxPerCell {
 		t.Fatalf("%d found, %d examined", len(got), x.examined)
+	}
+}
+
+// TestDenseCellStopsAtABandThatCannotRank: in a cell of a thousand whose
+// five best (by record and credit, with the need's skill) fill the top
+// band, a query for three ranks that band and stops at the next, whose
+// best bound cannot beat its third: it examines five helpers, and finds
+// the three a ranking of every helper finds.
+func TestDenseCellStopsAtABandThatCannotRank(t *testing.T) {
+	p := DefaultParams()
+	x := NewIndex(&p)
+	var ride events.SkillSet = 1 << events.Ride
+	for i := range 1000 {
+		id := "h" + strconv.Itoa(i)
+		x.Ping(&events.Ping{UserID: id, TS: now + int64(i%7), Lat: 30.27, Lng: 120.15 + float64(i%11)*1e-5, Available: true})
+		if i < 5 {
+			x.Profile(&events.Profile{UserID: id, TS: now, CreditScore: events.MaxCredit, Skills: ride, HasSkills: true})
+			for j := range 20 {
+				x.Outcome(&events.Outcome{NeedID: "n" + strconv.Itoa(j), HelperID: id, TS: now, Outcome: events.Completed, Rating: 5})
+			}
+		}
+	}
+	n := events.Need{NeedID: "n", UserID: "r", TS: now + 10, Category: events.Ride, Lat: 30.27, Lng: 120.15, RadiusM: 3000}
+	got := x.Query(&n, n.TS, 3, nil)
+	if x.examined != 5 {
+		t.Fatalf("%d helpers examined, want the top band's 5", x.examined)
+	}
+	var all []Suggestion
+	for i := range 1000 {
+		slot, _ := x.ids.Find("h" + strconv.Itoa(i))
+		if s, ok := x.Suggest(slot, &n, n.TS); ok {
+			all = append(all, s)
+		}
+	}
+	slices.SortFunc(all, func(a, b Suggestion) int {
+		if a.Score != b.Score {
+			return cmp.Compare(b.Score, a.Score)
+		}
+		return strings.Compare(a.HelperID, b.HelperID)
+	})
+	if want := ids(all[:3]); !slices.Equal(ids(got), want) {
+		t.Fatalf("found %v, a ranking of all finds %v", ids(got), want)
 	}
 }
 
