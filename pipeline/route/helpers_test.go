@@ -1,0 +1,139 @@
+package route
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"everywhere/events"
+	"everywhere/geo"
+	"everywhere/models/fraud"
+	"everywhere/pipeline/ack"
+)
+
+// helperRouter is a helpers router of one user partition over parts
+// regions partitions, with what its sink is handed.
+type helperRouter struct {
+	t   *testing.T
+	h   *Helpers
+	reg *Regions
+	out *Emitter
+	c   *captured
+	tk  *ack.Ticket
+	end func()
+}
+
+func newHelperRouter(t *testing.T, parts int) *helperRouter {
+	b, c := capture(t)
+	out := NewEmitter(context.Background(), 0, parts, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
+	reg := NewRegions(3, 20_000, parts)
+	r := &helperRouter{t: t, h: NewHelpers(out, reg), reg: reg, out: out, c: c, tk: ack.New(10)}
+	r.end = func() {
+		if err := out.Seal(r.tk); err != nil {
+			t.Fatal(err)
+		}
+		b.Stop(time.Second)
+	}
+	return r
+}
+
+func (r *helperRouter) ping(user string, ts int64, at [2]float64, avail bool) {
+	ev := events.Ping{UserID: user, TS: ts, Lat: at[0], Lng: at[1], Available: avail}
+	r.h.Ping(&ev, geo.Cell(at[0], at[1], 9), r.tk)
+}
+
+// states returns, by partition, the helper states handed over, as
+// "user@ping avail skills credit alert".
+func (r *helperRouter) states() map[int][]string {
+	out := map[int][]string{}
+	for p, recs := range r.c.recs {
+		for _, rec := range recs {
+			if rec.Kind == KindHelper {
+				s := &rec.Helper
+				out[p] = append(out[p], fmt.Sprintf("%s@%d %t %d %d %d", s.ID, s.PingMS-needT0, s.Available, s.Skills, s.Credit, s.AlertMS))
+			}
+		}
+	}
+	return out
+}
+
+// reach is the partitions a place's helpers go to, in order.
+func (r *helperRouter) reach(at [2]float64) []int {
+	var ps []int
+	for m := r.reg.Reach(geo.Cell(at[0], at[1], 9)); m != 0; m &= m - 1 {
+		ps = append(ps, bits.TrailingZeros64(m))
+	}
+	return ps
+}
+
+// TestHelpersSendWholeStatesWhereTheyReach: an available user's ping goes,
+// as the whole state, to every partition whose regions it reaches; moving
+// out of a partition's reach sends it "unavailable" there; a ping older
+// than the latest, an unknown user who is not available, a profile that
+// says nothing of skills or credit, an older alert, and an alert that is
+// not high or is a money ring's (the regions find rings themselves) send
+// nothing; a profile and a high alert send the state with them to where
+// the user is held.
+func TestHelpersSendWholeStatesWhereTheyReach(t *testing.T) {
+	const parts = 8
+	r := newHelperRouter(t, parts)
+	here, there := twoRegions(t, r.reg)
+	hereParts, thereParts := r.reach(here), r.reach(there)
+	left := []int{}
+	for _, p := range hereParts {
+		if !containsInt(thereParts, p) {
+			left = append(left, p)
+		}
+	}
+	if len(left) == 0 {
+		t.Fatal("every partition Hangzhou reaches is reached from the other city too")
+	}
+
+	r.ping("u1", needT0+1000, here, true)
+	r.ping("u1", needT0+500, there, true) // older: nothing
+	r.ping("ghost", needT0+600, here, false)
+	r.h.Profile(&events.Profile{UserID: "u1", TS: needT0 + 1100}, r.tk) // nothing of skills or credit
+	r.h.Profile(&events.Profile{UserID: "u1", TS: needT0 + 1200, Skills: 1 << events.Ride, HasSkills: true, CreditScore: 800}, r.tk)
+	r.h.Alert(&fraud.Alert{UserID: "u1", TS: needT0 + 1300, Rule: fraud.RuleVelocity, Severity: fraud.Medium}, r.tk)
+	r.h.Alert(&fraud.Alert{UserID: "u1", TS: needT0 + 1300, Rule: fraud.RuleRoundTrip, Severity: fraud.High}, r.tk)
+	r.h.Alert(&fraud.Alert{UserID: "u1", TS: needT0 + 1400, Rule: fraud.RuleVelocity, Severity: fraud.High}, r.tk)
+	r.h.Alert(&fraud.Alert{UserID: "u1", TS: needT0 + 1350, Rule: fraud.RuleImpossibleTravel, Severity: fraud.High}, r.tk) // older
+	r.ping("u1", needT0+2000, there, true)
+	r.end()
+
+	ride := 1 << events.Ride
+	opened := "u1@1000 true 0 0 0"
+	skilled := fmt.Sprintf("u1@1000 true %d 800 0", ride)
+	alerted := fmt.Sprintf("u1@1000 true %d 800 %d", ride, needT0+1400)
+	moved := fmt.Sprintf("u1@2000 true %d 800 %d", ride, needT0+1400)
+	gone := fmt.Sprintf("u1@2000 false %d 800 %d", ride, needT0+1400)
+	got := r.states()
+	for p := range parts {
+		var want []string
+		if containsInt(hereParts, p) {
+			want = append(want, opened, skilled, alerted)
+		}
+		switch {
+		case containsInt(thereParts, p):
+			want = append(want, moved)
+		case containsInt(hereParts, p):
+			want = append(want, gone)
+		}
+		if fmt.Sprint(got[p]) != fmt.Sprint(want) {
+			t.Errorf("partition %d got %v, want %v", p, got[p], want)
+		}
+	}
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
