@@ -15,11 +15,13 @@ import (
 	"everywhere/pipeline/ack"
 )
 
-// helperRouter is a helpers router of one user partition over parts
-// regions partitions, with what its sink is handed.
-type helperRouter struct {
+// testRouter is the helpers and the needs router of one source over
+// parts regions partitions (resolution 3, needs of up to 20 km), with
+// what their sink is handed once end is called.
+type testRouter struct {
 	t   *testing.T
 	h   *Helpers
+	n   *Needs
 	reg *Regions
 	out *Emitter
 	c   *captured
@@ -27,11 +29,11 @@ type helperRouter struct {
 	end func()
 }
 
-func newHelperRouter(t *testing.T, parts int) *helperRouter {
+func newTestRouter(t *testing.T, parts int) *testRouter {
 	b, c := capture(t)
 	out := NewEmitter(context.Background(), 0, parts, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	reg := NewRegions(3, 20_000, parts)
-	r := &helperRouter{t: t, h: NewHelpers(out, reg), reg: reg, out: out, c: c, tk: ack.New(10)}
+	r := &testRouter{t: t, h: NewHelpers(out, reg), n: NewNeeds(out, reg), reg: reg, out: out, c: c, tk: ack.New(10)}
 	r.end = func() {
 		if err := out.Seal(r.tk); err != nil {
 			t.Fatal(err)
@@ -41,14 +43,14 @@ func newHelperRouter(t *testing.T, parts int) *helperRouter {
 	return r
 }
 
-func (r *helperRouter) ping(user string, ts int64, at [2]float64, avail bool) {
+func (r *testRouter) ping(user string, ts int64, at [2]float64, avail bool) {
 	ev := events.Ping{UserID: user, TS: ts, Lat: at[0], Lng: at[1], Available: avail}
 	r.h.Ping(&ev, geo.Cell(at[0], at[1], 9), r.tk)
 }
 
 // states returns, by partition, the helper states handed over, as
 // "user@ping avail skills credit alert".
-func (r *helperRouter) states() map[int][]string {
+func (r *testRouter) states() map[int][]string {
 	out := map[int][]string{}
 	for p, recs := range r.c.recs {
 		for _, rec := range recs {
@@ -62,7 +64,7 @@ func (r *helperRouter) states() map[int][]string {
 }
 
 // reach is the partitions a place's helpers go to, in order.
-func (r *helperRouter) reach(at [2]float64) []int {
+func (r *testRouter) reach(at [2]float64) []int {
 	var ps []int
 	for m := r.reg.Reach(geo.Cell(at[0], at[1], 9)); m != 0; m &= m - 1 {
 		ps = append(ps, bits.TrailingZeros64(m))
@@ -80,7 +82,7 @@ func (r *helperRouter) reach(at [2]float64) []int {
 // the user is held.
 func TestHelpersSendWholeStatesWhereTheyReach(t *testing.T) {
 	const parts = 8
-	r := newHelperRouter(t, parts)
+	r := newTestRouter(t, parts)
 	here, there := twoRegions(t, r.reg)
 	hereParts, thereParts := r.reach(here), r.reach(there)
 	left := []int{}

@@ -1,15 +1,10 @@
 package route
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"everywhere/events"
-	"everywhere/pipeline/ack"
 )
 
 const needT0 = int64(1_764_000_000_000)
@@ -75,14 +70,11 @@ func openNeed(id string, ts int64, at [2]float64, expiresAt int64) events.Need {
 // to every partition.
 func TestNeedsFollowTheirRegion(t *testing.T) {
 	const parts = 8
-	b, c := capture(t)
-	out := NewEmitter(context.Background(), 0, parts, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
-	reg := NewRegions(3, 20_000, parts)
-	here, there := twoRegions(t, reg)
-	_, pa := reg.Of(here[0], here[1])
-	_, pb := reg.Of(there[0], there[1])
-	n := NewNeeds(out, reg)
-	tk := ack.New(10)
+	r := newTestRouter(t, parts)
+	n, tk, c := r.n, r.tk, r.c
+	here, there := twoRegions(t, r.reg)
+	_, pa := r.reg.Of(here[0], here[1])
+	_, pb := r.reg.Of(there[0], there[1])
 
 	opened := openNeed("n1", needT0, here, needT0+3_600_000)
 	n.Need(&opened, tk)
@@ -94,10 +86,7 @@ func TestNeedsFollowTheirRegion(t *testing.T) {
 	n.Need(&done, tk)
 	unknown := statusUpdate(t, "n2", needT0+3000, events.Cancelled)
 	n.Need(&unknown, tk)
-	if err := out.Seal(tk); err != nil {
-		t.Fatal(err)
-	}
-	b.Stop(time.Second)
+	r.end()
 
 	want := map[int][]routedNeed{
 		pa: {{"n1", needT0, events.Open, here[0], 0}, {"n1", needT0 + 1000, events.Cancelled, 0, 0},
@@ -125,13 +114,10 @@ func TestNeedsFollowTheirRegion(t *testing.T) {
 // a need still open follows it to its own.
 func TestNeedsForgetExpired(t *testing.T) {
 	const parts = 4
-	b, c := capture(t)
-	out := NewEmitter(context.Background(), 0, parts, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
-	reg := NewRegions(3, 20_000, parts)
+	r := newTestRouter(t, parts)
+	n, tk, c := r.n, r.tk, r.c
 	here := [2]float64{30.2741, 120.1551}
-	_, home := reg.Of(here[0], here[1])
-	n := NewNeeds(out, reg)
-	tk := ack.New(10)
+	_, home := r.reg.Of(here[0], here[1])
 
 	short := openNeed("short", needT0, here, needT0+60_000)
 	n.Need(&short, tk)
@@ -153,10 +139,7 @@ func TestNeedsForgetExpired(t *testing.T) {
 	n.Need(&lateShort, tk)
 	lateLong := statusUpdate(t, "long7", needT0+131_000, events.Cancelled)
 	n.Need(&lateLong, tk)
-	if err := out.Seal(tk); err != nil {
-		t.Fatal(err)
-	}
-	b.Stop(time.Second)
+	r.end()
 
 	for p := range parts {
 		got := needsIn(c, p)
