@@ -90,6 +90,45 @@ func TestErrorsNameTheKeyAndTheAllowedValues(t *testing.T) {
 	f(map[string]string{"kafka.fetch_linger": "1s"}, "", "", "kafka.fetch_linger", "0s to 100ms")
 	f(map[string]string{"engine.idle_after": "1h"}, "", "", "engine.idle_after", "0s to 10m0s")
 	f(map[string]string{"kafka.fetch_max_bytes": "4294967296"}, "", "", "kafka.fetch_max_bytes", "1 to 268435456")
+	// Every other key, one bad value each: the error names the key and
+	// what it allows.
+	for _, c := range []struct{ key, value, allowed string }{
+		{"kafka.brokers", "nohost", "not host:port"},
+		{"kafka.group", "", "must not be empty"},
+		{"engine.restore", "sometimes", "replay, none"},
+		{"kafka.partitioner", "md5", "murmur2, crc32, fnv1a"},
+		{"kafka.fetch_min_bytes", "0", "a positive integer"},
+		{"kafka.fetch_min_bytes", "2000000", "must not exceed kafka.fetch_max_bytes"},
+		{"kafka.write_batch_size", "0", "a positive integer"},
+		{"kafka.write_batch_timeout", "11s", "0s to 10s"},
+		{"kafka.session_timeout", "0s", "1s to 10m0s"},
+		{"kafka.rebalance_timeout", "0s", "1s to 10m0s"},
+		{"topic.partitions", "0", "1 to 64"},
+		{"topic.partitions", "65", "1 to 64"},
+		{"topic.prefix", "a/b", "letters, digits"},
+		{"clickhouse.addr", "nohost", "not host:port"},
+		{"clickhouse.database", "1db", "not starting with a digit"},
+		{"clickhouse.dial_timeout", "0s", "100ms to 1m0s"},
+		{"clickhouse.flush_rows", "0", "1 to 1000000"},
+		{"clickhouse.retry_backoff", "0s", "1ms to 1m0s"},
+		{"clickhouse.max_backoff", "100ms", "200ms to 10m0s"},
+		{"http.addr", "nohost", "not host:port"},
+		{"http.pprof_addr", "nohost", "or empty for off"},
+		{"engine.seal_interval", "0s", "1ms to 1m0s"},
+		{"engine.seal_events", "0", "a positive integer"},
+		{"engine.shutdown_timeout", "0s", "100ms to 10m0s"},
+		{"matching.k", "0", "1 to 100"},
+		{"matching.model_name", "", "1 to 64 characters"},
+		{"matching.region_resolution", "6", "0 to 5"},
+		{"matching.max_radius_m", "100", "to 100000"},
+		{"matching.republish_interval", "2h", "0s to 1h0m0s"},
+		{"matching.watermark_interval", "0s", "100µs to 10s"},
+		{"matching.model.weights.distance", "2", "0 to 1"},
+		{"fraud.reload_interval", "0s", "100ms to 1h0m0s"},
+		{"fraud.rules.velocity.max_count", "0", "1 to 31"},
+	} {
+		f(map[string]string{c.key: c.value}, "", "", c.key, c.allowed)
+	}
 	// Last: t.Setenv lasts until the test ends.
 	f(nil, "EVERYWHERE_KAFKA_BROKER=x:1", "", "EVERYWHERE_KAFKA_BROKER")
 }

@@ -59,8 +59,11 @@ func (c *Config) Validate() error {
 	within(bad, "kafka.session_timeout", c.Kafka.SessionTimeout, time.Second, 10*time.Minute)
 	within(bad, "kafka.rebalance_timeout", c.Kafka.RebalanceTimeout, time.Second, 10*time.Minute)
 
-	if c.Topic.Partitions < 1 || c.Topic.Partitions > 1024 {
-		bad("topic.partitions", "is %d; allowed: 1 to 1024", c.Topic.Partitions)
+	if c.Topic.Partitions < 1 || c.Topic.Partitions > 64 {
+		// The dev broker makes every topic with it, the regions topic
+		// included, and matching keeps the regions partitions a helper
+		// reaches as a 64-bit set.
+		bad("topic.partitions", "is %d; allowed: 1 to 64 (the regions topic takes at most 64)", c.Topic.Partitions)
 	}
 	if strings.ContainsAny(c.Topic.Prefix, " /\\") {
 		bad("topic.prefix", "%q holds a space or slash; allowed: letters, digits, '.', '_', '-'", c.Topic.Prefix)
@@ -117,7 +120,7 @@ func (c *Config) Validate() error {
 		bad("matching.k", "is %d; allowed: 1 to 100", c.Matching.K)
 	}
 	if c.Matching.ModelName == "" || len(c.Matching.ModelName) > 64 {
-		bad("matching.model_name", "%q; allowed: 1 to 64 characters", c.Matching.ModelName)
+		bad("matching.model_name", "is %q; allowed: 1 to 64 characters", c.Matching.ModelName)
 	}
 	if c.Matching.RegionResolution < 0 || c.Matching.RegionResolution > 5 {
 		bad("matching.region_resolution", "is %d; allowed: 0 to 5 (regions are coarse H3 cells)", c.Matching.RegionResolution)
@@ -129,9 +132,6 @@ func (c *Config) Validate() error {
 	within(bad, "matching.watermark_interval", c.Matching.WatermarkInterval, 100*time.Microsecond, 10*time.Second)
 	if err := c.Matching.Model.Validate(); err != nil {
 		errs = append(errs, err)
-	}
-	if c.Topic.Partitions > 64 {
-		bad("topic.partitions", "is %d; allowed: 1 to 64 (a helper's regions are kept as a 64-bit set of partitions)", c.Topic.Partitions)
 	}
 	within(bad, "fraud.reload_interval", c.Fraud.ReloadInterval, 100*time.Millisecond, time.Hour)
 	if err := c.Fraud.Rules.Validate(); err != nil {
