@@ -41,22 +41,17 @@ func (m *Matcher) NeedMoved(ev *events.Need, moves int) {
 			return
 		}
 	}
-	if ev.Status != events.Open {
+	if ev.Status != events.Open || ev.ExpiresAt <= m.now {
+		// A cancellation or fulfilment closes the need, and so does an
+		// update to an expiry already passed, each remembered as long as
+		// the openings it followed could still open it. A need unknown
+		// here stays so: one expired before the region's clock reached
+		// it never opens.
 		if known {
 			m.remember(ev.NeedID, ev.TS, m.needs[ni].ev.ExpiresAt)
 			m.close(ni)
 		}
 		return
-	}
-	if ev.ExpiresAt <= m.now {
-		if known {
-			// An update to an expiry already passed closes the need as a
-			// cancellation does, remembered as long as the openings it
-			// followed could still open it.
-			m.remember(ev.NeedID, ev.TS, m.needs[ni].ev.ExpiresAt)
-			m.close(ni)
-		}
-		return // expired before the region's clock reached it: never open here
 	}
 	if !known {
 		ni = m.alloc()

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"fmt"
 	"strconv"
 	"unsafe"
 
@@ -193,7 +194,7 @@ func (d *Decoder) decodeFull(b []byte, r *Record) error {
 		r.Moves = 0
 		if mv := v.Get("mv"); mv != nil {
 			if r.Moves, err = mv.Int(); err != nil || r.Moves < 0 || r.Moves > match.MaxMoves {
-				return bad("mv", "must be a count of moves from 0 to 255")
+				return bad("mv", fmt.Sprintf("must be a count of moves from 0 to %d", match.MaxMoves))
 			}
 		}
 		nv := v.Get("need")
