@@ -159,6 +159,10 @@ func main() {
 	stage("decode a routed helper record, field by field (chosen)", "route/BenchmarkDecode/helper/fast", "")
 	stage("decode a routed helper record, full JSON parse", "route/BenchmarkDecode/helper/full", "(the fallback)")
 	stage("event-time merge per routed record, one source 100,000 behind", "matching/BenchmarkMerge", "")
+	for _, e := range [][2]string{{"ours", "(the encoder chosen)"}, {"kafka-go", "(the encoder not chosen)"}} {
+		n := "sink/BenchmarkAppendBatch/" + e[0]
+		row("encode produced records, per record ("+e[0]+"; allocs per batch of 500)", r.get(n, "ns/record", "%.0f"), r.get(n, "allocs/op", "%.0f"), e[1])
+	}
 	for _, u := range []string{"1000", "100000", "1000000"} {
 		stage("fraud per transaction, "+u+" users", "fraud/BenchmarkTransaction/users="+u, "")
 	}

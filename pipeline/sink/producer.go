@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/segmentio/kafka-go/protocol/produce"
+	"github.com/segmentio/kafka-go/protocol/rawproduce"
 
 	"everywhere/deadline"
 )
@@ -30,6 +30,11 @@ import (
 // leader: a batch of the regions records or of lists spans every
 // partition, and a request per partition cost the engine, and the
 // broker, eight times the round trips.
+//
+// Each partition's records go as one record batch it encodes itself
+// (appendBatch), in a raw produce request: the broker must take message
+// format v2 (Kafka 0.11 and later), as the engine's fetches already
+// require.
 //
 // A Producer is not safe for concurrent writes: each belongs to the one
 // batcher goroutine that writes its batches.
@@ -130,6 +135,9 @@ func (p *Producer) WriteMessages(ctx context.Context, msgs ...kafka.Message) err
 		p.byPart[part] = append(p.byPart[part], int32(i))
 	}
 	groups := p.group(msgs)
+	for _, g := range groups {
+		g.now = now.UnixMilli()
+	}
 	// Side by side: each leader is its own round trip.
 	for _, g := range groups[1:] {
 		p.wg.Add(1)
@@ -172,7 +180,14 @@ func (p *Producer) group(msgs []kafka.Message) []*group {
 			used++
 			g.leader, g.msgs, g.shares, g.err = p.leaders[part], msgs, g.shares[:0], nil
 		}
-		g.shares = append(g.shares, share{part: part, idx: idx})
+		// A share keeps its batch's buffer from write to write.
+		if n := len(g.shares); n < cap(g.shares) {
+			g.shares = g.shares[:n+1]
+			s := &g.shares[n]
+			*s = share{part: part, idx: idx, buf: s.buf}
+		} else {
+			g.shares = append(g.shares, share{part: part, idx: idx})
+		}
 	}
 	return p.groups[:used]
 }
@@ -232,7 +247,8 @@ type group struct {
 	msgs   []kafka.Message
 	shares []share
 	lease  *deadline.Lease
-	req    produce.Request
+	req    rawproduce.Request
+	now    int64 // the write's time in milliseconds, for a message without one
 	err    error // the failure that ended the write
 	failed int   // the partition it came from
 }
@@ -245,7 +261,10 @@ type share struct {
 	to    int  // the end of those in the request in flight
 	sent  bool // in the request in flight, not yet answered
 	tries int
-	recs  records
+	// buf holds the record batch of the messages from..to, which rd reads
+	// into the request; both are kept from write to write.
+	buf []byte
+	rd  bytes.Reader
 }
 
 func (g *group) run(ctx context.Context) {
@@ -276,7 +295,7 @@ func (g *group) run(ctx context.Context) {
 // partition has messages left.
 func (g *group) build() bool {
 	if len(g.req.Topics) == 0 {
-		g.req.Topics = []produce.RequestTopic{{Topic: g.p.Topic}}
+		g.req.Topics = []rawproduce.RequestTopic{{Topic: g.p.Topic}}
 		g.req.Acks = int16(kafka.RequireAll)
 		g.req.Timeout = int32(requestTimeout / 2 / time.Millisecond)
 	}
@@ -298,8 +317,9 @@ func (g *group) build() bool {
 			to++
 		}
 		s.to = to
-		s.recs = records{msgs: g.msgs, idx: s.idx[s.from:to]}
-		parts = append(parts, produce.RequestPartition{Partition: int32(s.part), RecordSet: protocol.RecordSet{Records: &s.recs}})
+		s.buf = appendBatch(s.buf[:0], g.msgs, s.idx[s.from:to], g.now)
+		s.rd.Reset(s.buf)
+		parts = append(parts, rawproduce.RequestPartition{Partition: int32(s.part), RecordSet: protocol.RawRecordSet{Reader: &s.rd}})
 	}
 	g.req.Topics[0].Partitions = parts
 	return len(parts) > 0
@@ -383,35 +403,3 @@ func (g *group) share(part int) *share {
 	}
 	return nil
 }
-
-// records reads a partition's messages as produce records, reusing one
-// record and two byte readers for all of them.
-type records struct {
-	msgs       []kafka.Message
-	idx        []int32
-	i          int
-	rec        kafka.Record
-	key, value body
-}
-
-func (r *records) ReadRecord() (*kafka.Record, error) {
-	if r.i >= len(r.idx) {
-		return nil, io.EOF
-	}
-	m := &r.msgs[r.idx[r.i]]
-	r.i++
-	r.rec = kafka.Record{Time: m.Time, Headers: m.Headers}
-	if m.Key != nil {
-		r.key.Reset(m.Key)
-		r.rec.Key = &r.key
-	}
-	if m.Value != nil {
-		r.value.Reset(m.Value)
-		r.rec.Value = &r.value
-	}
-	return &r.rec, nil
-}
-
-type body struct{ bytes.Reader }
-
-func (*body) Close() error { return nil }
