@@ -262,7 +262,8 @@ type share struct {
 	sent  bool // in the request in flight, not yet answered
 	tries int
 	// buf holds the record batch of the messages from..to, which rd reads
-	// into the request; both are kept from write to write.
+	// into the request; both are kept from write to write, buf at most
+	// about maxPartitionBytes.
 	buf []byte
 	rd  bytes.Reader
 }
