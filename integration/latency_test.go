@@ -171,6 +171,10 @@ func rounds(b *testing.B, name string, measure func(*testing.B)) {
 // after 30 s 30 and 27 (alternating runs).
 const warmUp = 20 * time.Second
 
+// loadSeconds is how long the background load lasts: the warm-up, about
+// 15 s of probes and a margin for their last answers.
+const loadSeconds = 50
+
 // probeLatency streams the synthetic load at load events/s and publishes
 // probes (id, key, value at event time ts) to the input topic, timing each
 // until its output (keyed like the probe, with keyPrefix, and recognised
@@ -191,10 +195,18 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	// Background load: the catch-up benchmark's mix, published at `load`
 	// events/s, long enough to outlast the warm-up and the probes.
 	lc := simulator.DefaultLoad()
-	lc.Events = load * 90
+	lc.Events = load * loadSeconds
 	pc := publishConfig(e, float64(load)/float64(lc.Rate))
+	var stream simulator.Stream = simulator.NewLoad(lc)
+	if os.Getenv("BENCH_LIVE_LOAD") == "" {
+		rec, err := simulator.Record(stream, lc.Events)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stream = rec
+	}
 	loadStart := time.Now()
-	go simulator.Publish(ctx, simulator.NewLoad(lc), pc)
+	go simulator.Publish(ctx, stream, pc)
 
 	// The probe reads one partition of the output, and only probes whose
 	// output lands there are sent (see onPartition0): a group reader of
@@ -300,6 +312,9 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	// thousands, so an event costs several times as much.
 	after := en.metrics(b)
 	elapsed := time.Since(probing)
+	if time.Since(loadStart) > loadSeconds*time.Second {
+		b.Fatalf("the load's %d s ran out before the probes' answers were in", loadSeconds)
+	}
 	cpu := sumMetric(after, "process_cpu_seconds_total") - sumMetric(before, "process_cpu_seconds_total")
 	events := inputEvents(after, e.topics.Inputs()) - inputEvents(before, e.topics.Inputs())
 	mu.Lock()
