@@ -3,6 +3,7 @@ package simulator
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -34,6 +35,9 @@ type recorded struct {
 	topic          Topic
 }
 
+// sizing is how many messages Record reads before it sizes its blocks.
+const sizing = 10_000
+
 // Record reads up to n messages of s into a Recording. The blocks are
 // addressed by 32 bits: a stream of more than 4 GiB of values is an
 // error.
@@ -42,6 +46,14 @@ func Record(s Stream, n int) (*Recording, error) {
 	var keys []byte
 	var m Message
 	for len(r.at) < n && s.Next(&m) {
+		if len(r.at) == sizing {
+			// The blocks' room for the rest, from the messages so far:
+			// grown by doubling, they were copied into fresh memory again
+			// and again, half the recording's time.
+			left := n - len(r.at)
+			keys = slices.Grow(keys, left*len(keys)/sizing*9/8)
+			r.data = slices.Grow(r.data, left*len(r.data)/sizing*9/8)
+		}
 		keys = append(keys, m.Key...)
 		r.data = append(r.data, m.Value...)
 		if len(keys) > math.MaxUint32 || len(r.data) > math.MaxUint32 {
