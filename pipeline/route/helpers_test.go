@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,7 +88,7 @@ func TestHelpersSendWholeStatesWhereTheyReach(t *testing.T) {
 	hereParts, thereParts := r.reach(here), r.reach(there)
 	left := []int{}
 	for _, p := range hereParts {
-		if !containsInt(thereParts, p) {
+		if !slices.Contains(thereParts, p) {
 			left = append(left, p)
 		}
 	}
@@ -116,26 +117,17 @@ func TestHelpersSendWholeStatesWhereTheyReach(t *testing.T) {
 	got := r.states()
 	for p := range parts {
 		var want []string
-		if containsInt(hereParts, p) {
+		if slices.Contains(hereParts, p) {
 			want = append(want, opened, skilled, alerted)
 		}
 		switch {
-		case containsInt(thereParts, p):
+		case slices.Contains(thereParts, p):
 			want = append(want, moved)
-		case containsInt(hereParts, p):
+		case slices.Contains(hereParts, p):
 			want = append(want, gone)
 		}
 		if fmt.Sprint(got[p]) != fmt.Sprint(want) {
 			t.Errorf("partition %d got %v, want %v", p, got[p], want)
 		}
 	}
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
