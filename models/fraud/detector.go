@@ -29,9 +29,11 @@ type Detector struct {
 	// Users are numbered by ids, and their records kept a block at a time
 	// by number: no allocation per user, and no pointer per user for the
 	// collector to follow (a map[string]*user of a million users was two
-	// million). An evicted user's number goes to the next new one.
-	ids   arena.IDs
-	users arena.Pages[user]
+	// million). An evicted user's number goes to the next new one, unless
+	// another keeper holds it (see Number): absent counts those.
+	ids    arena.IDs
+	users  arena.Pages[user]
+	absent int
 	// pays holds the payer state of users who pay, made at their first
 	// payment: of a million users seen, most may only ping, and their
 	// record is then 40 bytes instead of 500.
@@ -57,7 +59,7 @@ func (d *Detector) SetRules(r *Rules) { d.rules = r }
 func (d *Detector) Rules() *Rules { return d.rules }
 
 // Users is the number of users with state.
-func (d *Detector) Users() int { return d.ids.Len() }
+func (d *Detector) Users() int { return d.ids.Len() - d.absent }
 
 // Late is how many events came later than the lateness allowed and were
 // skipped.
@@ -71,20 +73,55 @@ func (d *Detector) Repeated() int { return d.nRepeated }
 // user is first seen), resetting a user idle longer than idle_evict so that
 // eviction and a late return give the same answer however often Evict runs.
 func (d *Detector) get(id string, ms int64) *user {
+	u, _ := d.getNumbered(id, ms)
+	return u
+}
+
+// getNumbered is get, with the user's number.
+func (d *Detector) getNumbered(id string, ms int64) (*user, int32) {
 	n, added := d.ids.Number(id)
 	u := d.users.At(n)
 	if added {
 		*u = user{lastMS: ms}
-		return u
+		return u, n
+	}
+	if u.lastMS == absent {
+		d.absent--
+		*u = user{lastMS: ms, other: u.other}
+		return u, n
 	}
 	if ms > u.lastMS+d.rules.IdleEvict.Milliseconds() {
 		reg := u.registeredMS
 		d.unpay(u)
-		*u = user{lastMS: ms, registeredMS: reg}
+		*u = user{lastMS: ms, registeredMS: reg, other: u.other}
 	}
 	u.lastMS = max(u.lastMS, ms)
-	return u
+	return u, n
 }
+
+// Number returns the number of user id, one with no state if the
+// detector has none for them. A keeper of other records of the
+// detector's users (the engine's helper router) numbers them so, as
+// they come through the detector first: a ping's user is numbered once
+// for both (Ping returns the number), where each keeping its own table
+// of ids looked every user up twice. The keeper marks the users it
+// keeps with SetOther, and their numbers stay theirs while their
+// detector state is evicted and made again.
+func (d *Detector) Number(id string) int32 {
+	n, added := d.ids.Number(id)
+	if added {
+		*d.users.At(n) = user{lastMS: absent}
+		d.absent++
+	}
+	return n
+}
+
+// Other returns what SetOther last set for the user numbered n, 0 if
+// nothing.
+func (d *Detector) Other(n int32) int32 { return d.users.At(n).other }
+
+// SetOther keeps v (not 0) with the user numbered n, and n theirs.
+func (d *Detector) SetOther(n, v int32) { d.users.At(n).other = v }
 
 // payerOf returns the payer state of u, made at the first call.
 func (d *Detector) payerOf(u *user) *payer {
@@ -120,24 +157,37 @@ func (d *Detector) Evict(nowMS int64) int {
 	n := 0
 	for i := range d.ids.Top() {
 		if u := d.users.At(i); d.ids.Live(i) && u.lastMS < cut {
+			if u.lastMS == absent {
+				if u.other == 0 {
+					d.ids.Forget(i) // numbered, never kept
+					d.absent--
+				}
+				continue
+			}
 			id := d.ids.String(i)
 			d.unpay(u)
-			d.ids.Forget(i)
 			delete(d.wash, id)
 			delete(d.flows, id)
 			n++
+			if u.other != 0 {
+				*u = user{lastMS: absent, other: u.other}
+				d.absent++
+				continue
+			}
+			d.ids.Forget(i)
 		}
 	}
 	return n
 }
 
-// Ping updates the user's last known place.
-func (d *Detector) Ping(p *events.Ping) {
-	u := d.get(p.UserID, p.TS)
-	if p.TS < u.placeMS {
-		return
+// Ping updates the user's last known place and returns the user's
+// number (see Number).
+func (d *Detector) Ping(p *events.Ping) int32 {
+	u, n := d.getNumbered(p.UserID, p.TS)
+	if p.TS >= u.placeMS {
+		u.placeMS, u.lat, u.lng = p.TS, float32(p.Lat), float32(p.Lng)
 	}
-	u.placeMS, u.lat, u.lng = p.TS, float32(p.Lat), float32(p.Lng)
+	return n
 }
 
 // Profile records when the account was registered. A profile read after

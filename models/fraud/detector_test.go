@@ -350,6 +350,54 @@ func TestIdleUsersAreEvicted(t *testing.T) {
 	}
 }
 
+// TestNumbersKeptElsewhereOutliveEviction: a user whose number another
+// keeper of records holds (SetOther) keeps it through eviction, and comes
+// back with the state of a user evicted and seen afresh; a user numbered
+// for another keeper has no state until seen, and a number no keeper took
+// is given up.
+func TestNumbersKeptElsewhereOutliveEviction(t *testing.T) {
+	d, plain := New(rules(t)), New(rules(t))
+	for _, x := range []*Detector{d, plain} {
+		x.Profile(&events.Profile{UserID: "a", TS: t0, RegisteredAt: t0 - minute}, nil)
+		x.Ping(&events.Ping{UserID: "a", TS: t0, Lat: 30.2, Lng: 120.1})
+		x.Transaction(&events.Transaction{TxnID: "t1", UserID: "a", TS: t0, Amount: 100, Kind: events.Purchase}, nil)
+	}
+	a := d.Number("a")
+	d.SetOther(a, 7)
+	k := d.Number("k")
+	d.SetOther(k, 8)
+	z := d.Number("z")
+	if d.Users() != 1 || d.Other(a) != 7 || d.Other(z) != 0 {
+		t.Fatalf("%d users with state, a keeps %d, z %d; want 1, 7, 0", d.Users(), d.Other(a), d.Other(z))
+	}
+	later := t0 + 100*60*minute
+	if n := d.Evict(later); n != 1 || d.Users() != 0 || d.pays.Len() != 0 {
+		t.Fatalf("evicted %d, left %d users and %d payer states; want 1, 0, 0", n, d.Users(), d.pays.Len())
+	}
+	plain.Evict(later)
+	if d.Number("a") != a || d.Other(a) != 7 || d.Number("k") != k || d.Other(k) != 8 {
+		t.Fatal("a number kept elsewhere was given up")
+	}
+	if _, ok := d.ids.Find("z"); ok {
+		t.Fatal("a number no keeper took was kept")
+	}
+	if c := d.Ping(&events.Ping{UserID: "c", TS: later}); c == a || c == k {
+		t.Fatalf("a new user took kept number %d", c)
+	}
+	for _, x := range []*Detector{d, plain} {
+		x.Ping(&events.Ping{UserID: "a", TS: later, Lat: 30.3, Lng: 120.2})
+	}
+	pa, _ := plain.ids.Find("a")
+	got, want := *d.users.At(a), *plain.users.At(pa)
+	want.other = 7
+	if got != want {
+		t.Fatalf("back after eviction: %+v, want %+v", got, want)
+	}
+	if d.Users() != 2 {
+		t.Fatalf("%d users with state, want 2 (a and c)", d.Users())
+	}
+}
+
 // A user back after idle_evict starts afresh, as if evicted: the payer
 // state of before is given back, and the next payment starts a new one.
 func TestIdleReturnStartsAfresh(t *testing.T) {

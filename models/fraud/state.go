@@ -41,7 +41,15 @@ type user struct {
 	// pay numbers the user's payer state in Detector.pays; 0 until the
 	// user's first payment.
 	pay int32
+	// other is the number another keeper of records by user gave the
+	// user (Detector.SetOther), 0 for none; it takes what was padding.
+	other int32
 }
+
+// absent is the lastMS of a user whose state was evicted while another
+// keeper holds their number (Detector.Number): no state, as if never
+// seen.
+const absent = math.MinInt64
 
 // payer is what is kept of a user who pays. It stays near 470 bytes,
 // whatever the user does: rings overwrite their oldest entry. Rarer

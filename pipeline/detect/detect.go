@@ -75,11 +75,15 @@ func (p *Partition) sync(t *ack.Ticket, ts int64) {
 	p.maxTS = max(p.maxTS, ts)
 }
 
-// OnPing feeds a ping.
-func (p *Partition) OnPing(ev *events.Ping, t *ack.Ticket) {
+// OnPing feeds a ping and returns its user's number (see Detector).
+func (p *Partition) OnPing(ev *events.Ping, t *ack.Ticket) (user int32) {
 	p.sync(t, ev.TS)
-	p.d.Ping(ev)
+	return p.d.Ping(ev)
 }
+
+// Detector is the partition's detector, whose numbering of the
+// partition's users the helper router shares (fraud.Detector.Number).
+func (p *Partition) Detector() *fraud.Detector { return p.d }
 
 // OnProfile feeds a profile; a late one may complete an alert.
 func (p *Partition) OnProfile(ev *events.Profile, t *ack.Ticket) {

@@ -284,10 +284,9 @@ func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *det
 	profiles, _ := aggregate.NewProfiles(ctx, env, p)
 	part := detect.NewPartition(ctx, denv)
 	out := menv.emitter(ctx, e, p, "helper")
-	helpers := route.NewHelpers(out, menv.regions(e))
+	helpers := route.NewHelpers(out, menv.regions(e), part.Detector())
 	pings.OnEvent = func(ev *events.Ping, cell uint64, tk *ack.Ticket) {
-		part.OnPing(ev, tk)
-		helpers.Ping(ev, cell, tk)
+		helpers.Ping(ev, part.OnPing(ev, tk), cell, tk)
 	}
 	profiles.OnEvent = func(ev *events.Profile, tk *ack.Ticket) {
 		part.OnProfile(ev, tk)

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"everywhere/arena"
 	"everywhere/events"
 	"everywhere/models/fraud"
 	"everywhere/models/match"
@@ -19,11 +18,13 @@ type Helpers struct {
 	out   *Emitter
 	reg   *Regions
 	state match.HelperState
-	// Users are kept for good, numbered by ids in the order first seen:
-	// their records are a slice by number, and neither it nor ids holds a
-	// pointer per user for the collector to scan.
-	ids   arena.IDs
-	users []user
+	// Users are kept for good. Their records are a slice, and a user's
+	// place in it is kept with the user by the partition's fraud
+	// detector (fraud.Detector.SetOther), which numbers every user of
+	// the partition first: a ping's user is looked up once for both.
+	// Neither holds a pointer per user for the collector to scan.
+	num   *fraud.Detector
+	users []user // users[0] is no one
 }
 
 type user struct {
@@ -37,31 +38,35 @@ type user struct {
 	alertMS int64
 }
 
-// NewHelpers returns the router of one user partition.
-func NewHelpers(out *Emitter, reg *Regions) *Helpers {
-	return &Helpers{out: out, reg: reg}
+// NewHelpers returns the router of one user partition, whose users
+// detector d numbers.
+func NewHelpers(out *Emitter, reg *Regions, d *fraud.Detector) *Helpers {
+	return &Helpers{out: out, reg: reg, num: d, users: make([]user, 1)}
 }
 
-// get returns the record of user id, made if it has none: valid until
-// the next user is made.
-func (h *Helpers) get(id string) *user {
-	n, added := h.ids.Number(id)
-	if added {
+// get returns the record of the user numbered n by the detector, made if
+// it has none: valid until the next user is made.
+func (h *Helpers) get(n int32) *user {
+	i := h.num.Other(n)
+	if i == 0 {
+		i = int32(len(h.users))
 		h.users = append(h.users, user{})
+		h.num.SetOther(n, i)
 	}
-	return &h.users[n]
+	return &h.users[i]
 }
 
-// Ping moves a user; cell is the ping's cell at any resolution from
-// ReachResolution up (see Regions.Reach). An older ping
-// than the latest known changes nothing but the watermark.
-func (h *Helpers) Ping(ev *events.Ping, cell uint64, t *ack.Ticket) {
+// Ping moves a user, numbered n by the detector (fraud.Detector.Ping's
+// answer for ev); cell is the ping's cell at any resolution from
+// ReachResolution up (see Regions.Reach). An older ping than the latest
+// known changes nothing but the watermark.
+func (h *Helpers) Ping(ev *events.Ping, n int32, cell uint64, t *ack.Ticket) {
 	h.out.Observe(ev.TS, t)
 	var u *user
-	if ev.Available {
-		u = h.get(ev.UserID)
-	} else if n, ok := h.ids.Find(ev.UserID); ok {
-		u = &h.users[n]
+	if i := h.num.Other(n); i != 0 {
+		u = &h.users[i]
+	} else if ev.Available {
+		u = h.get(n)
 	} else {
 		return // unknown and unavailable: nothing to tell anyone
 	}
@@ -83,7 +88,7 @@ func (h *Helpers) Profile(ev *events.Profile, t *ack.Ticket) {
 	if !ev.HasSkills && ev.CreditScore == 0 {
 		return
 	}
-	u := h.get(ev.UserID)
+	u := h.get(h.num.Number(ev.UserID))
 	if ev.HasSkills {
 		u.skills = ev.Skills
 	}
@@ -103,7 +108,7 @@ func (h *Helpers) Alert(a *fraud.Alert, t *ack.Ticket) {
 		return
 	}
 	h.out.Observe(a.TS, t)
-	u := h.get(a.UserID)
+	u := h.get(h.num.Number(a.UserID))
 	if a.TS <= u.alertMS {
 		return
 	}

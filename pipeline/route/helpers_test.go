@@ -21,6 +21,7 @@ import (
 // what their sink is handed once end is called.
 type testRouter struct {
 	t   *testing.T
+	d   *fraud.Detector // numbers the users, as the partition's does
 	h   *Helpers
 	n   *Needs
 	reg *Regions
@@ -34,7 +35,8 @@ func newTestRouter(t *testing.T, parts int) *testRouter {
 	b, c := capture(t)
 	out := NewEmitter(context.Background(), 0, parts, b, time.Hour, false, prometheus.NewCounter(prometheus.CounterOpts{Name: "routed"}))
 	reg := NewRegions(3, 20_000, parts)
-	r := &testRouter{t: t, h: NewHelpers(out, reg), n: NewNeeds(out, reg), reg: reg, out: out, c: c, tk: ack.New(10)}
+	d := fraud.New(&fraud.Rules{IdleEvict: 72 * time.Hour})
+	r := &testRouter{t: t, d: d, h: NewHelpers(out, reg, d), n: NewNeeds(out, reg), reg: reg, out: out, c: c, tk: ack.New(10)}
 	r.end = func() {
 		if err := out.Seal(r.tk); err != nil {
 			t.Fatal(err)
@@ -46,7 +48,7 @@ func newTestRouter(t *testing.T, parts int) *testRouter {
 
 func (r *testRouter) ping(user string, ts int64, at [2]float64, avail bool) {
 	ev := events.Ping{UserID: user, TS: ts, Lat: at[0], Lng: at[1], Available: avail}
-	r.h.Ping(&ev, geo.Cell(at[0], at[1], 9), r.tk)
+	r.h.Ping(&ev, r.d.Ping(&ev), geo.Cell(at[0], at[1], 9), r.tk)
 }
 
 // states returns, by partition, the helper states handed over, as
@@ -71,6 +73,34 @@ func (r *testRouter) reach(at [2]float64) []int {
 		ps = append(ps, bits.TrailingZeros64(m))
 	}
 	return ps
+}
+
+// TestHelpersOutliveTheDetectorsEviction: the router keeps a user's
+// record by the number the partition's detector gives them, and the
+// detector evicting the idle user's fraud state keeps the number: a
+// helper idle for days who comes back unavailable is still known, and
+// the partitions that held them hear they are gone, with the skills the
+// router kept. A user evicted while the router keeps nothing of them
+// gives their number up.
+func TestHelpersOutliveTheDetectorsEviction(t *testing.T) {
+	r := newTestRouter(t, 8)
+	here := [2]float64{30.27, 120.15}
+	r.ping("u1", needT0, here, true)
+	r.h.Profile(&events.Profile{UserID: "u1", TS: needT0 + 1, Skills: 1 << events.Ride, HasSkills: true}, r.tk)
+	r.ping("walker", needT0, here, false)
+	later := needT0 + 100*3600*1000
+	if n := r.d.Evict(later); n != 2 || r.d.Users() != 0 {
+		t.Fatalf("evicted %d, %d users left; want 2, 0", n, r.d.Users())
+	}
+	r.ping("newcomer", later, here, true) // must not take u1's number
+	r.ping("u1", later+1, here, false)
+	r.end()
+	gone := fmt.Sprintf("u1@%d false %d 0 0", later+1-needT0, 1<<events.Ride)
+	for _, p := range r.reach(here) {
+		if got := r.states()[p]; len(got) != 4 || got[3] != gone {
+			t.Errorf("partition %d got %v, want u1 held and then %q", p, got, gone)
+		}
+	}
 }
 
 // TestHelpersSendWholeStatesWhereTheyReach: an available user's ping goes,
