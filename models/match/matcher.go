@@ -69,6 +69,9 @@ type Matcher struct {
 	// shown is the list handed to Publish, kept here: a List made for
 	// each call escaped to the heap, an allocation per list published.
 	shown List
+	// loud publishes every list a change settles, quiet or not: the
+	// tests' reference for what quiet passes over.
+	loud bool
 
 	// Publish receives each new list; it must not keep the list.
 	Publish func(*List)
@@ -106,6 +109,9 @@ type openNeed struct {
 	flushAt    int64    // when a gathered change is due, 0 for none
 	cells      []placed // the cell lists it is in, and where
 	open       bool
+	// pubLeft: a helper of pub left the list while still a candidate,
+	// so the list's own upkeep no longer hears of its changes (see quiet).
+	pubLeft bool
 }
 
 // needHead is what a helper's change reads of each need near it, kept

@@ -452,6 +452,29 @@ func TestReorderingsAreGatheredAndDroppedCandidatesGoAtOnce(t *testing.T) {
 	expect(t, r, "n1 v4 @62000 [a c]") // the interval since v3 is over: at once
 }
 
+// TestPushedOutHelperStillPublishedGoesAtOnce: a helper of the published
+// list pushed out of the list, while a new version is being gathered,
+// and then no candidate any more is still put out at once, at the
+// list's next change, though that change leaves the top k as they were.
+func TestPushedOutHelperStillPublishedGoesAtOnce(t *testing.T) {
+	m, r := newRecorded(2)
+	m.Republish = 30_000
+	m.Helper(helperAt("a", now, 100, true), now)
+	m.Helper(helperAt("b", now, 200, true), now)
+	m.Need(need("n1", now))
+	expect(t, r, "n1 v1 @0 [a b]")
+	// Six nearer than b: the first changes the top 2 (gathered), the
+	// sixth pushes b out of the list (the top 2 and a reserve of 5).
+	for i, id := range []string{"c", "d", "e", "f", "g", "h"} {
+		ts := now + int64(1000*(i+1))
+		m.Helper(helperAt(id, ts, float64(150+8*i), true), ts)
+	}
+	m.Helper(helperAt("b", now+7000, 200, false), now+7000) // b's lists no longer hold it
+	expect(t, r)
+	m.Helper(helperAt("g", now+8000, 182, true), now+8000) // within the reserve
+	expect(t, r, "n1 v2 @8000 [a c]")
+}
+
 // TestOutcomesSentAgainAreLearntOnceAndLateOnesAreLearnt: after a restart
 // a source sends again what it read after its last commit; an outcome
 // older than others, for another need, is still news.

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 
 	"everywhere/events"
@@ -140,7 +141,19 @@ func (m *Matcher) rematch(ni int32, at int64) {
 	}
 	m.relist(ni, n.list, m.ranks)
 	n.list = append(n.list[:0], m.ranks...)
+	n.pubLeft = n.pubLeft || m.pubLeftList(n)
 	n.at = at
 	m.sync(ni)
 	m.publish(ni, at)
+}
+
+// pubLeftList reports whether a helper of need n's last published list
+// is not in its list.
+func (m *Matcher) pubLeftList(n *openNeed) bool {
+	for _, slot := range n.pub {
+		if !slices.ContainsFunc(n.list, func(r ranked) bool { return r.slot == slot }) {
+			return true
+		}
+	}
+	return false
 }

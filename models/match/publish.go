@@ -60,7 +60,7 @@ func (m *Matcher) changedSince(slot int32, seq uint64) bool {
 // emit publishes need ni's list if it differs from the last published.
 func (m *Matcher) emit(ni int32, at int64) {
 	n := &m.needs[ni]
-	n.flushAt = 0
+	n.flushAt, n.pubLeft = 0, false // pub becomes, or is, the top of the list
 	top := n.list[:min(m.k, len(n.list))]
 	if n.version > 0 && len(n.pub) == len(top) {
 		same := true
