@@ -62,14 +62,10 @@ func (h *Helpers) get(n int32) *user {
 // known changes nothing but the watermark.
 func (h *Helpers) Ping(ev *events.Ping, n int32, cell uint64, t *ack.Ticket) {
 	h.out.Observe(ev.TS, t)
-	var u *user
-	if i := h.num.Other(n); i != 0 {
-		u = &h.users[i]
-	} else if ev.Available {
-		u = h.get(n)
-	} else {
+	if !ev.Available && h.num.Other(n) == 0 {
 		return // unknown and unavailable: nothing to tell anyone
 	}
+	u := h.get(n)
 	if ev.TS < u.pingMS {
 		return
 	}

@@ -135,9 +135,6 @@ func (p *Producer) WriteMessages(ctx context.Context, msgs ...kafka.Message) err
 		p.byPart[part] = append(p.byPart[part], int32(i))
 	}
 	groups := p.group(msgs)
-	for _, g := range groups {
-		g.now = now.UnixMilli()
-	}
 	// Side by side: each leader is its own round trip.
 	for _, g := range groups[1:] {
 		p.wg.Add(1)
@@ -248,7 +245,6 @@ type group struct {
 	shares []share
 	lease  *deadline.Lease
 	req    rawproduce.Request
-	now    int64 // the write's time in milliseconds, for a message without one
 	err    error // the failure that ended the write
 	failed int   // the partition it came from
 }
@@ -318,7 +314,9 @@ func (g *group) build() bool {
 			to++
 		}
 		s.to = to
-		s.buf = appendBatch(s.buf[:0], g.msgs, s.idx[s.from:to], g.now)
+		// Every message has its time by now (WriteMessages gives those
+		// without one the write's), so appendBatch needs no other.
+		s.buf = appendBatch(s.buf[:0], g.msgs, s.idx[s.from:to], 0)
 		s.rd.Reset(s.buf)
 		parts = append(parts, rawproduce.RequestPartition{Partition: int32(s.part), RecordSet: protocol.RawRecordSet{Reader: &s.rd}})
 	}
