@@ -54,12 +54,14 @@ func (e *Engine) buildMatching(ctx context.Context, rules *detect.Rules) (*match
 		cfg.Queue = regionsQueue
 		regionsOut = append(regionsOut, batcher.New(cfg, sink.ProducePacks(rw), batcher.Observer(e.m)))
 	}
-	suggestions := batcher.New(e.topicSink(t.Suggestions), sink.ProducePacks(e.writer(t.Suggestions)), batcher.Observer(e.m))
-	for _, b := range append(regionsOut, suggestions) {
+	mc := &e.cfg.Matching
+	suggestions := batcher.New(e.topicSink(t.Suggestions), matching.ProduceLists(e.writer(t.Suggestions), mc.ModelName),
+		batcher.Observer(e.m))
+	for _, b := range regionsOut {
 		e.start(b)
 	}
+	e.start(suggestions)
 	table := e.table(matching.SuggestionsTable)
-	mc := &e.cfg.Matching
 	return &matchEnv{regionsOut: regionsOut, userParts: users, needParts: needs, regionParts: regions,
 		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
 			Model: mc.ModelName, Republish: mc.Republish, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency,

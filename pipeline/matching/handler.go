@@ -17,9 +17,10 @@ import (
 )
 
 // Sinks are where lists go: the suggestions topic, as soon as they are
-// made, and the suggestions table, at each seal.
+// made (ProduceLists writes them), and the suggestions table, at each
+// seal.
 type Sinks struct {
-	Kafka *batcher.Batcher[*sink.Pack]
+	Kafka *batcher.Batcher[*Lists]
 	Table *batcher.Batcher[*sink.Rows]
 }
 
@@ -55,7 +56,7 @@ type Handler struct {
 	low   int64
 	// The lists one Handle call makes go to the suggestions sink as one
 	// chunk.
-	lists *sink.Pack
+	lists *Lists
 
 	published, changed, unchanged uint64
 	helpers, needs, ringUsers     int
@@ -66,7 +67,7 @@ type Handler struct {
 // hand-offs to the sinks.
 func NewHandler(ctx context.Context, env *Env) *Handler {
 	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
-		m: match.NewMatcher(env.Params, env.K), rings: fraud.NewRings(env.Rules()), lists: sink.NewPack(),
+		m: match.NewMatcher(env.Params, env.K), rings: fraud.NewRings(env.Rules()), lists: NewLists(),
 		latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
 	h.m.Publish = h.publish
 	h.m.Republish = env.Republish.Milliseconds()
@@ -127,9 +128,7 @@ func (h *Handler) publish(l *match.List) {
 		return // published when the record was first read
 	}
 	now := time.Now()
-	h.lists.Begin(0, l.NeedID) // keyed: the producer's partitioner places it
-	h.lists.Buf = AppendList(h.lists.Buf, l, h.env.Model, now.UnixMilli())
-	h.lists.End()
+	h.lists.Add(l, now.UnixMilli())
 	h.latency.Observe(max(now.Sub(time.UnixMilli(l.EventTS)).Seconds(), 0))
 	h.env.Metrics.ListLength.Observe(float64(len(l.Suggestions)))
 	h.rows.add(l, h.env.Model)
@@ -142,9 +141,9 @@ func (h *Handler) send() {
 	if h.lists.Len() == 0 {
 		return
 	}
-	pk := h.lists
-	h.lists = sink.NewPack() // the chunk owns the old one now
-	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[*sink.Pack]{Data: pk, Rows: pk.Len(), Ticket: h.cur})
+	ls := h.lists
+	h.lists = NewLists() // the chunk owns the old one now
+	err := h.env.Sinks.Kafka.Add(h.ctx, batcher.Chunk[*Lists]{Data: ls, Rows: ls.Len(), Ticket: h.cur})
 	if err == nil {
 		err = h.rows.hand(h.table(h.ctx, h.cur), false)
 	}
