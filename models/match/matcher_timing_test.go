@@ -9,15 +9,30 @@ import (
 	"everywhere/simulator"
 )
 
-// matchInput is one input of a matcher: a helper's state or a need.
+// matchInput is one input of a matcher: a helper's state, a need or an
+// outcome.
 type matchInput struct {
-	helper *HelperState
-	need   *events.Need
+	helper  *HelperState
+	need    *events.Need
+	outcome *events.Outcome
+}
+
+// apply hands x to m, as a region's handler does.
+func (x matchInput) apply(m *Matcher) {
+	switch {
+	case x.helper != nil:
+		m.Helper(x.helper, x.helper.PingMS)
+	case x.need != nil:
+		m.Need(x.need)
+	default:
+		m.Outcome(x.outcome, 0, -1, x.outcome.TS)
+	}
 }
 
 // loadInputs turns the next n messages of the throughput benchmarks' load
 // into matcher inputs, as the router would: pings of available users and
-// of users already known, and needs. known tracks who has been sent.
+// of users already known, needs, and outcomes (which reach every region).
+// known tracks who has been sent.
 func loadInputs(b *testing.B, l *simulator.Load, n int, known map[string]bool) []matchInput {
 	d := events.NewDecoder("CNY")
 	var (
@@ -44,13 +59,20 @@ func loadInputs(b *testing.B, l *simulator.Load, n int, known map[string]bool) [
 			}
 			nd.NeedID, nd.UserID, nd.Currency = strings.Clone(nd.NeedID), strings.Clone(nd.UserID), ""
 			out = append(out, matchInput{need: nd})
+		case simulator.Outcomes:
+			o := new(events.Outcome)
+			if err := d.Outcome(msg.Value, o); err != nil {
+				b.Fatal(err)
+			}
+			o.NeedID, o.HelperID = strings.Clone(o.NeedID), strings.Clone(o.HelperID)
+			out = append(out, matchInput{outcome: o})
 		}
 	}
 	return out
 }
 
-// BenchmarkMatcher is a region's matching work per input (helper state or
-// need) on the load of the catch-up benchmark: 10,000 or 100,000 users,
+// BenchmarkMatcher is a region's matching work per input (helper state,
+// need or outcome) on the load of the catch-up benchmark: 10,000 or 100,000 users,
 // about 3,000 open needs, each helper's ping re-ranking the needs near
 // it, and changes that only reorder a list gathered for 30 s, as the
 // engine's default republish interval does. It is the matcher's share of
@@ -75,16 +97,9 @@ func benchmarkMatcher(b *testing.B, users int) {
 	m.Republish = 30_000
 	shown := 0 // the engine reads every list published
 	m.Publish = func(l *List) { shown += len(l.Suggestions) }
-	feed := func(in []matchInput) {
-		for _, x := range in {
-			if x.helper != nil {
-				m.Helper(x.helper, x.helper.PingMS)
-			} else {
-				m.Need(x.need)
-			}
-		}
+	for _, x := range loadInputs(b, l, 600_000, known) { // five minutes of event time: needs open, helpers placed
+		x.apply(m)
 	}
-	feed(loadInputs(b, l, 600_000, known)) // five minutes of event time: needs open, helpers placed
 	published := m.Published
 	var in []matchInput
 	i := 0
@@ -96,11 +111,7 @@ func benchmarkMatcher(b *testing.B, users int) {
 			in, i = loadInputs(b, l, 200_000, known), 0
 			b.StartTimer()
 		}
-		if x := in[i]; x.helper != nil {
-			m.Helper(x.helper, x.helper.PingMS)
-		} else {
-			m.Need(x.need)
-		}
+		in[i].apply(m)
 		i++
 	}
 	b.ReportMetric(float64(m.OpenNeeds()), "open-needs")
