@@ -189,13 +189,19 @@ func (x *Index) Alert(id string, ts int64) (slot int32, ok bool) {
 	return slot, true
 }
 
-// Outcome teaches the helper's record and returns the helper's slot.
+// Outcome teaches the helper's record and returns the helper's slot; ok
+// says whether the helper's scores changed.
 //
 // The same outcome (need and kind) as the latest one learnt is ignored
 // and ok is false: a producer that retries sends it again at once. An
 // outcome that is merely late, older than others learnt, is learnt: it is
 // news. Outcomes a source sends again after a restart are dropped before
 // they get here (see Matcher.Outcome).
+//
+// An outcome that changes no score (accepted or declined, without a
+// rating) is learnt and ok is false: there is nothing for the lists to
+// settle. Half the benchmarks' outcomes are such, and each reaches every
+// region, where settling it would rescore the helper in every list it is in.
 func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 	s := x.slotOf(o.HelperID)
 	h := &x.helpers[s]
@@ -205,7 +211,11 @@ func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 	}
 	h.outcomeKey = key
 	h.record.Learn(o.Outcome, o.Rating)
-	h.rel, h.cred = x.p.fixed(&h.record, int(h.credit))
+	rel, cred := x.p.fixed(&h.record, int(h.credit))
+	if rel == h.rel && cred == h.cred {
+		return s, false
+	}
+	h.rel, h.cred = rel, cred
 	x.restatic(h)
 	return s, true
 }
