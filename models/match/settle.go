@@ -88,7 +88,7 @@ func (m *Matcher) sync(ni int32) {
 	hd.lat, hd.lng, hd.cosLat, hd.radiusM, hd.cat = n.ev.Lat, n.ev.Lng, n.cosLat, n.ev.RadiusM, n.ev.Category
 	hd.last, hd.at = math.Inf(-1), n.at
 	if !n.complete && len(n.list) > 0 {
-		hd.last = n.list[len(n.list)-1].score
+		hd.last = m.scoreAt(&n.list[len(n.list)-1], n.at)
 	}
 }
 
@@ -109,7 +109,7 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 	if pos < 0 && !n.complete && len(n.list) > 0 {
 		// To enter, the helper must beat the last, as of at: the list is
 		// shifted to at only if they may (a margin covers rounding).
-		floor = n.list[len(n.list)-1].score - m.decay(n.at, at) - 1e-9
+		floor = m.scoreAt(&n.list[len(n.list)-1], n.at) - m.decay(n.at, at) - 1e-9
 	}
 	sg, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
 	if pos < 0 && !ok {
@@ -123,7 +123,7 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 		// unlisted ones may rank above it: then it stays out, and the
 		// reserve keeps the top k exact until it runs out.
 		n.list = append(n.list[:pos], n.list[pos+1:]...)
-		back := ok && (n.complete || len(n.list) > 0 && m.better(&s, &n.list[len(n.list)-1]))
+		back := ok && (n.complete || len(n.list) > 0 && m.better(&s, &n.list[len(n.list)-1], at))
 		to := len(n.list) + 1 // where the helper now is: past the list if out
 		if back {
 			to = m.insert(n, s)
@@ -144,7 +144,7 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 		m.publish(ni, at)
 		return
 	}
-	if !ok || !n.complete && (len(n.list) == 0 || !m.better(&s, &n.list[len(n.list)-1])) {
+	if !ok || !n.complete && (len(n.list) == 0 || !m.better(&s, &n.list[len(n.list)-1], at)) {
 		return // cannot enter: every unlisted candidate ranks below the list
 	}
 	if len(n.list) >= m.kk {
@@ -188,26 +188,19 @@ func (m *Matcher) quiet(n *openNeed, slot int32, at int64) bool {
 func (m *Matcher) insert(n *openNeed, s ranked) int {
 	n.list = append(n.list, s)
 	pos := len(n.list) - 1
-	for ; pos > 0 && m.better(&n.list[pos], &n.list[pos-1]); pos-- {
+	for ; pos > 0 && m.better(&n.list[pos], &n.list[pos-1], n.at); pos-- {
 		n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
 	}
 	return pos
 }
 
-// shift brings the scores of need ni's list to event time at: every
-// listed helper has lost the same recency since, so the order holds. Each
-// score is worked out again, as Reasons.sum does, rather than lowered by
-// the loss: lowered a step at a time, rounding made a list's scores
-// depend on the times it was shifted at, and two helpers tied in score
-// swapped places in one run and not in another.
+// shift brings need ni's list to event time at: every listed helper has
+// lost the same recency since, so the order holds, and each score is
+// worked out afresh at the list's time when it is read (scoreAt), as
+// Reasons.sum does. Lowered a step at a time, rounding made a list's
+// scores depend on the times it was shifted at, and two helpers tied in
+// score swapped places in one run and not in another.
 func (m *Matcher) shift(n *openNeed, at int64) {
-	if at == n.at {
-		return
-	}
-	for i := range n.list {
-		e := &n.list[i]
-		e.score = e.still + m.p.recency(at-e.ping)
-	}
 	n.at = at
 }
 
