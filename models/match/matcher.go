@@ -247,7 +247,7 @@ func (m *Matcher) fire(t *timer) {
 		return
 	case needFlush:
 		if n := &m.needs[t.slot]; n.open && n.flushAt == t.ref {
-			m.shift(n, t.at)
+			n.at = t.at
 			m.sync(t.slot)
 			m.emit(t.slot, t.at)
 		}

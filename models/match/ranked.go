@@ -35,7 +35,12 @@ func rankedOf(s *Suggestion) ranked {
 }
 
 // scoreAt is e's score at event time at, worked out as Reasons.sum does:
-// the bits a fresh ranking at at gives.
+// the bits a fresh ranking at at gives. A list is read as of its time
+// (openNeed.at), which a change moves on: every listed helper has lost
+// the same recency since, so the order holds. Scores lowered a step at a
+// time instead came to depend, through rounding, on the times a list was
+// moved on at, and two helpers tied in score swapped places in one run
+// and not in another.
 func (m *Matcher) scoreAt(e *ranked, at int64) float64 {
 	return e.still + m.p.recency(at-e.ping)
 }

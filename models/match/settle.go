@@ -107,16 +107,16 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 	}
 	floor := math.Inf(-1)
 	if pos < 0 && !n.complete && len(n.list) > 0 {
-		// To enter, the helper must beat the last, as of at: the list is
-		// shifted to at only if they may (a margin covers rounding).
-		floor = m.scoreAt(&n.list[len(n.list)-1], n.at) - m.decay(n.at, at) - 1e-9
+		// To enter, the helper must beat the last, as of at (a margin
+		// covers the bound's rounding).
+		floor = m.scoreAt(&n.list[len(n.list)-1], at) - 1e-9
 	}
 	sg, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
 	if pos < 0 && !ok {
 		return
 	}
 	s := rankedOf(&sg)
-	m.shift(n, at)
+	n.at = at // the list's scores are read as of the change (scoreAt)
 	if pos >= 0 {
 		// Take the helper out and put it back where it now ranks, unless
 		// it is gone, or it fell below every other listed helper while
@@ -192,16 +192,6 @@ func (m *Matcher) insert(n *openNeed, s ranked) int {
 		n.list[pos], n.list[pos-1] = n.list[pos-1], n.list[pos]
 	}
 	return pos
-}
-
-// shift brings need ni's list to event time at: every listed helper has
-// lost the same recency since, so the order holds, and each score is
-// worked out afresh at the list's time when it is read (scoreAt), as
-// Reasons.sum does. Lowered a step at a time, rounding made a list's
-// scores depend on the times it was shifted at, and two helpers tied in
-// score swapped places in one run and not in another.
-func (m *Matcher) shift(n *openNeed, at int64) {
-	n.at = at
 }
 
 // decay is the score every candidate loses to recency from event time
