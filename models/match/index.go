@@ -277,7 +277,7 @@ func (x *Index) Set(s *HelperState, at int64) (slot int32, ok bool) {
 
 // entry returns the cell entry of the available helper in slot (a copy),
 // and false for an unavailable one: with it a caller filters needs as
-// SuggestAbove would, without the call.
+// entryAbove would, without the call.
 func (x *Index) entry(slot int32) (member, bool) {
 	h := &x.helpers[slot]
 	if h.slot < 0 {

@@ -90,6 +90,7 @@ type Matcher struct {
 type openNeed struct {
 	ev      events.Need // strings owned
 	cosLat  float64     // CosLat(ev.Lat), for distances to it
+	reqHash uint32      // events.IDHash(ev.UserID), for the requester rule
 	version uint32      // lists published here
 	base    uint32      // what versions start from: see NeedMoved
 	list    []ranked    // the best helpers, best first: the top k and a reserve
@@ -129,7 +130,10 @@ type needHead struct {
 	at    int64
 	stamp uint32
 	lists uint32 // == Matcher.stamp: the need lists the helper being settled
-	cat   events.Category
+	// reqHash is events.IDHash of the requester, whom the need's list
+	// never holds.
+	reqHash uint32
+	cat     events.Category
 }
 
 // Reserve is how many helpers beyond k a need's list keeps: when a listed

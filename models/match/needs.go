@@ -67,7 +67,7 @@ func (m *Matcher) NeedMoved(ev *events.Need, moves int) {
 	id := n.ev.NeedID
 	n.ev, n.checkSeq = *ev, 0
 	n.ev.NeedID, n.ev.UserID, n.ev.Currency = id, strings.Clone(ev.UserID), ""
-	n.cosLat = CosLat(n.ev.Lat)
+	n.cosLat, n.reqHash = CosLat(n.ev.Lat), events.IDHash(n.ev.UserID)
 	n.open = true
 	if moved {
 		m.unplace(ni)

@@ -136,14 +136,29 @@ func (p *Params) fixed(r *Record, credit int) (rel, cred float64) {
 // score is Score from the fixed shares of a helper, its distance,
 // whether it has the need's skill and the age of its ping.
 func (p *Params) score(rel, credit, distanceM float64, skilled bool, ageMS int64) (float64, Reasons) {
-	w := &p.Weights
 	r := Reasons{Reliability: rel, Credit: credit}
-	r.Distance = w.Distance * decay(-math.Max(distanceM, 0)/p.DistanceScaleM)
-	if skilled {
-		r.Skill = w.Skill
-	}
+	r.Distance, r.Skill = p.distanceShare(distanceM), p.skillShare(skilled)
 	r.Recency = p.recency(ageMS)
 	return r.sum(), r
+}
+
+// still is the time-free part of score, rounded as Reasons.still rounds
+// it, without the reasons: the sums are the same, so are the bits.
+func (p *Params) still(rel, credit, distanceM float64, skilled bool) float64 {
+	return stillOf(p.distanceShare(distanceM), rel, p.skillShare(skilled), credit)
+}
+
+// distanceShare is the distance factor's share at distanceM metres.
+func (p *Params) distanceShare(distanceM float64) float64 {
+	return p.Weights.Distance * decay(-math.Max(distanceM, 0)/p.DistanceScaleM)
+}
+
+// skillShare is the skill factor's share, all or nothing.
+func (p *Params) skillShare(skilled bool) float64 {
+	if skilled {
+		return p.Weights.Skill
+	}
+	return 0
 }
 
 // recency is the recency factor's share for a ping ageMS old. With sum,
@@ -174,7 +189,13 @@ func (r *Reasons) sum() float64 {
 // still is the part of the score that time does not change, rounded down
 // to the grain.
 func (r *Reasons) still() float64 {
-	still := r.Distance + r.Reliability + r.Skill + r.Credit
+	return stillOf(r.Distance, r.Reliability, r.Skill, r.Credit)
+}
+
+// stillOf sums the time-free shares in one order and rounds the sum
+// down to the grain: every score's time-free part is made here.
+func stillOf(distance, reliability, skill, credit float64) float64 {
+	still := distance + reliability + skill + credit
 	return math.Floor(still*scoreGrain) / scoreGrain
 }
 

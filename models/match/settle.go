@@ -39,7 +39,7 @@ func (m *Matcher) changed(slot int32, ts int64) {
 // helper with cell entry e, those of near (the needs reaching the
 // helper's cell) that it may enter at event time at: within reach, and
 // with a bound not below the list's last. It is update's own first test
-// (through SuggestAbove), on the cell's list and the needs' heads alone.
+// (through entryAbove), on the cell's list and the needs' heads alone.
 //
 // A ping reaches some 450 needs in the benchmark's city: half lie out of
 // reach and most of the rest are out of the running, and which is which
@@ -86,6 +86,7 @@ func b2i(b bool) int {
 func (m *Matcher) sync(ni int32) {
 	n, hd := &m.needs[ni], &m.heads[ni]
 	hd.lat, hd.lng, hd.cosLat, hd.radiusM, hd.cat = n.ev.Lat, n.ev.Lng, n.cosLat, n.ev.RadiusM, n.ev.Category
+	hd.reqHash = n.reqHash
 	hd.last, hd.at = math.Inf(-1), n.at
 	if !n.complete && len(n.list) > 0 {
 		hd.last = m.scoreAt(&n.list[len(n.list)-1], n.at)
@@ -111,11 +112,10 @@ func (m *Matcher) update(ni int32, slot int32, at int64) {
 		// covers the bound's rounding).
 		floor = m.scoreAt(&n.list[len(n.list)-1], at) - 1e-9
 	}
-	sg, ok := m.idx.SuggestAbove(slot, &n.ev, n.cosLat, at, floor)
+	s, ok := m.idx.entryAbove(slot, &n.ev, &m.heads[ni], at, floor)
 	if pos < 0 && !ok {
 		return
 	}
-	s := rankedOf(&sg)
 	n.at = at // the list's scores are read as of the change (scoreAt)
 	if pos >= 0 {
 		// Take the helper out and put it back where it now ranks, unless
