@@ -397,7 +397,7 @@ func TestListsEqualAFreshQueryAfterEveryEvent(t *testing.T) {
 				// every published helper says.
 				drops := false
 				for _, slot := range n.pub {
-					drops = drops || !m.idx.Candidate(slot, &n.ev, n.cosLat, m.now)
+					drops = drops || !m.idx.Candidate(slot, &n.ev, n.cosLat, n.reqHash, m.now)
 				}
 				if got := m.dropsCandidate(n, m.now); got != drops {
 					t.Fatalf("seed %d step %d: need %s: dropsCandidate says %v, its published helpers %v", seed, step, id, got, drops)

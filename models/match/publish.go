@@ -41,7 +41,7 @@ func (m *Matcher) dropsCandidate(n *openNeed, at int64) bool {
 		if !full && !m.changedSince(slot, n.checkSeq) {
 			continue
 		}
-		if !m.idx.Candidate(slot, &n.ev, n.cosLat, at) {
+		if !m.idx.Candidate(slot, &n.ev, n.cosLat, n.reqHash, at) {
 			n.checkSeq = 0
 			return true
 		}

@@ -80,8 +80,9 @@ func (x *Index) suggestion(slot int32, n *events.Need, cosLat float64, at int64)
 
 // Candidate reports whether the helper in slot may be suggested for need
 // n at event time at, as Suggest would, without scoring them; cosLat is
-// CosLat(n.Lat).
-func (x *Index) Candidate(slot int32, n *events.Need, cosLat float64, at int64) bool {
+// CosLat(n.Lat) and reqHash events.IDHash(n.UserID), which a caller
+// asking about many helpers works out once.
+func (x *Index) Candidate(slot int32, n *events.Need, cosLat float64, reqHash uint32, at int64) bool {
 	h := &x.helpers[slot]
 	if h.slot < 0 {
 		return false
@@ -90,7 +91,7 @@ func (x *Index) Candidate(slot int32, n *events.Need, cosLat float64, at int64) 
 	if x.dist(n, float64(h.lat), float64(h.lng)) > n.RadiusM {
 		return false
 	}
-	return !x.excluded(slot, n, events.IDHash(n.UserID), at)
+	return !x.excluded(slot, n, reqHash, at)
 }
 
 // candidateUntil is the earliest event time after at when the helper in
