@@ -49,8 +49,8 @@ func (x *Index) Suggest(slot int32, n *events.Need, at int64) (s Suggestion, ok 
 // below their lists). It reads the need's head, which a helper's change
 // reads anyway, rather than the need, and makes no suggestion: no id, no
 // reasons, no recency. At 10,000 users a helper's change settles some 20
-// lists, each with a call; made through Suggest, a call cost a twelfth
-// more of the matcher's time (BenchmarkMatcher, four alternating pairs).
+// lists, each with a call: made through Suggest, BenchmarkMatcher took a
+// median of 7,842 ns per input against 7,157 (four alternating pairs).
 func (x *Index) entryAbove(slot int32, n *events.Need, hd *needHead, at int64, floor float64) (e ranked, ok bool) {
 	h := &x.helpers[slot]
 	if h.slot < 0 {

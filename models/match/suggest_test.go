@@ -18,8 +18,7 @@ import (
 // could swap two helpers a fresh ranking ties.
 func TestEntryAboveAgreesWithSuggest(t *testing.T) {
 	p := DefaultParams()
-	m := NewMatcher(&p, 10)
-	x := m.idx
+	x := NewIndex(&p)
 	r := rand.New(rand.NewPCG(3, 4))
 	const helpers = 400
 	for i := range helpers {
