@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,7 +39,18 @@ type Env struct {
 	Metrics      *metrics.Metrics
 }
 
-func (e *Env) watermark(ctx context.Context, table string, partition int) (int64, error) {
+// watermark is the highest offset of partition that table holds rows
+// from: its handler skips what it reads again up to there. It first
+// waits for what the table's batcher b holds to be written
+// (batcher.Barrier): rows the partition's last owner in this process
+// handed over, still queued or retried when it stopped, would otherwise
+// land after the read and be counted twice.
+func (e *Env) watermark(ctx context.Context, b *batcher.Batcher[*sink.Rows], table string, partition int) (int64, error) {
+	if b != nil {
+		if err := b.Barrier(ctx); err != nil {
+			return 0, fmt.Errorf("%s: wait for the rows queued for it: %w", table, err)
+		}
+	}
 	w, err := warehouse.Watermarks(ctx, e.Conn, table, []int{partition})
 	if err != nil {
 		return 0, err

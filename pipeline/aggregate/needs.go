@@ -37,7 +37,7 @@ type Needs struct {
 
 // NewNeeds restores the partition's watermark and returns its handler.
 func NewNeeds(ctx context.Context, env *Env, partition int) (*Needs, error) {
-	wm, err := env.watermark(ctx, NeedCellMinute.Name, partition)
+	wm, err := env.watermark(ctx, env.Sinks.NeedCells, NeedCellMinute.Name, partition)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ type Pings struct {
 
 // NewPings restores the partition's watermark and returns its handler.
 func NewPings(ctx context.Context, env *Env, partition int) (*Pings, error) {
-	wm, err := env.watermark(ctx, PingCellMinute.Name, partition)
+	wm, err := env.watermark(ctx, env.Sinks.PingCells, PingCellMinute.Name, partition)
 	if err != nil {
 		return nil, err
 	}

@@ -55,11 +55,11 @@ type Transactions struct {
 
 // NewTransactions restores the partition's watermarks and returns its handler.
 func NewTransactions(ctx context.Context, env *Env, partition int) (*Transactions, error) {
-	wc, err := env.watermark(ctx, TxnCellMinute.Name, partition)
+	wc, err := env.watermark(ctx, env.Sinks.TxnCells, TxnCellMinute.Name, partition)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := env.watermark(ctx, UserSpendDay.Name, partition)
+	ws, err := env.watermark(ctx, env.Sinks.UserSpend, UserSpendDay.Name, partition)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,9 @@ type Chunk[T any] struct {
 	Data   T
 	Rows   int
 	Ticket *ack.Ticket
+	// barrier: no data, only a ticket released once everything taken
+	// before it is written (see Barrier).
+	barrier bool
 }
 
 // Config tunes a Batcher.
@@ -136,6 +139,32 @@ func (b *Batcher[T]) Add(ctx context.Context, c Chunk[T]) error {
 	}
 }
 
+// Barrier returns once every chunk added before it has been written, so
+// that a reader of the sink's store then finds them. A partition's next
+// owner in this process calls it before it reads where a table stands:
+// a write its last owner left queued or failing when it stopped would
+// otherwise land after that read and be counted again. The batcher
+// writes in order, so a marker written after those chunks shows they
+// are. Barrier waits while a write is retried (a sink that is down
+// holds the reader up too, as the read would fail), and fails only when
+// ctx ends or the batcher is stopped.
+func (b *Batcher[T]) Barrier(ctx context.Context) error {
+	t := ack.New(0)
+	t.Hurry() // write what is queued now, not at the next timed write
+	if err := b.Add(ctx, Chunk[T]{Ticket: t, barrier: true}); err != nil {
+		return err
+	}
+	t.Arm()
+	select {
+	case <-t.Wait():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.stop:
+		return ErrStopped
+	}
+}
+
 // Healthy reports whether the last write succeeded.
 func (b *Batcher[T]) Healthy() bool { return b.healthy.Load() }
 
@@ -163,10 +192,10 @@ func (b *Batcher[T]) loop() {
 	)
 	timer.Stop()
 	flush := func() {
-		if len(batch) == 0 {
+		if len(batch) == 0 && len(tickets) == 0 {
 			return
 		}
-		if b.flush(batch, rows) {
+		if len(batch) == 0 || b.flush(batch, rows) { // barriers alone: nothing to write
 			for _, t := range tickets {
 				if t != nil {
 					t.Done()
@@ -181,7 +210,9 @@ func (b *Batcher[T]) loop() {
 		}
 	}
 	take := func(c Chunk[T]) {
-		batch = append(batch, c.Data)
+		if !c.barrier {
+			batch = append(batch, c.Data)
+		}
 		tickets = append(tickets, c.Ticket)
 		rows += c.Rows
 		hurried = hurried || c.Ticket != nil && c.Ticket.Hurried()

@@ -277,3 +277,61 @@ func TestBatcherCountsWaitsForRoom(t *testing.T) {
 		t.Fatalf("reported %d waits of %v in all, want one of at least %v", w.count, w.total, held)
 	}
 }
+
+// A barrier returns only once every chunk added before it is written,
+// those of a write being retried included, and writes nothing itself:
+// a partition's next owner reads where its tables stand after it.
+func TestBarrierWaitsForWhatWasQueuedBeforeIt(t *testing.T) {
+	r := &recorder{fail: 3} // the first writes fail, as with a sink that is down
+	b := New(Config{Name: "t", MaxRows: 100, MaxWait: time.Hour, Queue: 4, Backoff: 20 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}, r.write, nil)
+	b.Start()
+	defer b.Stop(time.Second)
+	old := ack.New(1) // a stopped owner's run: never armed, its seal cut short
+	for i := range 2 {
+		if err := b.Add(context.Background(), Chunk[int]{Data: i, Rows: 5, Ticket: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := b.Barrier(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 50*time.Millisecond {
+		t.Fatalf("barrier returned after %v, before three failed writes had been retried", waited)
+	}
+	r.mu.Lock()
+	got := r.batches
+	r.mu.Unlock()
+	if len(got) != 1 || len(got[0]) != 2 {
+		t.Fatalf("at the barrier the sink holds %v, want the two chunks queued before it, in one write", got)
+	}
+	// With nothing queued, a barrier writes nothing and returns at once.
+	if err := b.Barrier(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.batches) != 1 {
+		t.Fatalf("a barrier alone wrote %v", r.batches[1:])
+	}
+}
+
+// A barrier gives up when its caller's context ends or the batcher stops,
+// and does not wait for a write that cannot land.
+func TestBarrierEndsWithItsContext(t *testing.T) {
+	r := &recorder{fail: 1 << 30}
+	b := New(Config{Name: "t", MaxRows: 100, MaxWait: time.Hour, Queue: 4, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}, r.write, nil)
+	b.Start()
+	if err := b.Add(context.Background(), Chunk[int]{Data: 1, Rows: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := b.Barrier(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("barrier over a sink that is down: %v, want its context's end", err)
+	}
+	go b.Stop(50 * time.Millisecond)
+	if err := b.Barrier(context.Background()); !errors.Is(err, ErrStopped) {
+		t.Fatalf("barrier on a stopping batcher: %v, want ErrStopped", err)
+	}
+}
