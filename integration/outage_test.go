@@ -126,6 +126,71 @@ func TestClickHouseOutage(t *testing.T) {
 	}
 }
 
+// TestRebalanceDuringAnOutageCountsOnce takes ClickHouse away while two
+// engines share a stream, and stops one of them meanwhile. Every
+// partition of the other stops at the rebalance with its writes queued
+// (its drain runs out), and comes back to it in the next generation with
+// the stopped one's. Its sinks retry those writes a minute after they
+// first failed, long after ClickHouse is back; the partitions' new
+// workers retry reading where the count tables stand every 10 s at most.
+// They must wait for the queued writes before they read (batcher.Barrier):
+// without that they read first and count the same messages again
+// (ping_cell_minute held 99,446 pings where 96,128 were sent).
+func TestRebalanceDuringAnOutageCountsOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a minute and a half")
+	}
+	t.Parallel() // beside two other long tests: see the package doc
+	ch := startClickHouse(t)
+	e := newEnvAt(t, 4, ch.addr, "")
+	settings := []string{"EVERYWHERE_ENGINE_SHUTDOWN_TIMEOUT=2s",
+		"EVERYWHERE_CLICKHOUSE_RETRY_BACKOFF=60s", "EVERYWHERE_CLICKHOUSE_MAX_BACKOFF=60s"}
+	a, b := e.startEngine(settings...), e.startEngine(settings...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lc := simulator.DefaultLoad()
+	lc.Users, lc.Events = 2_000, 120_000
+	published := make(chan simulator.Stats, 1)
+	go func() {
+		st, _ := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 1)) // 2,000 events/s: 60 s, past the outage
+		published <- st
+	}()
+	owned := func(en *engine) float64 {
+		text, err := en.scrape()
+		if err != nil {
+			return -1
+		}
+		return sumMetric(text, "everywhere_assigned_partitions")
+	}
+	wait(t, time.Minute, "both engines ready, with partitions each, and committing", func() bool {
+		n, err := kafkaadmin.Committed(ctx, e.brokers, "everywhere", e.topics.Inputs())
+		return err == nil && n > 0 && a.ready() && b.ready() && owned(a) > 0 && owned(b) > 0
+	})
+	time.Sleep(3 * time.Second)
+	all := owned(a) + owned(b)
+
+	ch.run("stop")
+	wait(t, 30*time.Second, "both engines report not ready", func() bool { return !a.ready() && !b.ready() })
+	if _, err := b.stop(); err != nil {
+		t.Fatalf("stopping one instance: %v", err)
+	}
+	wait(t, time.Minute, "the other owning every partition", func() bool { return owned(a) == all })
+	time.Sleep(3 * time.Second) // its restores try the tables and back off
+	select {
+	case <-published:
+		t.Fatal("the stream ended during the outage: it must go on past it, or the rebalance met no writes in flight")
+	default:
+	}
+	ch.run("start")
+	st := <-published
+	e.drained(3 * time.Minute)
+	for q, n := range expectTotals(lc, st.Total()) {
+		if got := e.queryUint(q); got != n {
+			t.Errorf("%s = %d after a rebalance during the outage, want %d (the input's total)", q, got, n)
+		}
+	}
+}
+
 // expectTotals replays the first n events of load lc and returns the
 // aggregates the dashboards read, by query, as the input makes them.
 func expectTotals(lc simulator.LoadConfig, n int) map[string]uint64 {
