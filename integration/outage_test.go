@@ -59,11 +59,7 @@ func TestClickHouseOutage(t *testing.T) {
 
 	lc := simulator.DefaultLoad()
 	lc.Users, lc.Events = 5_000, 200_000
-	published := make(chan simulator.Stats, 1)
-	go func() {
-		st, _ := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 1)) // 2,000 events/s: 100 s, past the outage
-		published <- st
-	}()
+	published := stream(ctx, e, lc) // 2,000 events/s: 100 s, past the outage
 	inputs := e.topics.Inputs()
 	committed := func() int64 {
 		n, err := kafkaadmin.Committed(ctx, e.brokers, "everywhere", inputs)
@@ -115,12 +111,7 @@ func TestClickHouseOutage(t *testing.T) {
 	if !en.ready() {
 		t.Error("the engine is not ready after ClickHouse came back")
 	}
-	want := expectTotals(lc, st.Total())
-	for q, n := range want {
-		if got := e.queryUint(q); got != n {
-			t.Errorf("%s = %d after the outage, want %d (the input's total)", q, got, n)
-		}
-	}
+	e.holdTotals(lc, st.Total(), "after the outage")
 	if rss > 1<<30 {
 		t.Errorf("peak RSS %d MiB, want under 1 GiB", rss>>20)
 	}
@@ -150,11 +141,7 @@ func TestRebalanceDuringAnOutageCountsOnce(t *testing.T) {
 	defer cancel()
 	lc := simulator.DefaultLoad()
 	lc.Users, lc.Events = 2_000, 120_000
-	published := make(chan simulator.Stats, 1)
-	go func() {
-		st, _ := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 1)) // 2,000 events/s: 60 s, past the outage
-		published <- st
-	}()
+	published := stream(ctx, e, lc) // 2,000 events/s: 60 s, past the outage
 	owned := func(en *engine) float64 {
 		text, err := en.scrape()
 		if err != nil {
@@ -184,9 +171,27 @@ func TestRebalanceDuringAnOutageCountsOnce(t *testing.T) {
 	ch.run("start")
 	st := <-published
 	e.drained(3 * time.Minute)
-	for q, n := range expectTotals(lc, st.Total()) {
-		if got := e.queryUint(q); got != n {
-			t.Errorf("%s = %d after a rebalance during the outage, want %d (the input's total)", q, got, n)
+	e.holdTotals(lc, st.Total(), "after a rebalance during the outage")
+}
+
+// stream publishes load lc at 2,000 events/s in the background, and
+// sends what it published when it ends.
+func stream(ctx context.Context, e *env, lc simulator.LoadConfig) <-chan simulator.Stats {
+	published := make(chan simulator.Stats, 1)
+	go func() {
+		st, _ := simulator.Publish(ctx, simulator.NewLoad(lc), publishConfig(e, 1))
+		published <- st
+	}()
+	return published
+}
+
+// holdTotals checks that the tables hold the totals of the first n
+// events of load lc, as the input makes them; when says at what point.
+func (e *env) holdTotals(lc simulator.LoadConfig, n int, when string) {
+	e.t.Helper()
+	for q, want := range expectTotals(lc, n) {
+		if got := e.queryUint(q); got != want {
+			e.t.Errorf("%s = %d %s, want %d (the input's total)", q, got, when, want)
 		}
 	}
 }
