@@ -63,6 +63,7 @@ func (w *worker) seal(ctx context.Context, t *ack.Ticket, log *slog.Logger) bool
 // and a commit is a round trip to the group coordinator.
 func (w *worker) commitLoop(log *slog.Logger) {
 	defer close(w.done)
+	answer := make(chan error, 1) // the committer's answers
 	var next *commit
 	for {
 		c, ok := next, true
@@ -103,7 +104,7 @@ func (w *worker) commitLoop(log *slog.Logger) {
 		if len(offsets) == 0 {
 			continue
 		}
-		if err := w.gen.CommitOffsets(offsets); err != nil {
+		if err := w.g.committer.commit(w.gen, offsets, answer); err != nil {
 			// A later commit covers this one; a lost commit only means
 			// re-reading, which the sinks absorb.
 			log.Warn("offset commit failed", "err", err)

@@ -76,7 +76,8 @@ type Group struct {
 	// transport carries every partition reader's requests: one metadata
 	// cache, and a pool of connections, one per fetch in flight.
 	transport *kafka.Transport
-	fetcher   *fetcher // gathers the readers' fetches
+	fetcher   *fetcher   // gathers the readers' fetches
+	committer *committer // sends the workers' commits, one at a time
 }
 
 // NewGroup returns a group that consumes every topic of the sets, makes the
@@ -99,6 +100,8 @@ func (g *Group) Run(ctx context.Context) error {
 	fctx, stopFetcher := context.WithCancel(context.Background())
 	defer stopFetcher() // after the workers, whose readers use it, have returned
 	go g.fetcher.run(fctx)
+	g.committer = newCommitter()
+	defer close(g.committer.stop) // after the workers have returned
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:          g.cfg.Group,
 		Brokers:     g.cfg.Brokers,
