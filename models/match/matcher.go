@@ -39,6 +39,7 @@ type Matcher struct {
 	now    int64
 	needs  []openNeed
 	heads  []needHead // by need slot, as needs
+	touch  int64      // what preload's loads read, kept so they are not dropped
 	free   []int32
 	byID   map[string]int32
 	places needPlaces // the open needs by the NeedResolution cells they reach

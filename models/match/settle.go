@@ -28,11 +28,27 @@ func (m *Matcher) changed(slot int32, ts int64) {
 	if e, avail := m.idx.entry(slot); avail {
 		m.enterable(&e, m.places.needsIn(geo.Parent(m.idx.cellOf(slot), NeedResolution)), ts)
 	}
+	m.preload()
 	for _, ni := range m.aff {
 		m.update(ni, slot, ts)
 		m.sync(ni)
 	}
 	m.release(ts)
+}
+
+// preload reads the first entry of each affected need's list before
+// update settles them one by one: the needs and their lists lie at random
+// in memory, and update's first read of a list, to find the helper in
+// it, was a fifth of its time, each need's cache misses paid after the
+// last one's. Loads that depend on nothing before them overlap.
+func (m *Matcher) preload() {
+	var touch int64
+	for _, ni := range m.aff {
+		if l := m.needs[ni].list; len(l) > 0 {
+			touch += int64(l[0].slot) + l[len(l)-1].ping
+		}
+	}
+	m.touch += touch
 }
 
 // enterable adds to m.aff, which holds the needs listing the available
