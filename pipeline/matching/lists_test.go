@@ -78,3 +78,29 @@ func BenchmarkListsAdd(b *testing.B) {
 		}
 	}
 }
+
+// TestListsSizeCoversWhatIsWritten: the room ProduceLists makes at once
+// for a chunk holds its lists written out, keys and all, for lists with
+// the longest numbers and scores of every rank, so that writing them
+// does not grow the buffer again.
+func TestListsSizeCoversWhatIsWritten(t *testing.T) {
+	const model = "match-v1"
+	ls := NewLists()
+	defer ls.Release()
+	for i := range 50 {
+		l := &match.List{NeedID: "need-" + strconv.Itoa(i), RequesterID: "u" + strconv.Itoa(1_000_000+i),
+			Version: 1<<32 - 1, EventTS: -1 << 63}
+		for j := range i % 16 {
+			l.Suggestions = append(l.Suggestions, match.Suggestion{HelperID: "u" + strconv.Itoa(j),
+				Score: 0.1234, DistanceM: -1e18,
+				Reasons: match.Reasons{Distance: 0.1234, Reliability: 0.1234, Skill: 0.1234, Credit: 0.1234, Recency: 0.1234}})
+		}
+		ls.Add(l, -1<<63)
+	}
+	p := sink.NewPack()
+	defer p.Release()
+	ls.appendTo(p, model)
+	if room := ls.size + ls.Len()*len(model); len(p.Buf) > room {
+		t.Fatalf("%d lists wrote %d bytes, more than the %d made room for", ls.Len(), len(p.Buf), room)
+	}
+}
