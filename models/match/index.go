@@ -18,10 +18,16 @@ import (
 const Resolution = 9
 
 // guessesLog2 sizes the index's table of cells by square (geo.Guesses),
-// which the helpers' pings fill and a need's cell is guessed from: 2^16
-// squares, 512 KiB, two and a half times the squares of a 30 x 25 km
-// city.
-const guessesLog2 = 16
+// which the helpers' pings fill and a need's cell is guessed from: 2^18
+// squares, 2 MiB (and as much for the cells' outlines). In the
+// benchmarks' city at 1,000,000 users the available helpers live in
+// 27,364 squares, and the slots they hash to were shared so often at 2^16
+// that a helper's first ping, which has no cell of its own to start
+// from, more often called into C: locating took 0.47 s of a catch-up's
+// 9.8 s of CPU in one profile, and 0.30 s at 2^18. Pages of the table no ping
+// touches are never made resident; BenchmarkBytesPerHelper counts it
+// whole, 15 bytes a helper more than at 2^16.
+const guessesLog2 = 18
 
 type helper struct {
 	lat, lng float32
