@@ -21,12 +21,12 @@ const Resolution = 9
 // which the helpers' pings fill and a need's cell is guessed from: 2^18
 // squares, 2 MiB (and as much for the cells' outlines). In the
 // benchmarks' city at 1,000,000 users the available helpers live in
-// 27,364 squares, and the slots they hash to were shared so often at 2^16
-// that a helper's first ping, which has no cell of its own to start
+// 27,364 squares, and the slots they hash to were shared so often at
+// 2^16 that a helper's first ping, which has no cell of its own to start
 // from, more often called into C: locating took 0.47 s of a catch-up's
-// 9.8 s of CPU in one profile, and 0.30 s at 2^18. Pages of the table no ping
-// touches are never made resident; BenchmarkBytesPerHelper counts it
-// whole, 15 bytes a helper more than at 2^16.
+// 9.8 s of CPU in one profile, and 0.30 s at 2^18. Pages of the table no
+// ping touches are never made resident; BenchmarkBytesPerHelper counts
+// it whole, 15 bytes a helper more than at 2^16.
 const guessesLog2 = 18
 
 type helper struct {
