@@ -21,7 +21,6 @@ type Lists struct {
 	ids   arena.Strings // the copied ids: never written over, so safe to read once handed on
 	lists []keptList
 	sugg  []match.Suggestion
-	size  int // about what the lists take written out, keys included, less the model's names
 }
 
 // keptList is one list: its suggestions are sugg[from:to].
@@ -40,7 +39,7 @@ func NewLists() *Lists { return listsPool.Get().(*Lists) }
 func (ls *Lists) Release() {
 	clear(ls.lists) // no id outlives the chunk by a reference
 	clear(ls.sugg)
-	ls.lists, ls.sugg, ls.size = ls.lists[:0], ls.sugg[:0], 0
+	ls.lists, ls.sugg = ls.lists[:0], ls.sugg[:0]
 	listsPool.Put(ls)
 }
 
@@ -49,11 +48,9 @@ func (ls *Lists) Release() {
 func (ls *Lists) Add(l *match.List, ts int64) {
 	from := len(ls.sugg)
 	ls.sugg = append(ls.sugg, l.Suggestions...)
-	ls.size += listBytes + 2*len(l.NeedID) + len(l.RequesterID) // the need's id is the key too
 	for i := range ls.sugg[from:] {
 		s := &ls.sugg[from+i]
 		s.HelperID = ls.ids.Copy(s.HelperID)
-		ls.size += suggestionBytes + len(s.HelperID)
 	}
 	k := keptList{l: *l, ts: ts, from: from, to: len(ls.sugg)}
 	k.l.Suggestions = nil
@@ -68,6 +65,20 @@ const (
 	listBytes       = 160
 	suggestionBytes = 200
 )
+
+// writtenSize is about what appendTo writes for the lists as model's,
+// keys included: worked out on the sink's goroutine, not the matcher's.
+func (ls *Lists) writtenSize(model string) int {
+	n := 0
+	for i := range ls.lists {
+		l := &ls.lists[i].l
+		n += listBytes + 2*len(l.NeedID) + len(l.RequesterID) + len(model) // the need's id is the key too
+	}
+	for i := range ls.sugg {
+		n += suggestionBytes + len(ls.sugg[i].HelperID)
+	}
+	return n
+}
 
 // Len is the number of lists.
 func (ls *Lists) Len() int { return len(ls.lists) }
@@ -98,7 +109,7 @@ func ProduceLists(w *sink.Producer, model string) func(ctx context.Context, batc
 		// this sink's CPU).
 		size := 0
 		for _, ls := range batch {
-			size += ls.size + len(ls.lists)*len(model)
+			size += ls.writtenSize(model)
 		}
 		p.Buf = slices.Grow(p.Buf, size)
 		for _, ls := range batch {
