@@ -29,6 +29,13 @@ type Rows struct {
 type Table struct {
 	Name    string
 	Columns []string
+	// Order, when set, gives the order a batch's rows are inserted in,
+	// as spans of its chunks appended to spans: each row once. A
+	// MergeTree sorts every insert by its key unless the rows come in
+	// that order already; rows of many chunks, each in key order, can
+	// often be put in order more cheaply by their maker, which knows
+	// their runs (see the suggestions table).
+	Order func(batch []*Rows, spans []Span) []Span
 }
 
 // Insert returns the write function of a table. The function belongs to
@@ -73,6 +80,10 @@ type inserter struct {
 	// views is the []string a Strings column is appended as, emptied
 	// after each append so that it keeps no rows alive.
 	views []string
+	// spans and scratch are kept for a table with an Order: the spans of
+	// the last batch, and per column the slice it was gathered into.
+	spans   []Span
+	scratch []any
 }
 
 func (w *inserter) write(ctx context.Context, batch []*Rows) error {
@@ -87,12 +98,10 @@ func (w *inserter) write(ctx context.Context, batch []*Rows) error {
 			w.drop()
 			return fmt.Errorf("insert into %s: chunk has %d columns, table %d", w.table.Name, len(rows.Cols), len(w.table.Columns))
 		}
-		for i, col := range rows.Cols {
-			if err := w.append(i, col); err != nil {
-				w.drop()
-				return fmt.Errorf("insert into %s column %s: %w", w.table.Name, w.table.Columns[i], err)
-			}
-		}
+	}
+	if err := w.appendAll(batch); err != nil {
+		w.drop()
+		return fmt.Errorf("insert into %s %w", w.table.Name, err)
 	}
 	if err := w.batch.Send(); err != nil {
 		w.drop()
@@ -101,6 +110,41 @@ func (w *inserter) write(ctx context.Context, batch []*Rows) error {
 	for _, rows := range batch {
 		if rows.Sent != nil {
 			rows.Sent()
+		}
+	}
+	return nil
+}
+
+// appendAll appends the batch's rows to the batch's columns, chunk after
+// chunk or in the table's Order.
+func (w *inserter) appendAll(batch []*Rows) error {
+	if w.table.Order == nil || len(batch) == 0 {
+		for _, rows := range batch {
+			for i, col := range rows.Cols {
+				if err := w.append(i, col); err != nil {
+					return fmt.Errorf("column %s: %w", w.table.Columns[i], err)
+				}
+			}
+		}
+		return nil
+	}
+	w.spans = w.table.Order(batch, w.spans[:0])
+	rows, spanned := 0, 0
+	for _, r := range batch {
+		rows += r.N
+	}
+	for _, s := range w.spans {
+		spanned += int(s.To - s.From)
+	}
+	if spanned != rows {
+		return fmt.Errorf("in order: its spans hold %d rows of %d", spanned, rows)
+	}
+	if len(w.scratch) != len(w.cols) {
+		w.scratch = make([]any, len(w.cols))
+	}
+	for i := range w.cols {
+		if err := w.gather(i, batch, w.spans); err != nil {
+			return fmt.Errorf("column %s: %w", w.table.Columns[i], err)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,91 @@ func TestStringsColumnReadsBack(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil || n != len(want) {
 		t.Fatalf("read back %d rows of %d: %v", n, len(want), err)
+	}
+}
+
+// TestInsertInTableOrder: a table's Order decides the order rows are
+// inserted in, across chunks and column types; spans that do not hold
+// every row once, or chunks whose columns differ in type, fail the write
+// and send nothing.
+func TestInsertInTableOrder(t *testing.T) {
+	conn, table := testTable(t)
+	// Every row on its own, the last first.
+	table.Order = func(batch []*Rows, spans []Span) []Span {
+		for c := len(batch) - 1; c >= 0; c-- {
+			for i := batch[c].N - 1; i >= 0; i-- {
+				spans = append(spans, Span{Chunk: int32(c), From: int32(i), To: int32(i + 1)})
+			}
+		}
+		return spans
+	}
+	w := newInserter(conn, table)
+	ctx := context.Background()
+	var s Strings
+	var ids []uint64
+	var ats []time.Time
+	for i := range 700 {
+		s.Add(fmt.Sprint("helper-", i))
+		ids, ats = append(ids, uint64(i)), append(ats, time.Unix(int64(1_700_000_000+i), 0))
+	}
+	strs := &Rows{Cols: []any{ids, &s, ats}, N: s.Len()}
+	if err := w.write(ctx, []*Rows{strs, chunk(700, 1000)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.write(ctx, []*Rows{chunk(1000, 1010)}); err != nil {
+		t.Fatal(err)
+	}
+	// A Memory table keeps an insert's rows in their order; the two
+	// inserts are read one at a time.
+	read := func(from, to uint64) (ids []uint64) {
+		t.Helper()
+		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT id, name, toUnixTimestamp(at) FROM %s WHERE id >= %d AND id < %d", table.Name, from, to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id uint64
+			var name string
+			var at uint32
+			if err := rows.Scan(&id, &name, &at); err != nil {
+				t.Fatal(err)
+			}
+			if name != fmt.Sprint("helper-", id) || at != uint32(1_700_000_000+id) {
+				t.Fatalf("row %d reads back as %q at %d", id, name, at)
+			}
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	for _, in := range [][2]uint64{{0, 1000}, {1000, 1010}} {
+		var want []uint64
+		for i := in[1]; i > in[0]; i-- {
+			want = append(want, i-1)
+		}
+		if got := read(in[0], in[1]); !slices.Equal(got, want) {
+			t.Fatalf("rows read back in the order %v ... (%d), want %v ... (%d)", got[:min(5, len(got))], len(got), want[:5], len(want))
+		}
+	}
+
+	table.Order = func(batch []*Rows, spans []Span) []Span { return append(spans, Span{To: 1}) }
+	w = newInserter(conn, table)
+	sent := 0
+	c := chunk(2000, 2002)
+	c.Sent = func() { sent++ }
+	if err := w.write(ctx, []*Rows{c}); err == nil || sent != 0 {
+		t.Fatalf("spans holding one row of two: err %v, Sent called %d times", err, sent)
+	}
+	table.Order = func(batch []*Rows, spans []Span) []Span {
+		return append(spans, Span{Chunk: 0, To: 1}, Span{Chunk: 1, To: 1})
+	}
+	w = newInserter(conn, table)
+	odd := &Rows{Cols: []any{[]uint32{1}, []string{"x"}, []time.Time{{}}}, N: 1}
+	if err := w.write(ctx, []*Rows{chunk(2000, 2001), odd}); err == nil {
+		t.Fatal("chunks whose columns differ in type were written")
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+table.Name+" WHERE id >= 2000").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows of failed writes in the table (err %v)", n, err)
 	}
 }

@@ -41,9 +41,15 @@ func (s *Strings) Grow(n, width int) {
 
 // appendViews appends the rows to dst as strings that share Bytes: they
 // are valid while s is neither changed nor reused.
-func (s *Strings) appendViews(dst []string) []string {
+func (s *Strings) appendViews(dst []string) []string { return s.appendViewsOf(dst, 0, len(s.Ends)) }
+
+// appendViewsOf appends rows from to to-1 as appendViews does.
+func (s *Strings) appendViewsOf(dst []string, from, to int) []string {
 	start := uint32(0)
-	for _, end := range s.Ends {
+	if from > 0 {
+		start = s.Ends[from-1]
+	}
+	for _, end := range s.Ends[from:to] {
 		if end == start {
 			dst = append(dst, "")
 			continue
@@ -52,4 +58,16 @@ func (s *Strings) appendViews(dst []string) []string {
 		start = end
 	}
 	return dst
+}
+
+// View is row i as a string that shares Bytes, valid as appendViews'.
+func (s *Strings) View(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = s.Ends[i-1]
+	}
+	if s.Ends[i] == start {
+		return ""
+	}
+	return unsafe.String(&s.Bytes[start], s.Ends[i]-start)
 }
