@@ -50,6 +50,14 @@ type Closer interface{ Close() }
 // once each time the worker goes idle, with the open run's ticket.
 type Idler interface{ Idle(t *ack.Ticket) }
 
+// Preloader is a handler that reads ahead: the worker hands it each group
+// of preloadGroup messages (or what is left of a chunk) before their
+// Handle calls, so that it can bring into the cache what they will read.
+// Loads that depend on nothing before them overlap their cache misses;
+// the same loads made one message at a time are paid one after another.
+// The messages are valid during the call only.
+type Preloader interface{ Preload(msgs []kafka.Message) }
+
 // Holder is a handler that keeps some handled messages pending (a merge
 // waiting for other inputs). Held returns the offset of the first message
 // whose effects are not yet handed to the sinks, or -1 when none is: the

@@ -44,6 +44,10 @@ type input struct {
 // chunkSize is how many messages go through an input's channel at once.
 const chunkSize = 256
 
+// preloadGroup is how many messages a Preloader reads ahead at a time:
+// what they bring in must stay in the cache while they are handled.
+const preloadGroup = 64
+
 // fetch feeds one input's channel and wakes the worker. The reader retries
 // failed fetches itself; it stops only when the generation ends.
 //
@@ -103,6 +107,11 @@ func (in *input) take(now time.Time) (closed bool) {
 			in.chunk = c
 		default:
 			return false
+		}
+	}
+	if in.next%preloadGroup == 0 {
+		if p, ok := in.h.(Preloader); ok {
+			p.Preload(in.chunk[in.next:min(in.next+preloadGroup, len(in.chunk))])
 		}
 	}
 	m := &in.chunk[in.next]

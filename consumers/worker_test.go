@@ -256,3 +256,59 @@ func TestBusyCountsHandlingNotWaiting(t *testing.T) {
 		t.Fatalf("busy %v after handling for %v and waiting %v", busy, handling, waiting)
 	}
 }
+
+// preloader records what it is handed to preload, and checks that each
+// message it handles was preloaded first.
+type preloader struct {
+	t         *testing.T
+	preloaded map[int64]int
+	groups    []int
+}
+
+func (h *preloader) Preload(msgs []kafka.Message) {
+	h.groups = append(h.groups, len(msgs))
+	for _, m := range msgs {
+		h.preloaded[m.Offset]++
+	}
+}
+
+func (h *preloader) Handle(m *kafka.Message, _ *ack.Ticket) error {
+	if h.preloaded[m.Offset] != 1 {
+		h.t.Fatalf("offset %d handled after %d preloads", m.Offset, h.preloaded[m.Offset])
+	}
+	return nil
+}
+func (h *preloader) Seal(context.Context, *ack.Ticket, int64) error { return nil }
+
+// A Preloader is handed every message once, in groups of up to
+// preloadGroup within a chunk, before the messages are handled.
+func TestPreloaderSeesEachMessageBeforeItsHandle(t *testing.T) {
+	h := &preloader{t: t, preloaded: map[int64]int{}}
+	in := &input{topic: "pings", ch: make(chan []kafka.Message, 4), h: h}
+	off := int64(0)
+	for _, n := range []int{preloadGroup*2 + 5, 3, preloadGroup} {
+		var chunk []kafka.Message
+		for range n {
+			chunk = append(chunk, kafka.Message{Offset: off, Value: fmt.Appendf(nil, `{"ts":%d}`, off)})
+			off++
+		}
+		in.ch <- chunk
+	}
+	close(in.ch)
+	w := testWorker(in)
+	tk := ack.New(0)
+	for {
+		got := w.next(context.Background(), time.Now().Add(50*time.Millisecond), tk)
+		if got == nil {
+			break
+		}
+		w.handle(got, tk)
+	}
+	if len(h.preloaded) != int(off) {
+		t.Fatalf("%d of %d messages preloaded", len(h.preloaded), off)
+	}
+	want := []int{preloadGroup, preloadGroup, 5, 3, preloadGroup}
+	if !slices.Equal(h.groups, want) {
+		t.Fatalf("preloaded in groups of %v, want %v", h.groups, want)
+	}
+}

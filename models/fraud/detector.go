@@ -45,6 +45,9 @@ type Detector struct {
 	EmitPath  func(p *Path)
 	nLate     int
 	nRepeated int
+	// preNums is Preload's scratch; preTouch what its loads read.
+	preNums  []int32
+	preTouch int64
 }
 
 // New returns a detector with rules r (already validated).
@@ -75,6 +78,24 @@ func (d *Detector) Repeated() int { return d.nRepeated }
 func (d *Detector) get(id string, ms int64) *user {
 	u, _ := d.getNumbered(id, ms)
 	return u
+}
+
+// Preload brings in what the events of users ids, about to be handled,
+// will read first: each user's entry in the ids and record (see
+// arena.IDs.Preload). With a million users a ping's lookup paid three
+// cache misses one after another, 8% of a catch-up's CPU. It returns
+// the users' numbers, -1 for those it did not find at once: valid until
+// the next call.
+func (d *Detector) Preload(ids []string) []int32 {
+	d.preNums = d.ids.Preload(ids, d.preNums[:0])
+	var touch int64
+	for _, n := range d.preNums {
+		if n >= 0 {
+			touch += d.users.At(n).lastMS
+		}
+	}
+	d.preTouch += touch
+	return d.preNums
 }
 
 // getNumbered is get, with the user's number.

@@ -1,6 +1,7 @@
 package fraud
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -457,4 +458,37 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// TestPreloadGivesPingsNumbers: Preload answers with the number Ping
+// gives a user it knows, -1 for one it does not, and changes nothing.
+func TestPreloadGivesPingsNumbers(t *testing.T) {
+	d := New(rules(t))
+	nums := map[string]int32{}
+	for i := range 2000 {
+		id := fmt.Sprint("user-", i)
+		nums[id] = d.Ping(&events.Ping{UserID: id, TS: int64(1_700_000_000_000 + i)})
+	}
+	ids := []string{"user-5", "stranger", "user-1999", "user-5"}
+	for i := range 500 {
+		ids = append(ids, fmt.Sprint("user-", i*3))
+	}
+	got := d.Preload(ids)
+	if len(got) != len(ids) {
+		t.Fatalf("%d numbers for %d ids", len(got), len(ids))
+	}
+	found := 0
+	for i, id := range ids {
+		want, known := nums[id]
+		switch {
+		case got[i] == -1:
+		case !known || got[i] != want:
+			t.Fatalf("%s preloaded as %d; Ping numbered it %d (known %v)", id, got[i], want, known)
+		default:
+			found++
+		}
+	}
+	if found < len(ids)/2 || d.Users() != 2000 {
+		t.Fatalf("%d of %d ids found; %d users", found, len(ids), d.Users())
+	}
 }

@@ -37,6 +37,7 @@ type Env struct {
 
 // Partition is the detector of one partition number.
 type Partition struct {
+	keys     []string // Preload's scratch
 	env      *Env
 	ctx      context.Context
 	d        *fraud.Detector

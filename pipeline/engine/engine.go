@@ -297,7 +297,7 @@ func (e *Engine) userHandlers(ctx context.Context, env *aggregate.Env, denv *det
 	part.OnTransfer = route.NewTransfers(out).Transfer
 	wrap := func(h consumers.Handler) consumers.Handler { return route.Sealing{Inner: h, Out: out} }
 	return map[string]consumers.Handler{
-		t.Pings:        wrap(pings),
+		t.Pings:        wrap(detect.Preloading{Handler: pings, P: part, Then: helpers.Preload}),
 		t.Profiles:     wrap(profiles),
 		t.Transactions: wrap(detect.Sealing{Inner: txns, P: part}),
 		t.Paths:        wrap(detect.Paths{P: part}),

@@ -30,6 +30,13 @@ func (s Sealing) Seal(ctx context.Context, t *ack.Ticket, last int64) error {
 	return s.Out.Seal(t)
 }
 
+// Preload passes the messages on to a Preloader.
+func (s Sealing) Preload(msgs []kafka.Message) {
+	if p, ok := s.Inner.(consumers.Preloader); ok {
+		p.Preload(msgs)
+	}
+}
+
 // Idle tells the regions the source has nothing more for now.
 func (s Sealing) Idle(t *ack.Ticket) { s.Out.Idle(t) }
 

@@ -25,6 +25,7 @@ type Helpers struct {
 	// Neither holds a pointer per user for the collector to scan.
 	num   *fraud.Detector
 	users []user // users[0] is no one
+	touch int64  // what Preload's loads read, kept so they are not dropped
 }
 
 type user struct {
@@ -54,6 +55,18 @@ func (h *Helpers) get(n int32) *user {
 		h.num.SetOther(n, i)
 	}
 	return &h.users[i]
+}
+
+// Preload reads the records of the users numbered nums (-1 for none), as
+// the detector's preload found them: see consumers.Preloader.
+func (h *Helpers) Preload(nums []int32) {
+	var touch int64
+	for _, n := range nums {
+		if n >= 0 {
+			touch += h.users[h.num.Other(n)].pingMS
+		}
+	}
+	h.touch += touch
 }
 
 // Ping moves a user, numbered n by the detector (fraud.Detector.Ping's
