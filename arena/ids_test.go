@@ -39,13 +39,19 @@ func TestIDsNumberInOrder(t *testing.T) {
 	}
 }
 
-func BenchmarkIDsFind(b *testing.B) {
-	var d IDs
+// millionIDs numbers a million ids, returned in the order numbered.
+func millionIDs() (*IDs, []string) {
+	d := new(IDs)
 	ids := make([]string, 1_000_000)
 	for i := range ids {
 		ids[i] = "user-" + strconv.Itoa(i)
 		d.Number(ids[i])
 	}
+	return d, ids
+}
+
+func BenchmarkIDsFind(b *testing.B) {
+	d, ids := millionIDs()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		d.Find(ids[i*7919%len(ids)])
@@ -62,12 +68,7 @@ var benchSum uint64
 // preload=yes each group is preloaded first. The ns are per id, the work
 // and the preload included.
 func BenchmarkIDsFindAmidWork(b *testing.B) {
-	var d IDs
-	ids := make([]string, 1_000_000)
-	for i := range ids {
-		ids[i] = "user-" + strconv.Itoa(i)
-		d.Number(ids[i])
-	}
+	d, ids := millionIDs()
 	const groups = 4096
 	keys := make([][]string, groups)
 	for g := range keys {
