@@ -13,8 +13,9 @@ type Span struct {
 }
 
 // gather appends column i of the batch's rows to the batch's column in
-// the order of spans. Each column is gathered into a scratch slice kept
-// in *scratch, and appended once: the driver copies it.
+// the order of spans. Each column is gathered into a scratch slice the
+// inserter keeps for it (w.scratch[i]), and appended once: the driver
+// copies it.
 func (w *inserter) gather(i int, batch []*Rows, spans []Span) error {
 	var err error
 	switch batch[0].Cols[i].(type) {
@@ -54,7 +55,6 @@ func gatherInto[T any](w *inserter, i int, batch []*Rows, spans []Span) error {
 		dst = append(dst, col[s.From:s.To]...)
 	}
 	_, err := w.cols[i].Append(dst)
-	clear(dst) // keep no string alive
 	w.scratch[i] = dst
 	return err
 }
