@@ -1,6 +1,9 @@
 package match
 
-import "everywhere/events"
+import (
+	"everywhere/events"
+	"everywhere/geo"
+)
 
 // List is one published suggestion list: version Version of the ranking
 // of need NeedID, computed at event time EventTS.
@@ -143,8 +146,12 @@ type needHead struct {
 const Reserve = 5
 
 // NewMatcher returns a matcher publishing the k best helpers of each need.
-func NewMatcher(p *Params, k int) *Matcher {
-	idx := NewIndex(p)
+func NewMatcher(p *Params, k int) *Matcher { return NewMatcherSharing(p, k, NewGuesses()) }
+
+// NewMatcherSharing is NewMatcher guessing helpers' cells from g, a table
+// (NewGuesses) that the matchers of every partition share.
+func NewMatcherSharing(p *Params, k int, g *geo.Guesses) *Matcher {
+	idx := newIndex(p, g)
 	return &Matcher{p: p, idx: idx, k: k, kk: k + Reserve, byID: map[string]int32{}, places: newNeedPlaces(idx.aloc),
 		closed: map[string]closedNeed{},
 		alerts: map[int32]int64{}, timers: newTimers()}

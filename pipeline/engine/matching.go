@@ -7,6 +7,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"everywhere/kafkaadmin"
+	"everywhere/models/match"
 	"everywhere/pipeline/batcher"
 	"everywhere/pipeline/detect"
 	"everywhere/pipeline/matching"
@@ -65,7 +66,7 @@ func (e *Engine) buildMatching(ctx context.Context, rules *detect.Rules) (*match
 	return &matchEnv{regionsOut: regionsOut, userParts: users, needParts: needs, regionParts: regions,
 		match: &matching.Env{Sinks: matching.Sinks{Kafka: suggestions, Table: table}, Params: &mc.Model, K: mc.K,
 			Model: mc.ModelName, Republish: mc.Republish, Sources: users + needs + outcomes, BaseCurrency: e.cfg.Engine.BaseCurrency,
-			Rules: rules.Load, Metrics: e.m}}, nil
+			Rules: rules.Load, Metrics: e.m, Guesses: match.NewGuesses()}}, nil
 }
 
 // regionWriters is how many producers write the regions topic.

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"everywhere/geo"
 	"everywhere/metrics"
 	"everywhere/models/fraud"
 	"everywhere/models/match"
@@ -37,6 +38,9 @@ type Env struct {
 	// itself, with the partitions' rule (see route.Transfers).
 	Rules   func() *fraud.Rules
 	Metrics *metrics.Metrics
+	// Guesses is the table of helpers' cells by square that every
+	// partition's matcher shares (match.NewGuesses).
+	Guesses *geo.Guesses
 }
 
 // Handler matches one partition of the regions topic.
@@ -67,7 +71,7 @@ type Handler struct {
 // hand-offs to the sinks.
 func NewHandler(ctx context.Context, env *Env) *Handler {
 	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
-		m: match.NewMatcher(env.Params, env.K), rings: fraud.NewRings(env.Rules()), lists: NewLists(),
+		m: match.NewMatcherSharing(env.Params, env.K, env.Guesses), rings: fraud.NewRings(env.Rules()), lists: NewLists(),
 		latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
 	h.m.Publish = h.publish
 	h.m.Republish = env.Republish.Milliseconds()
