@@ -39,7 +39,8 @@ type Env struct {
 	Rules   func() *fraud.Rules
 	Metrics *metrics.Metrics
 	// Guesses is the table of helpers' cells by square that every
-	// partition's matcher shares (match.NewGuesses).
+	// partition's matcher shares (match.NewGuesses); nil gives each
+	// matcher a table of its own.
 	Guesses *geo.Guesses
 }
 
@@ -70,8 +71,12 @@ type Handler struct {
 // NewHandler returns the matcher of one regions partition. ctx bounds the
 // hand-offs to the sinks.
 func NewHandler(ctx context.Context, env *Env) *Handler {
+	g := env.Guesses
+	if g == nil {
+		g = match.NewGuesses()
+	}
 	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
-		m: match.NewMatcherSharing(env.Params, env.K, env.Guesses), rings: fraud.NewRings(env.Rules()), lists: NewLists(),
+		m: match.NewMatcherSharing(env.Params, env.K, g), rings: fraud.NewRings(env.Rules()), lists: NewLists(),
 		latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
 	h.m.Publish = h.publish
 	h.m.Republish = env.Republish.Milliseconds()
