@@ -125,11 +125,14 @@ func NewGuesses() *geo.Guesses { return geo.NewGuesses(Resolution, guessesLog2) 
 
 // NewIndex returns an empty index scoring with p, with a table of guesses
 // of its own.
-func NewIndex(p *Params) *Index { return newIndex(p, NewGuesses()) }
+func NewIndex(p *Params) *Index { return newIndex(p, nil) }
 
 // newIndex returns an empty index scoring with p that guesses helpers'
-// cells from g.
+// cells from g, or from a table of its own when g is nil.
 func newIndex(p *Params, g *geo.Guesses) *Index {
+	if g == nil {
+		g = NewGuesses()
+	}
 	return &Index{p: p, cells: map[uint64]*cell{}, bands: newBands(p), loc: g.Locator(),
 		areas: newCellTable[area](), aloc: geo.NewGuesses(NeedResolution, needGuessesLog2).Locator()}
 }

@@ -146,10 +146,11 @@ type needHead struct {
 const Reserve = 5
 
 // NewMatcher returns a matcher publishing the k best helpers of each need.
-func NewMatcher(p *Params, k int) *Matcher { return NewMatcherSharing(p, k, NewGuesses()) }
+func NewMatcher(p *Params, k int) *Matcher { return NewMatcherSharing(p, k, nil) }
 
 // NewMatcherSharing is NewMatcher guessing helpers' cells from g, a table
-// (NewGuesses) that the matchers of every partition share.
+// (NewGuesses) that the matchers of every partition share; nil gives the
+// matcher a table of its own.
 func NewMatcherSharing(p *Params, k int, g *geo.Guesses) *Matcher {
 	idx := newIndex(p, g)
 	return &Matcher{p: p, idx: idx, k: k, kk: k + Reserve, byID: map[string]int32{}, places: newNeedPlaces(idx.aloc),

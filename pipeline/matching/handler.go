@@ -71,12 +71,8 @@ type Handler struct {
 // NewHandler returns the matcher of one regions partition. ctx bounds the
 // hand-offs to the sinks.
 func NewHandler(ctx context.Context, env *Env) *Handler {
-	g := env.Guesses
-	if g == nil {
-		g = match.NewGuesses()
-	}
 	h := &Handler{env: env, ctx: ctx, dec: route.NewDecoder(env.BaseCurrency), merge: NewMerge(env.Sources),
-		m: match.NewMatcherSharing(env.Params, env.K, g), rings: fraud.NewRings(env.Rules()), lists: NewLists(),
+		m: match.NewMatcherSharing(env.Params, env.K, env.Guesses), rings: fraud.NewRings(env.Rules()), lists: NewLists(),
 		latency: env.Metrics.EventToOutput.WithLabelValues("suggestions")}
 	h.m.Publish = h.publish
 	h.m.Republish = env.Republish.Milliseconds()
