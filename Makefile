@@ -110,7 +110,9 @@ fmt:
 # measured maximum rate (the median of three rounds; BENCH_ROUNDS), and
 # memory at 1M users and 200k helpers. The raw
 # output stays in .run/bench.txt. BENCH_PROFILE=dir saves a CPU profile
-# and the allocations of each catch-up. One package at a time (-p 1): go
+# and the allocations of each catch-up (BENCH_PROFILE_FROM and
+# BENCH_PROFILE_SECONDS place the profile's window; 0s and 5 by
+# default). One package at a time (-p 1): go
 # test otherwise runs two packages' benchmarks at once on two cores. The
 # per-stage benchmarks go first: after the integration ones ClickHouse is
 # still merging and dropping their tables, which took a core from them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -70,6 +71,10 @@ func (w *worker) run(ctx context.Context) {
 	for i, in := range w.inputs {
 		topics[i] = in.topic
 	}
+	// A CPU profile then splits by worker (`go tool pprof -tags`), and
+	// the goroutines the worker starts inherit the label: what one
+	// partition costs, such as one city's matching, shows by itself.
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("worker", topics[0]+"/"+strconv.Itoa(w.partition))))
 	if w.partial {
 		// Processing part of a set would build part of its state, and a
 		// late message of a missing topic (a profile that completes an

@@ -115,7 +115,11 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 		return err == nil && sumMetric(text, "everywhere_events_in_total") > 0
 	})
 	if dir := os.Getenv("BENCH_PROFILE"); dir != "" {
-		go saveProfile(b, pprof, "profile?seconds=5", filepath.Join(dir, profileName(b, users, "pprof")))
+		from, length := profileWindow(b)
+		go func() {
+			time.Sleep(from)
+			saveProfile(b, pprof, "profile?seconds="+strconv.Itoa(length), filepath.Join(dir, profileName(b, users, "pprof")))
+		}()
 	}
 	e.drained(10 * time.Minute)
 	elapsed := time.Since(start)
@@ -143,10 +147,39 @@ func profileName(b *testing.B, users int, ext string) string {
 	return fmt.Sprintf("catchup-%d-%s.%s", users, path.Base(b.Name()), ext)
 }
 
+// profileWindow is where a catch-up's CPU profile starts, after its first
+// message, and how many seconds it lasts: BENCH_PROFILE_FROM (a duration,
+// 0 by default) and BENCH_PROFILE_SECONDS (5). The end of a catch-up is
+// not its start: at 1,000,000 users its last three seconds or so are the
+// city's matching worker alone, the rest of the engine caught up (see
+// README, "The city's region"). A window that outlasts the catch-up gets
+// no profile, since the engine stops first.
+func profileWindow(b *testing.B) (from time.Duration, seconds int) {
+	seconds = 5
+	if s := os.Getenv("BENCH_PROFILE_FROM"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			b.Fatalf("BENCH_PROFILE_FROM=%q: want a duration such as 3.5s", s)
+		}
+		from = d
+	}
+	if s := os.Getenv("BENCH_PROFILE_SECONDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("BENCH_PROFILE_SECONDS=%q: want a whole number of seconds, 1 or more", s)
+		}
+		seconds = n
+	}
+	return from, seconds
+}
+
 // saveProfile writes one of the engine's profiles to file, for `go tool
-// pprof`: set BENCH_PROFILE to a directory to get, per round, a 5 s CPU
-// profile from the start of the catch-up and the allocations of the whole
-// run (`-sample_index=alloc_objects` shows where allocs/event come from).
+// pprof`: set BENCH_PROFILE to a directory to get, per round, a CPU
+// profile of the catch-up (5 s from its start; see profileWindow) and the
+// allocations of the whole run (`-sample_index=alloc_objects` shows where
+// allocs/event come from). The engine's partition workers carry a pprof
+// label, `worker` (topic/partition), so `go tool pprof -tags` splits the
+// CPU by worker.
 func saveProfile(b *testing.B, addr, profile, file string) {
 	resp, err := http.Get("http://" + addr + "/debug/pprof/" + profile)
 	if err != nil {
