@@ -42,6 +42,17 @@ start() {
     echo "clickhouse already running on 127.0.0.1:$tcp (pid $(cat "$pidfile"))" >&2
     return 0
   fi
+  # A server this script did not start answers on the port: a system
+  # service (Debian's package may start one), or another checkout's. Ours
+  # could not bind the port, and every statement would go to that one:
+  # it is used, and said so, since one whose data directory is gone
+  # fails every CREATE with "File not found".
+  if answers; then
+    echo "warning: a ClickHouse server this script did not start answers on 127.0.0.1:$tcp;" >&2
+    echo "using it (data not in $dir). Stop it, or set CLICKHOUSE_TCP_PORT and" >&2
+    echo "CLICKHOUSE_HTTP_PORT to free ports, to run the project's own." >&2
+    return 0
+  fi
   mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log,etc}
   sed -e "s#@DIR@#$dir#g" -e "s#@TCP_PORT@#$tcp#g" -e "s#@HTTP_PORT@#$http#g" \
       -e "s#@INTERSERVER_PORT@#$inter#g" "$top/dev/clickhouse/config.xml.in" >"$dir/etc/config.xml"
@@ -66,13 +77,21 @@ start() {
       exec nice -n "$3" clickhouse-server --config-file="$2/etc/config.xml"' \
       _ "$pidfile" "$dir" "$nice" >"$dir/log/stdout.log" 2>&1 </dev/null &
   for _ in $(seq 1 150); do
+    if ! running; then
+      sleep 0.2 # the pid file is written as the server starts
+      running || break
+    fi
     if answers; then
       echo "clickhouse up on 127.0.0.1:$tcp (data in $dir)" >&2
       return 0
     fi
     sleep 0.2
   done
-  echo "clickhouse did not answer on 127.0.0.1:$tcp within 30 s; see $dir/log/" >&2
+  if running; then
+    echo "clickhouse did not answer on 127.0.0.1:$tcp within 30 s; see $dir/log/" >&2
+  else
+    echo "clickhouse exited as it started (a port in use?); see $dir/log/" >&2
+  fi
   tail -n 20 "$dir/log/error.log" "$dir/log/stdout.log" >&2 2>/dev/null || true
   return 1
 }
