@@ -54,6 +54,7 @@ start() {
     return 0
   fi
   mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log,etc}
+  rm -f "$pidfile"
   sed -e "s#@DIR@#$dir#g" -e "s#@TCP_PORT@#$tcp#g" -e "s#@HTTP_PORT@#$http#g" \
       -e "s#@INTERSERVER_PORT@#$inter#g" "$top/dev/clickhouse/config.xml.in" >"$dir/etc/config.xml"
   cp "$top/dev/clickhouse/users.xml" "$dir/etc/users.xml"
@@ -77,9 +78,11 @@ start() {
       exec nice -n "$3" clickhouse-server --config-file="$2/etc/config.xml"' \
       _ "$pidfile" "$dir" "$nice" >"$dir/log/stdout.log" 2>&1 </dev/null &
   for _ in $(seq 1 150); do
-    if ! running; then
-      sleep 0.2 # the pid file is written as the server starts
-      running || break
+    # The pid file appears as the server starts (it was removed above):
+    # once it names a process that is gone, the server has exited.
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      break
     fi
     if answers; then
       echo "clickhouse up on 127.0.0.1:$tcp (data in $dir)" >&2
