@@ -42,11 +42,11 @@ start() {
     echo "clickhouse already running on 127.0.0.1:$tcp (pid $(cat "$pidfile"))" >&2
     return 0
   fi
-  # A server this script did not start answers on the port: a system
-  # service (Debian's package may start one), or another checkout's. Ours
-  # could not bind the port, and every statement would go to that one:
-  # it is used, and said so, since one whose data directory is gone
-  # fails every CREATE with "File not found".
+  # A server this script did not start already answers on the port: a
+  # system service (Debian's package may start one) or another
+  # checkout's. Ours could not bind the port, so that one is used, with
+  # a warning: should it be broken (its data directory deleted, so that
+  # every CREATE fails with "File not found"), the warning names the cause.
   if answers; then
     echo "warning: a ClickHouse server this script did not start answers on 127.0.0.1:$tcp;" >&2
     echo "using it (data not in $dir). Stop it, or set CLICKHOUSE_TCP_PORT and" >&2
