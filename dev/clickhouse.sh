@@ -80,8 +80,7 @@ start() {
   for _ in $(seq 1 150); do
     # The pid file appears as the server starts (it was removed above):
     # once it names a process that is gone, the server has exited.
-    pid=$(cat "$pidfile" 2>/dev/null || true)
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+    if [ -s "$pidfile" ] && ! running; then
       break
     fi
     if answers; then
