@@ -106,17 +106,22 @@ func (s *Scanner) Int() int64 {
 
 // Float reads a number as strconv.AppendFloat(dst, f, 'f', -1, 64)
 // writes it, with fastjson's own conversion, so that it reads the same as
-// the full parse.
+// the full parse. The digits are summed as they are checked: with 15 or
+// fewer, the sum is exact and fastjson's conversion is one division by a
+// power of ten, done here without reading the digits again (a place's
+// coordinates, six decimals, always fit). Longer numbers go to fastjson.
 func (s *Scanner) Float() float64 {
 	if !s.ok {
 		return 0
 	}
 	start := s.i
-	if s.Peek('-') {
+	neg := s.Peek('-')
+	if neg {
 		s.i++
 	}
-	digits := s.i
+	digits, d := s.i, uint64(0)
 	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		d = d*10 + uint64(s.b[s.i]-'0')
 		s.i++
 	}
 	whole := s.i - digits
@@ -124,19 +129,39 @@ func (s *Scanner) Float() float64 {
 		s.ok = false
 		return 0
 	}
+	frac := 0
 	if s.Peek('.') {
 		s.i++
-		frac := s.i
+		from := s.i
 		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			d = d*10 + uint64(s.b[s.i]-'0')
 			s.i++
 		}
-		if s.i == frac {
+		frac = s.i - from
+		if frac == 0 {
 			s.ok = false
 			return 0
 		}
 	}
-	return fastfloat.ParseBestEffort(unsafe.String(&s.b[start], s.i-start))
+	if whole+frac > exactDigits {
+		// The sum may have wrapped; fastjson reads the digits again.
+		return fastfloat.ParseBestEffort(unsafe.String(&s.b[start], s.i-start))
+	}
+	f := float64(d) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f
 }
+
+// exactDigits is the most digits whose sum float64 holds exactly
+// (10^15 < 2^53), so that the one rounding left is the division's, as in
+// fastjson's conversion.
+const exactDigits = 15
+
+// pow10 holds the powers of ten a number of exactDigits digits divides by;
+// every one of them is exact in float64.
+var pow10 = [exactDigits + 1]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // Bool reads true or false.
 func (s *Scanner) Bool() bool {
