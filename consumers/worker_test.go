@@ -312,3 +312,42 @@ func TestPreloaderSeesEachMessageBeforeItsHandle(t *testing.T) {
 		t.Fatalf("preloaded in groups of %v, want %v", h.groups, want)
 	}
 }
+
+// A pass of next right after a message was handled goes by the last
+// reading of the clock, up to clockReuse in a row; a later pass, or one
+// after anything else, reads it again, and the time between readings
+// counts as busy unless the worker waited.
+func TestWorkerReadsTheClockOncePerHandOversInARow(t *testing.T) {
+	w := testWorker()
+	first, stale := w.tick(true)
+	if stale {
+		t.Fatal("the first reading was a reused one")
+	}
+	for i := range clockReuse {
+		w.handled = true
+		if now, stale := w.tick(true); !stale || now != first {
+			t.Fatalf("hand-over %d after a reading read the clock again", i+1)
+		}
+	}
+	w.handled = true
+	time.Sleep(5 * time.Millisecond)
+	if now, stale := w.tick(true); stale || now.Sub(first) < 5*time.Millisecond {
+		t.Fatalf("hand-over %d after a reading went by it", clockReuse+1)
+	}
+	if w.busy < 0.005 {
+		t.Fatalf("busy %vs after 5 ms of handling", w.busy)
+	}
+	if _, stale := w.tick(true); stale {
+		t.Fatal("a pass after no handling went by the last reading")
+	}
+	w.handled = true
+	if _, stale := w.tick(false); stale {
+		t.Fatal("a pass after a wait went by the last reading")
+	}
+	busy := w.busy
+	w.waited = true
+	time.Sleep(5 * time.Millisecond)
+	if w.tick(false); w.busy != busy {
+		t.Fatalf("waiting counted as busy: %vs, then %vs", busy, w.busy)
+	}
+}
