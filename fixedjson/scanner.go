@@ -144,7 +144,8 @@ func (s *Scanner) Float() float64 {
 		}
 	}
 	if whole+frac > exactDigits {
-		// The sum may have wrapped; fastjson reads the digits again.
+		// The sum may not be exact (past 19 digits it wraps): fastjson
+		// reads the digits again.
 		return fastfloat.ParseBestEffort(unsafe.String(&s.b[start], s.i-start))
 	}
 	f := float64(d) / pow10[frac]
