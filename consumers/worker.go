@@ -42,16 +42,16 @@ type worker struct {
 	// waitedSince: since when a message at hand waits for an input that
 	// has none at hand yet (zero when none waits).
 	waitedSince time.Time
-	// handedAt: when next last read the clock; busy: the seconds spent
+	// readAt: when next last read the clock; busy: the seconds spent
 	// in handlers and seals, not yet counted (see tick and flushCounts);
-	// waited: the worker has waited since handedAt; reuses: hand-overs
-	// since handedAt that went by it; handled: the last thing the worker
+	// waited: the worker has waited since readAt; reuses: hand-overs
+	// since readAt that went by it; handled: the last thing the worker
 	// did was handle a message (see tick).
-	handedAt time.Time
-	busy     float64
-	waited   bool
-	reuses   int
-	handled  bool
+	readAt  time.Time
+	busy    float64
+	waited  bool
+	reuses  int
+	handled bool
 	// started is when the worker first read the clock (see clock).
 	started time.Time
 	// busySince: when the worker last began handing messages over after
@@ -215,8 +215,8 @@ func (w *worker) run(ctx context.Context) {
 // clock is the time now, read as the monotonic time since the worker
 // first read it: one read of the clock where time.Now makes two (the
 // wall clock's and the monotonic), 24 ns against 44, and next reads it
-// for every message it hands over. Every use compares or subtracts
-// times, which go by the monotonic reading.
+// at every pass but those that reuse a reading (see tick). Every use
+// compares or subtracts times, which go by the monotonic reading.
 func (w *worker) clock() time.Time {
 	if w.started.IsZero() {
 		w.started = time.Now()
@@ -243,17 +243,17 @@ const clockReuse = 16
 // over, unless it waited: the clock read each pass makes anyway measures
 // it, with none more per message.
 func (w *worker) tick(handing bool) (now time.Time, stale bool) {
-	reuse := handing && w.handled && w.reuses < clockReuse && !w.handedAt.IsZero()
+	reuse := handing && w.handled && w.reuses < clockReuse && !w.readAt.IsZero()
 	w.handled = false
 	if reuse {
 		w.reuses++
-		return w.handedAt, true
+		return w.readAt, true
 	}
 	now = w.clock()
-	if !w.waited && !w.handedAt.IsZero() {
-		w.busy += now.Sub(w.handedAt).Seconds()
+	if !w.waited && !w.readAt.IsZero() {
+		w.busy += now.Sub(w.readAt).Seconds()
 	}
-	w.handedAt, w.reuses, w.waited = now, 0, false
+	w.readAt, w.reuses, w.waited = now, 0, false
 	return now, false
 }
 
