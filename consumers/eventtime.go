@@ -47,15 +47,20 @@ func tsKey(b []byte) int {
 		x := binary.LittleEndian.Uint64(b[i:]) ^ (ones * '"')
 		for m := (x - ones) &^ x & highs; m != 0; m &= m - 1 {
 			j := i + bits.TrailingZeros64(m)/8
-			if binary.LittleEndian.Uint32(b[j:]) == tsQuote && b[j+4] == ':' {
+			if keyAt(b, j) {
 				return j
 			}
 		}
 	}
 	for ; i+len(`"ts":`) <= len(b); i++ {
-		if binary.LittleEndian.Uint32(b[i:]) == tsQuote && b[i+4] == ':' {
+		if keyAt(b, i) {
 			return i
 		}
 	}
 	return -1
+}
+
+// keyAt reports whether `"ts":` starts at b[i]; b holds its five bytes.
+func keyAt(b []byte, i int) bool {
+	return binary.LittleEndian.Uint32(b[i:]) == tsQuote && b[i+4] == ':'
 }

@@ -2,7 +2,7 @@ package consumers
 
 import (
 	"bytes"
-	"math/rand"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -27,12 +27,12 @@ func TestEventTime(t *testing.T) {
 // bytes.Index on strings dense in quotes, near-keys and keys, at every
 // length and alignment.
 func TestTSKeyFindsTheFirstKey(t *testing.T) {
-	rng := rand.New(rand.NewSource(1))
+	rng := rand.New(rand.NewPCG(1, 2))
 	parts := []string{`"`, `t`, `s`, `:`, `"ts"`, `"ts":`, `"t`, `s":`, `x`, `\"`, `""`, "\x00", "\xa2"}
 	for n := 0; n < 200000; n++ {
 		var b []byte
 		for len(b) < n%48 {
-			b = append(b, parts[rng.Intn(len(parts))]...)
+			b = append(b, parts[rng.IntN(len(parts))]...)
 		}
 		if got, want := tsKey(b), bytes.Index(b, []byte(`"ts":`)); got != want {
 			t.Fatalf("tsKey(%q) = %d, want %d", b, got, want)
