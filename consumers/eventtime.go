@@ -14,7 +14,7 @@ func EventTime(b []byte) int64 {
 	if i < 0 {
 		return 0
 	}
-	i += len(`"ts":`)
+	i += len(tsText)
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -27,8 +27,11 @@ func EventTime(b []byte) int64 {
 	return n
 }
 
-// tsQuote is `"ts"` read as a little-endian word.
-var tsQuote = binary.LittleEndian.Uint32([]byte(`"ts"`))
+// tsText is the key EventTime looks for; tsQuote its first four bytes
+// read as a little-endian word.
+const tsText = `"ts":`
+
+var tsQuote = binary.LittleEndian.Uint32([]byte(tsText))
 
 // tsKey returns where the first `"ts":` of b starts, or -1. It finds the
 // quotes of eight bytes at a time and compares the key at each: every
@@ -40,7 +43,7 @@ func tsKey(b []byte) int {
 	i := 0
 	// The word's last byte may start a key: the loop stops before a word
 	// whose last key would not fit.
-	for ; i+7+len(`"ts":`) <= len(b); i += 8 {
+	for ; i+7+len(tsText) <= len(b); i += 8 {
 		// A byte of x is zero where b has a quote; the borrow trick sets
 		// its high bit (and may set one above a true zero: a false
 		// candidate, checked like the rest).
@@ -52,7 +55,7 @@ func tsKey(b []byte) int {
 			}
 		}
 	}
-	for ; i+len(`"ts":`) <= len(b); i++ {
+	for ; i+len(tsText) <= len(b); i++ {
 		if keyAt(b, i) {
 			return i
 		}
@@ -60,7 +63,7 @@ func tsKey(b []byte) int {
 	return -1
 }
 
-// keyAt reports whether `"ts":` starts at b[i]; b holds its five bytes.
+// keyAt reports whether tsText starts at b[i]; b holds its five bytes.
 func keyAt(b []byte, i int) bool {
 	return binary.LittleEndian.Uint32(b[i:]) == tsQuote && b[i+4] == ':'
 }
