@@ -75,15 +75,23 @@ func TestGatherAnswersAsTheWalk(t *testing.T) {
 }
 
 // checkAreas fails unless every area lists exactly its cells holding
-// helpers, each where the cell says, and counts their helpers.
+// helpers, each where the cell says with its count and centre, and
+// counts their helpers.
 func checkAreas(t *testing.T, x *Index) {
 	t.Helper()
 	helpers := make([]int32, len(x.areas.at))
 	for _, cl := range x.cellv {
 		a := &x.areas.at[cl.area]
-		listed := cl.inArea >= 0 && int(cl.inArea) < len(a.cells) && a.cells[cl.inArea] == cl.num
+		listed := cl.inArea >= 0 && int(cl.inArea) < len(a.cells) && a.cells[cl.inArea].num == cl.num
 		if listed != (cl.count > 0) {
 			t.Fatalf("cell %d holds %d helpers; listed in its area: %v", cl.num, cl.count, listed)
+		}
+		if !listed {
+			continue // holds no helper
+		}
+		if ac := &a.cells[cl.inArea]; ac.count != cl.count || ac.lat != cl.lat || ac.lng != cl.lng {
+			t.Fatalf("cell %d holds %d helpers, centre %v %v; its area's list says %d, %v %v",
+				cl.num, cl.count, cl.lat, cl.lng, ac.count, ac.lat, ac.lng)
 		}
 		helpers[cl.area] += cl.count
 	}

@@ -85,10 +85,7 @@ func (x *Index) walk(n *events.Need) {
 		x.preload(x.ring)
 		nearest := math.Inf(1) // the least distance of a point of the ring
 		for _, cl := range x.ring {
-			if !cl.centred {
-				cl.lat, cl.lng = geo.Centre(cl.id)
-				cl.centred = true
-			}
+			x.centre(cl)
 			near := x.dist(n, cl.lat, cl.lng) - cellRadiusM
 			nearest = min(nearest, near)
 			// A cell none of whose points could beat the k-th best is
@@ -138,6 +135,14 @@ func (x *Index) preload(ring []*cell) {
 		}
 	}
 	x.touch += touch
+}
+
+// centre works out cl's centre the first time it is asked for.
+func (x *Index) centre(cl *cell) {
+	if !cl.centred {
+		cl.lat, cl.lng = geo.Centre(cl.id)
+		cl.centred = true
+	}
 }
 
 // neighbours returns the numbers of the cells around cl, -1 past the last.
