@@ -226,10 +226,11 @@ func (x *Index) Alert(id string, ts int64) (slot int32, ok bool) {
 // news. Outcomes a source sends again after a restart are dropped before
 // they get here (see Matcher.Outcome).
 //
-// An outcome that changes no score (accepted or declined, without a
-// rating) is learnt and ok is false: there is nothing for the lists to
-// settle. Half the benchmarks' outcomes are such, and each reaches every
-// region, where settling it would rescore the helper in every list it is in.
+// An outcome that changes no score is learnt and ok is false: there is
+// nothing for the lists to settle, where settling would rescore the
+// helper in every list it is in. Those that teach nothing at all (an
+// acceptance or a decline without a rating: see Teaches) do not reach
+// the regions; others may still leave the scores as they were.
 func (x *Index) Outcome(o *events.Outcome) (slot int32, ok bool) {
 	s := x.slotOf(o.HelperID)
 	h := &x.helpers[s]

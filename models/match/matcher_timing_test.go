@@ -31,7 +31,8 @@ func (x matchInput) apply(m *Matcher) {
 
 // loadInputs turns the next n messages of the throughput benchmarks' load
 // into matcher inputs, as the router would: pings of available users and
-// of users already known, needs, and outcomes (which reach every region).
+// of users already known, needs, and outcomes that teach (which reach
+// every region).
 // known tracks who has been sent.
 func loadInputs(b *testing.B, l *simulator.Load, n int, known map[string]bool) []matchInput {
 	d := events.NewDecoder("CNY")
@@ -63,6 +64,9 @@ func loadInputs(b *testing.B, l *simulator.Load, n int, known map[string]bool) [
 			o := new(events.Outcome)
 			if err := d.Outcome(msg.Value, o); err != nil {
 				b.Fatal(err)
+			}
+			if !Teaches(o.Outcome, o.Rating) {
+				continue
 			}
 			o.NeedID, o.HelperID = strings.Clone(o.NeedID), strings.Clone(o.HelperID)
 			out = append(out, matchInput{outcome: o})

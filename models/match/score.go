@@ -86,7 +86,18 @@ type Record struct {
 	Ratings   uint32 // how many ratings
 }
 
-// Learn updates the record with an outcome.
+// Teaches reports whether an outcome of kind o with rating changes a
+// record: a completed job, a no-show or a rating do; an acceptance or a
+// decline without a rating teach the model nothing. The outcome router
+// sends only outcomes that teach to the regions: the rest are half the
+// outcomes of the benchmarks' city, and each would go to every regions
+// partition.
+func Teaches(o events.OutcomeKind, rating int) bool {
+	return o == events.Completed || o == events.NoShow || rating > 0
+}
+
+// Learn updates the record with an outcome; it leaves it as it was when
+// the outcome does not teach (see Teaches).
 func (r *Record) Learn(o events.OutcomeKind, rating int) {
 	switch o {
 	case events.Completed:

@@ -188,3 +188,20 @@ func TestNearTiesKeepTheirOrderAsTimePasses(t *testing.T) {
 		t.Fatalf("only %d pairs of near-equal reliabilities to compare", pairs)
 	}
 }
+
+// TestTeachesIsWhatLearnChanges: an outcome changes a record exactly
+// when Teaches says so, whatever the record held, so the router may drop
+// those that do not teach without any matcher learning less.
+func TestTeachesIsWhatLearnChanges(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 10_000 {
+		rec := Record{Completed: r.Uint32N(50), Failed: r.Uint32N(50), Ratings: r.Uint32N(50)}
+		rec.RatingSum = rec.Ratings * (1 + r.Uint32N(5))
+		o, rating := events.OutcomeKind(1+r.IntN(4)), r.IntN(6)
+		learnt := rec
+		learnt.Learn(o, rating)
+		if changed := learnt != rec; changed != Teaches(o, rating) {
+			t.Fatalf("%s rated %d: Learn changed the record %t, Teaches says %t", o, rating, changed, Teaches(o, rating))
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"everywhere/consumers"
 	"everywhere/events"
+	"everywhere/models/match"
 	"everywhere/pipeline/ack"
 )
 
@@ -51,7 +52,9 @@ func (s Sealing) Close() {
 // partition. An outcome changes a helper's record, and the helper may be
 // in any region: outcomes are few, so each region hears of all of them,
 // in event-time order with everything else, and the matchers learn the
-// same records whatever the order outcomes were read in.
+// same records whatever the order outcomes were read in. An outcome that
+// teaches the model nothing (match.Teaches) moves the source's watermark
+// and goes nowhere.
 type Outcomes struct {
 	out *Emitter
 	rec []byte // the record being sent, encoded once for every partition
@@ -66,6 +69,9 @@ func NewOutcomes(out *Emitter) *Outcomes { return &Outcomes{out: out} }
 // routing every helper did.
 func (o *Outcomes) Outcome(ev *events.Outcome, offset int64, t *ack.Ticket) {
 	o.out.Observe(ev.TS, t)
+	if !match.Teaches(ev.Outcome, ev.Rating) {
+		return
+	}
 	o.rec = AppendOutcome(o.rec[:0], o.out.src, o.out.WM(), offset, ev)
 	o.out.everyPartition(ev.HelperID, o.rec)
 }
