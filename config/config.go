@@ -125,6 +125,7 @@ type Engine struct {
 	IdleAfter       time.Duration `mapstructure:"idle_after" yaml:"idle_after"`
 	Restore         string        `mapstructure:"restore" yaml:"restore"`
 	MemoryLimitMiB  int           `mapstructure:"memory_limit_mib" yaml:"memory_limit_mib"`
+	HeapPages       string        `mapstructure:"heap_pages" yaml:"heap_pages"`
 }
 
 // Aggregate holds the ClickHouse aggregate settings.

@@ -36,6 +36,11 @@ func (c *Config) Validate() error {
 	if m := c.Engine.MemoryLimitMiB; m != 0 && m < 64 {
 		bad("engine.memory_limit_mib", "is %d; allowed: 0 (Go's default) or at least 64", m)
 	}
+	switch c.Engine.HeapPages {
+	case "huge", "system":
+	default:
+		bad("engine.heap_pages", "is %q; allowed: huge, system", c.Engine.HeapPages)
+	}
 	switch c.Kafka.Partitioner {
 	case "murmur2", "crc32", "fnv1a":
 	default:

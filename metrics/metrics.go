@@ -53,6 +53,7 @@ type Metrics struct {
 	RingUsers     prometheus.Gauge
 	RoutedRecords *prometheus.CounterVec   // kind: helper, need
 	EventToOutput *prometheus.HistogramVec // output: suggestions, alerts
+	HeapHugeBytes prometheus.Gauge
 }
 
 // AlertRules and AlertSeverities are the label values of Alerts.
@@ -198,6 +199,10 @@ func New(version string, topics, sinks []string) *Metrics {
 	m.EventToOutput.WithLabelValues("suggestions")
 	m.EventToOutput.WithLabelValues("alerts")
 	r.MustRegister(m.Suggestions, m.Rematches, m.ListLength, m.MatchHelpers, m.OpenNeeds, m.RingUsers, m.RoutedRecords, m.EventToOutput)
+	m.HeapHugeBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "everywhere_heap_huge_advised_bytes", Help: "Bytes of the heap's mappings the engine asked Linux to back with huge pages (engine.heap_pages: huge); 0 when it does not ask, or could not.",
+	})
+	r.MustRegister(m.HeapHugeBytes)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "everywhere_build_info", Help: "Build of the running engine; always 1.",
 	}, []string{"version", "goversion"})

@@ -58,6 +58,7 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	sinkNames = append(sinkNames, e.topics.Internal()...)
 	e.m = metrics.New(version, append(e.topics.Inputs(), e.topics.Internal()...), sinkNames)
 	e.health = newHealth(cfg, e.m)
+	e.adviseHugePages(ctx)
 
 	srv, err := e.serveHTTP()
 	if err != nil {

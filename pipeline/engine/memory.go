@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"context"
 	"log/slog"
 	"runtime/debug"
 
 	"everywhere/config"
+	"everywhere/hugepages"
 )
 
 // limitMemory applies engine.memory_limit_mib as the runtime's soft
@@ -21,4 +23,23 @@ func limitMemory(cfg *config.Config) {
 	}
 	debug.SetMemoryLimit(int64(mib) << 20)
 	slog.Info("soft memory limit set", "mib", mib)
+}
+
+// adviseHugePages marks the heap for huge pages as it grows, while ctx
+// lasts, when engine.heap_pages is huge (see package hugepages).
+func (e *Engine) adviseHugePages(ctx context.Context) {
+	if e.cfg.Engine.HeapPages != "huge" {
+		return
+	}
+	a := &hugepages.Advisor{Marked: func(n int64) { e.m.HeapHugeBytes.Add(float64(n)) }}
+	// The heap mapped, and marked, before the engine makes its state:
+	// about what it holds at 1,000,000 users, or the memory limit.
+	reserve := 1 << 30
+	if mib := e.cfg.Engine.MemoryLimitMiB; mib > 0 {
+		reserve = min(reserve, mib<<20)
+	}
+	if err := a.Reserve(reserve); err != nil {
+		slog.Warn("huge pages for the heap: not reserved", "err", err)
+	}
+	go a.Run(ctx)
 }
