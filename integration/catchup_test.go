@@ -64,6 +64,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.ReportMetric(r.allocs, "allocs/event")
 			b.ReportMetric(r.cpu, "engine-cpu-us/event")
 			b.ReportMetric(100*r.busiest, "matching-busiest-%")
+			b.ReportMetric(100*r.huge, "huge-pages-%")
 			rates = append(rates, r.engine)
 		})
 		if users == 100_000 && len(rates) > 0 {
@@ -85,6 +86,9 @@ type catchUpResult struct {
 	// regions topic, which matches the whole city, was at work (see
 	// busiest).
 	busiest float64
+	// huge is the share of the engine's resident memory on huge pages
+	// once drained (engine.heap_pages).
+	huge float64
 }
 
 func catchUp(b *testing.B, users, events int) (r catchUpResult) {
@@ -134,6 +138,7 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	r.allocs = (sumMetric(text, "go_memstats_mallocs_total") - mallocs) / float64(total)
 	r.cpu = sumMetric(text, "process_cpu_seconds_total") / float64(total) * 1e6
 	r.rss = peakRSS(b, en.cmd.Process.Pid)
+	r.huge = hugeShare(b, en.cmd.Process.Pid)
 	if busy, ok := busiest(first, text, e.topics.Regions, e.parts); ok {
 		r.busiest = busy / elapsed.Seconds()
 	}
@@ -252,6 +257,32 @@ func sumMetricWith(text, name, label string) float64 {
 		}
 	}
 	return sum
+}
+
+// hugeShare is the share of a process's resident memory on transparent
+// huge pages, from /proc/<pid>/smaps_rollup.
+func hugeShare(b testing.TB, pid int) float64 {
+	text, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rss, huge float64
+	for _, line := range strings.Split(string(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		switch f[0] {
+		case "Rss:":
+			rss, _ = strconv.ParseFloat(f[1], 64)
+		case "AnonHugePages:":
+			huge, _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	if rss == 0 {
+		b.Fatalf("no Rss in /proc/%d/smaps_rollup", pid)
+	}
+	return huge / rss
 }
 
 // peakRSS is the most resident memory the process has had (VmHWM), bytes.

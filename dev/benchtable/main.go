@@ -131,12 +131,12 @@ func main() {
 	row := func(cells ...string) { fmt.Fprintln(w, strings.Join(cells, "\t")+"\t") }
 
 	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing; memory limit 1,400 MiB (median round)",
-		"users", "bare reader ev/s", "engine ev/s", "engine ev/s by round", "ratio", "ratio by round", "engine CPU µs/event", "engine allocs/event", "busiest matching partition, % busy", "peak RSS MiB", "budget")
+		"users", "bare reader ev/s", "engine ev/s", "engine ev/s by round", "ratio", "ratio by round", "engine CPU µs/event", "engine allocs/event", "busiest matching partition, % busy", "peak RSS MiB", "RSS on huge pages, %", "budget")
 	for _, u := range []string{"10000", "100000", "1000000"} {
 		n := "integration/BenchmarkCatchUp/users=" + u
 		row(u, r.get(n, "bare-events/s", "%.0f"), r.get(n, "events/s", "%.0f"), r.rounds(n, "events/s", "%.0f"),
 			r.get(n, "ratio", "%.3f"), r.rounds(n, "ratio", "%.3f"),
-			r.get(n, "engine-cpu-us/event", "%.1f"), r.get(n, "allocs/event", "%.1f"), r.get(n, "matching-busiest-%", "%.0f"), r.get(n, "peak-RSS-MiB", "%.0f"), ">= 300000 ev/s, ratio >= 0.25")
+			r.get(n, "engine-cpu-us/event", "%.1f"), r.get(n, "allocs/event", "%.1f"), r.get(n, "matching-busiest-%", "%.0f"), r.get(n, "peak-RSS-MiB", "%.0f"), r.get(n, "huge-pages-%", "%.0f"), ">= 300000 ev/s, ratio >= 0.25")
 	}
 
 	section("Per stage, one core, no Kafka", "stage", "ns/op", "allocs/op", "budget")
