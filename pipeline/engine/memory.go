@@ -32,9 +32,9 @@ func (e *Engine) adviseHugePages(ctx context.Context) {
 		return
 	}
 	a := &hugepages.Advisor{Marked: func(n int64) { e.m.HeapHugeBytes.Add(float64(n)) }}
-	// The heap mapped, and marked, before the engine makes its state:
-	// about what it holds at 1,000,000 users, or the memory limit.
-	reserve := 1 << 30
+	// The heap mapped, and marked, before the engine makes its state, up
+	// to the memory limit.
+	reserve := heapReserveMax
 	if mib := e.cfg.Engine.MemoryLimitMiB; mib > 0 {
 		reserve = min(reserve, mib<<20)
 	}
