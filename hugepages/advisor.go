@@ -14,12 +14,10 @@
 package hugepages
 
 import (
-	"cmp"
 	"context"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"time"
 	"unsafe"
 )
@@ -29,7 +27,7 @@ import (
 // parts of its arenas as it needs them, each a mapping of its own that
 // starts unmarked.
 type Advisor struct {
-	done []span // marked, sorted and merged
+	done []span // marked, merged where they touch
 	// Marked is told the bytes of each mapping marked.
 	Marked func(bytes int64)
 }
@@ -49,8 +47,7 @@ type span struct{ start, end uintptr }
 func (a *Advisor) Reserve(n int) error {
 	b := make([]byte, n)
 	marked, err := a.adviseHeap(unsafe.Pointer(unsafe.SliceData(b)))
-	runtime.KeepAlive(b)
-	b = nil
+	runtime.KeepAlive(b) // b is garbage from here
 	// The reserve was live in any collection that ran meanwhile, which
 	// would set the next one's goal to twice that: one more sets it back,
 	// and the pages go back to the system's count (they were never
@@ -108,7 +105,5 @@ func (a *Advisor) mark(m mapping) {
 		}
 		s.start, s.end = min(s.start, d.start), max(s.end, d.end)
 	}
-	kept = append(kept, s)
-	slices.SortFunc(kept, func(x, y span) int { return cmp.Compare(x.start, y.start) })
-	a.done = kept
+	a.done = append(kept, s)
 }
