@@ -29,19 +29,28 @@ const Resolution = 9
 // it whole, 15 bytes a helper more than at 2^16.
 const guessesLog2 = 18
 
+// helper is a user's record. What a query's scoring reads of it (the
+// ping's time, the shares, the requester check, skills, whether an alert
+// is known) comes first, in 32 bytes: helpers are 96 bytes, so a record
+// starts at a cache line or half-way into one, and those 32 bytes always
+// lie in one line, the one rank loads ahead. Spread over the record as
+// they were, they took two lines, the second one missed in turn at each
+// score.
 type helper struct {
-	lat, lng float32
-	pingMS   int64
-	cell     uint64
-	slot     int32 // position in its cell's list, -1 when unavailable
-	bucket   uint8 // the cell's list it is in (see cell.list)
-	skills   events.SkillSet
-	credit   uint16
-	idHash   uint32 // of id: the requester check compares it before the id
-	record   Record
+	pingMS int64
 	// rel and cred are the model's reliability and credit shares for the
 	// record and credit (Params.fixed), kept as those change.
 	rel, cred float64
+	idHash    uint32 // of id: the requester check compares it before the id
+	skills    events.SkillSet
+	alerting  bool  // alertMS > 0: only then is alertMS read
+	bucket    uint8 // the cell's list it is in (see cell.list)
+
+	lat, lng float32
+	cell     uint64
+	slot     int32 // position in its cell's list, -1 when unavailable
+	credit   uint16
+	record   Record
 	// The latest outcome learnt, by need and kind: a producer's retry
 	// right after it is not learnt twice.
 	outcomeKey uint32
@@ -213,7 +222,7 @@ func (x *Index) Alert(id string, ts int64) (slot int32, ok bool) {
 	if ts <= h.alertMS {
 		return slot, false
 	}
-	h.alertMS = ts
+	h.alertMS, h.alerting = ts, true
 	return slot, true
 }
 
@@ -297,6 +306,7 @@ func (x *Index) Set(s *HelperState, at int64) (slot int32, ok bool) {
 		h.rel, h.cred = x.p.fixed(&h.record, int(c))
 	}
 	h.skills, h.alertMS = s.Skills, max(h.alertMS, s.AlertMS)
+	h.alerting = h.alertMS > 0
 	if s.Available {
 		h.cell = x.loc.LocateFrom(h.cell, s.Lat, s.Lng)
 		x.insert(slot, x.static(h))

@@ -118,7 +118,7 @@ func (x *Index) excluded(slot int32, n *events.Need, reqHash uint32, at int64) b
 
 // alerted reports whether a high alert keeps h out at event time at.
 func (h *helper) alerted(at int64) bool {
-	return h.alertMS > 0 && h.alertMS <= at && at < h.alertMS+AlertWindow
+	return h.alerting && h.alertMS <= at && at < h.alertMS+AlertWindow
 }
 
 // score scores the helper in slot, at distance d, for need n at event
