@@ -32,25 +32,6 @@ func Open(ctx context.Context, c config.ClickHouse) (driver.Conn, error) {
 	return open(ctx, c, c.Database)
 }
 
-// OpenWriter returns a pool of one connection to the configured
-// database, for one table's writes. It dials on the first write.
-//
-// The driver keeps a buffer in each connection that grows, a copy at a
-// time, to the largest block encoded on it, and a pool hands its idle
-// connections out in turn. Sharing one pool, every table's inserts
-// went out on every connection, so that each grew to the largest insert
-// of any table and grew again whenever another table's went past it. On
-// a catch-up at 100,000 users those copies took 5% of the engine's CPU,
-// and the buffers 174 of the 1,414 MB it allocated (70 since). A table
-// on its own connection grows its buffer once, to its own largest insert.
-func OpenWriter(c config.ClickHouse) (driver.Conn, error) {
-	conn, err := clickhouse.Open(options(c, c.Database, 1, 1))
-	if err != nil {
-		return nil, fmt.Errorf("clickhouse %s: %w", c.Addr, err)
-	}
-	return conn, nil
-}
-
 // options are the driver's settings for a pool of up to open connections
 // to database, idle of them kept.
 func options(c config.ClickHouse, database string, open, idle int) *clickhouse.Options {

@@ -39,13 +39,22 @@ type Table struct {
 }
 
 // Insert returns the write function of a table. The function belongs to
-// one batcher, which calls it from one goroutine at a time.
+// one batcher, which calls it from one goroutine at a time. conn should
+// be an Interrupter (warehouse.Writer): see inserter.
 func Insert(conn driver.Conn, t Table) func(ctx context.Context, batch []*Rows) error {
 	return newInserter(conn, t).write
 }
 
+// Interrupter is a connection whose inserts in flight can be failed from
+// another goroutine (warehouse.Writer).
+type Interrupter interface{ Interrupt() }
+
 func newInserter(conn driver.Conn, t Table) *inserter {
-	return &inserter{conn: conn, table: t, query: fmt.Sprintf("INSERT INTO %s (%s)", t.Name, strings.Join(t.Columns, ", "))}
+	w := &inserter{conn: conn, table: t, query: fmt.Sprintf("INSERT INTO %s (%s)", t.Name, strings.Join(t.Columns, ", "))}
+	if i, ok := conn.(Interrupter); ok {
+		w.interrupt = i.Interrupt
+	}
+	return w
 }
 
 // inserter keeps one prepared batch across writes, so that its columns
@@ -60,23 +69,28 @@ func newInserter(conn driver.Conn, t Table) *inserter {
 // PrepareBatch does (its way for long-lived batches, documented with
 // WithReleaseConnection; this one holds its first connection only until
 // its first Send). So each write empties the columns, fills them with its
-// chunks and calls Send. The batch holds the context it was
-// prepared with, whose end makes the driver close the connection of a
-// Send in flight: a write with another context, or after a failed one,
-// prepares a new batch.
+// chunks and calls Send. A write with another context than the batch's,
+// or after a failed one, prepares a new batch.
 //
-// A write with an ended context fails before it touches the batch. The
-// driver's watchdog reads the batch's connection while a second Send
-// replaces it, so a context that ends during that step (only at a hard
-// stop, a batcher's last resort) is a race inside the driver: either
-// connection is closed and the write fails, as it would anyway.
+// The end of a write's context (a batcher's hard stop, its last resort)
+// must fail a Send in flight. The driver does that for the context a
+// batch was prepared with, but its watchdog reads the batch's connection
+// while a second Send replaces it: a context ending during that step is
+// a data race inside the driver, which the race detector caught at an
+// engine's shutdown. So on an Interrupter the batch is prepared with a
+// context that never ends, and the end of a write's context while it
+// runs interrupts the connection instead (context.AfterFunc): a
+// connection interrupted as its insert ended fails the next write once,
+// which the batcher tries again on a new one. A write with an ended
+// context fails before it touches the batch.
 type inserter struct {
-	conn  driver.Conn
-	table Table
-	query string
-	ctx   context.Context // the context batch was prepared with
-	batch driver.Batch
-	cols  []column.Interface
+	conn      driver.Conn
+	interrupt func() // the connection's Interrupt, nil for none
+	table     Table
+	query     string
+	ctx       context.Context // the context batch was prepared for
+	batch     driver.Batch
+	cols      []column.Interface
 	// views is the []string a Strings column is appended as, emptied
 	// after each append so that it keeps no rows alive.
 	views []string
@@ -89,6 +103,11 @@ type inserter struct {
 func (w *inserter) write(ctx context.Context, batch []*Rows) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
+	}
+	if w.interrupt != nil {
+		// The driver does not watch the batch's context: see inserter.
+		stop := context.AfterFunc(ctx, w.interrupt)
+		defer stop()
 	}
 	if err := w.prepare(ctx); err != nil {
 		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
@@ -173,7 +192,11 @@ func (w *inserter) prepare(ctx context.Context) error {
 		return nil
 	}
 	w.drop()
-	b, err := w.conn.PrepareBatch(ctx, w.query)
+	bctx := ctx
+	if w.interrupt != nil {
+		bctx = context.WithoutCancel(ctx)
+	}
+	b, err := w.conn.PrepareBatch(bctx, w.query)
 	if err != nil {
 		return err
 	}

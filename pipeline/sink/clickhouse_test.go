@@ -21,17 +21,8 @@ import (
 // its database at the end of the test.
 func testTable(t *testing.T) (driver.Conn, Table) {
 	t.Helper()
-	cfg, err := config.Load("", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := cfg.ClickHouse
-	if p := os.Getenv("CLICKHOUSE_TCP_PORT"); p != "" {
-		ch.Addr = "127.0.0.1:" + p
-	}
-	ch.Database = "default"
 	ctx := context.Background()
-	conn, err := warehouse.Open(ctx, ch)
+	conn, err := warehouse.Open(ctx, testClickHouse(t))
 	if err != nil {
 		t.Fatalf("ClickHouse must be running (make clickhouse): %v", err)
 	}
@@ -47,6 +38,23 @@ func testTable(t *testing.T) (driver.Conn, Table) {
 		}
 	}
 	return conn, Table{Name: db + ".t", Columns: []string{"id", "name", "at"}}
+}
+
+// testClickHouse is the settings of the local ClickHouse
+// (CLICKHOUSE_TCP_PORT, or the default config's address), with the
+// default database.
+func testClickHouse(t *testing.T) config.ClickHouse {
+	t.Helper()
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := cfg.ClickHouse
+	if p := os.Getenv("CLICKHOUSE_TCP_PORT"); p != "" {
+		ch.Addr = "127.0.0.1:" + p
+	}
+	ch.Database = "default"
+	return ch
 }
 
 // chunk holds the rows with ids from up to to-1.
