@@ -51,8 +51,9 @@ func OpenWriter(c config.ClickHouse) (*Writer, error) {
 	return &Writer{Conn: conn, socks: s}, nil
 }
 
-// Interrupt closes the writer's open sockets: an insert in flight, or
-// one connecting, fails at once. The pool dials anew for the next.
+// Interrupt closes the writer's open sockets: an insert in flight, or in
+// its handshake, fails at once (a dial still connecting ends at the dial
+// timeout). The pool dials anew for the next.
 func (w *Writer) Interrupt() { w.socks.closeAll() }
 
 // sockets are the open sockets a writer's pool dialled.
