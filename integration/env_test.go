@@ -173,13 +173,23 @@ type engine struct {
 	done chan error
 }
 
+// freeAddr returns a local address free now, for a process about to
+// listen on it, on a port below Linux's ephemeral range (32768 up, by
+// default). A port the kernel hands out for ":0" comes from that range,
+// as does the local port of every outgoing connection, and between this
+// test's look and the engine's listen one of the engine's own first
+// connections took it: "bind: address already in use" failed a
+// catch-up's start.
 func freeAddr(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20_000+rand.IntN(12_000))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free port found between 20000 and 32000")
+	return ""
 }
 
 // startEngine runs `everywhere run` configured through the environment, the
