@@ -36,6 +36,11 @@ type Table struct {
 	// often be put in order more cheaply by their maker, which knows
 	// their runs (see the suggestions table).
 	Order func(batch []*Rows, spans []Span) []Span
+	// PartTime, on a table whose rows carry src_partition and src_offset
+	// (a count table), names the time column its PARTITION BY reads. A
+	// write after a failed one then leaves out the rows the failed one
+	// may have written after all (see recheck).
+	PartTime string
 }
 
 // Insert returns the write function of a table. The function belongs to
@@ -53,6 +58,9 @@ func newInserter(conn driver.Conn, t Table) *inserter {
 	w := &inserter{conn: conn, table: t, query: fmt.Sprintf("INSERT INTO %s (%s)", t.Name, strings.Join(t.Columns, ", "))}
 	if i, ok := conn.(Interrupter); ok {
 		w.interrupt = i.Interrupt
+	}
+	if t.PartTime != "" {
+		w.src = sourceCols(t)
 	}
 	return w
 }
@@ -98,6 +106,11 @@ type inserter struct {
 	// the last batch, and per column the slice it was gathered into.
 	spans   []Span
 	scratch []any
+	// unsure: the last Send failed, and its rows may be in the table
+	// all the same. src: for a table with a PartTime, the columns of a
+	// row's source (see recheck).
+	unsure bool
+	src    [3]int
 }
 
 func (w *inserter) write(ctx context.Context, batch []*Rows) error {
@@ -109,34 +122,58 @@ func (w *inserter) write(ctx context.Context, batch []*Rows) error {
 		stop := context.AfterFunc(ctx, w.interrupt)
 		defer stop()
 	}
-	if err := w.prepare(ctx); err != nil {
-		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
-	}
 	for _, rows := range batch {
-		if len(rows.Cols) != len(w.cols) {
-			w.drop()
+		if len(rows.Cols) != len(w.table.Columns) {
 			return fmt.Errorf("insert into %s: chunk has %d columns, table %d", w.table.Name, len(rows.Cols), len(w.table.Columns))
 		}
 	}
-	if err := w.appendAll(batch); err != nil {
+	// Read before the batch is prepared: it holds the pool's one
+	// connection until it is sent.
+	var keep []Span
+	if w.unsure && w.table.PartTime != "" {
+		var all bool
+		var err error
+		if keep, all, err = w.recheck(ctx, batch); err != nil {
+			return fmt.Errorf("insert into %s: %w", w.table.Name, err)
+		}
+		if all { // every row landed with the failed write
+			w.unsure = false
+			sent(batch)
+			return nil
+		}
+	}
+	if err := w.prepare(ctx); err != nil {
+		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
+	}
+	if err := w.appendAll(batch, keep); err != nil {
 		w.drop()
 		return fmt.Errorf("insert into %s %w", w.table.Name, err)
 	}
 	if err := w.batch.Send(); err != nil {
 		w.drop()
+		w.unsure = true
 		return fmt.Errorf("insert into %s: %w", w.table.Name, err)
 	}
+	w.unsure = false
+	sent(batch)
+	return nil
+}
+
+// sent tells the batch's chunks that their rows are in the table.
+func sent(batch []*Rows) {
 	for _, rows := range batch {
 		if rows.Sent != nil {
 			rows.Sent()
 		}
 	}
-	return nil
 }
 
-// appendAll appends the batch's rows to the batch's columns, chunk after
-// chunk or in the table's Order.
-func (w *inserter) appendAll(batch []*Rows) error {
+// appendAll appends the batch's rows to the batch's columns: those of
+// keep if it is not nil, else chunk after chunk or in the table's Order.
+func (w *inserter) appendAll(batch []*Rows, keep []Span) error {
+	if keep != nil {
+		return w.gatherAll(batch, keep)
+	}
 	if w.table.Order == nil || len(batch) == 0 {
 		for _, rows := range batch {
 			for i, col := range rows.Cols {
@@ -158,11 +195,17 @@ func (w *inserter) appendAll(batch []*Rows) error {
 	if spanned != rows {
 		return fmt.Errorf("in order: its spans hold %d rows of %d", spanned, rows)
 	}
+	return w.gatherAll(batch, w.spans)
+}
+
+// gatherAll appends the rows of spans to the batch's columns, in their
+// order.
+func (w *inserter) gatherAll(batch []*Rows, spans []Span) error {
 	if len(w.scratch) != len(w.cols) {
 		w.scratch = make([]any, len(w.cols))
 	}
 	for i := range w.cols {
-		if err := w.gather(i, batch, w.spans); err != nil {
+		if err := w.gather(i, batch, spans); err != nil {
 			return fmt.Errorf("column %s: %w", w.table.Columns[i], err)
 		}
 	}

@@ -23,6 +23,8 @@ func (w *inserter) gather(i int, batch []*Rows, spans []Span) error {
 		return w.gatherStrings(i, batch, spans)
 	case []uint8:
 		err = gatherInto[uint8](w, i, batch, spans)
+	case []uint16:
+		err = gatherInto[uint16](w, i, batch, spans)
 	case []uint32:
 		err = gatherInto[uint32](w, i, batch, spans)
 	case []uint64:

@@ -1,0 +1,167 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A failed Send does not say whether the rows were written. ClickHouse
+// answers an insert after it has written its parts, so a server that
+// stops between the two, or a connection lost then, fails a write whose
+// rows are in the table; writing them again counts them twice. That is
+// harmless for the tables that replace rows by key, not for the count
+// tables, whose rows are summed.
+//
+// A count table's rows carry their chunk's source partition and offset,
+// and ClickHouse writes an insert's rows of one PARTITION BY value as one
+// part, all or nothing. So after a failed Send, the next write to a
+// table with a PartTime first reads which (src_partition, src_offset,
+// part time) triples of its rows the table holds, and writes only the
+// rows whose triple it lacks. A chunk whose rows span two months, one
+// of whose parts landed, is written in part; a chunk that landed whole
+// is not written again.
+
+// sourceCols finds the columns recheck reads in t: the source partition
+// and offset and the part time. A table with a PartTime that lacks one,
+// or that also has an Order, is a mistake in the program.
+func sourceCols(t Table) [3]int {
+	if t.Order != nil {
+		panic(fmt.Sprintf("sink: table %s has both an Order and a PartTime", t.Name))
+	}
+	var idx [3]int
+	for k, name := range []string{"src_partition", "src_offset", t.PartTime} {
+		idx[k] = slices.Index(t.Columns, name)
+		if idx[k] < 0 {
+			panic(fmt.Sprintf("sink: table %s with PartTime %s has no column %s", t.Name, t.PartTime, name))
+		}
+	}
+	return idx
+}
+
+// source is what identifies a row's part: its chunk's source partition
+// and offset and its part time in Unix seconds.
+type source struct {
+	partition uint16
+	offset    uint64
+	time      int64
+}
+
+// recheck returns the spans of the batch's rows that the table does not
+// hold, in the chunks' order: nil when it holds none of them, and all
+// when it holds every one.
+func (w *inserter) recheck(ctx context.Context, batch []*Rows) (keep []Span, all bool, err error) {
+	parts, offs := map[uint16]struct{}{}, map[uint64]struct{}{}
+	for c, rows := range batch {
+		for i := range rows.N {
+			s, err := w.sourceOf(rows, i)
+			if err != nil {
+				return nil, false, fmt.Errorf("chunk %d: %w", c, err)
+			}
+			parts[s.partition], offs[s.offset] = struct{}{}, struct{}{}
+		}
+	}
+	if len(offs) == 0 {
+		return nil, false, nil
+	}
+	landed, err := w.landed(ctx, parts, offs)
+	if err != nil || len(landed) == 0 {
+		return nil, false, err
+	}
+	w.spans = w.spans[:0]
+	held, total := 0, 0
+	for c, rows := range batch {
+		from := -1 // the start of the run of rows being kept
+		for i := range rows.N {
+			s, _ := w.sourceOf(rows, i)
+			_, in := landed[s]
+			switch {
+			case in && from >= 0:
+				w.spans = append(w.spans, Span{Chunk: int32(c), From: int32(from), To: int32(i)})
+				from = -1
+			case !in && from < 0:
+				from = i
+			}
+			if in {
+				held++
+			}
+		}
+		if from >= 0 {
+			w.spans = append(w.spans, Span{Chunk: int32(c), From: int32(from), To: int32(rows.N)})
+		}
+		total += rows.N
+	}
+	if held > 0 {
+		slog.Warn("insert tried again after a failed one: the rows it wrote after all are left out",
+			"table", w.table.Name, "rows", total, "held", held)
+	}
+	return w.spans, held == total, nil
+}
+
+// landed reads the sources the table holds among those of the given
+// partitions and offsets. The pairs are not matched in the query: a
+// tuple IN list of one element reads as a tuple, not a set, in 18.16.
+// Rows of another partition at one of the offsets come back too and
+// match none of the batch's.
+func (w *inserter) landed(ctx context.Context, parts map[uint16]struct{}, offs map[uint64]struct{}) (map[source]struct{}, error) {
+	var q strings.Builder
+	fmt.Fprintf(&q, "SELECT DISTINCT src_partition, src_offset, %s FROM %s WHERE src_partition IN (", w.table.PartTime, w.table.Name)
+	sep := ""
+	for p := range parts {
+		q.WriteString(sep)
+		q.WriteString(strconv.FormatUint(uint64(p), 10))
+		sep = ", "
+	}
+	q.WriteString(") AND src_offset IN (")
+	sep = ""
+	for o := range offs {
+		q.WriteString(sep)
+		q.WriteString(strconv.FormatUint(o, 10))
+		sep = ", "
+	}
+	q.WriteString(")")
+	rows, err := w.conn.Query(ctx, q.String())
+	if err != nil {
+		return nil, fmt.Errorf("reading which rows landed: %w", err)
+	}
+	defer rows.Close()
+	landed := map[source]struct{}{}
+	for rows.Next() {
+		var s source
+		var t time.Time
+		if err := rows.Scan(&s.partition, &s.offset, &t); err != nil {
+			return nil, fmt.Errorf("reading which rows landed: %w", err)
+		}
+		s.time = t.Unix()
+		landed[s] = struct{}{}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading which rows landed: %w", err)
+	}
+	return landed, nil
+}
+
+// sourceOf reads row i's source from its chunk: the partition a
+// []uint16, the offset a []uint64, the part time a []int64 of Unix
+// seconds (a DateTime) or a []time.Time.
+func (w *inserter) sourceOf(rows *Rows, i int) (source, error) {
+	parts, ok1 := rows.Cols[w.src[0]].([]uint16)
+	offs, ok2 := rows.Cols[w.src[1]].([]uint64)
+	if !ok1 || !ok2 {
+		return source{}, fmt.Errorf("src_partition is %T and src_offset %T, not []uint16 and []uint64", rows.Cols[w.src[0]], rows.Cols[w.src[1]])
+	}
+	s := source{partition: parts[i], offset: offs[i]}
+	switch ts := rows.Cols[w.src[2]].(type) {
+	case []int64:
+		s.time = ts[i]
+	case []time.Time:
+		s.time = ts[i].Unix()
+	default:
+		return source{}, fmt.Errorf("%s is %T, not []int64 or []time.Time", w.table.PartTime, ts)
+	}
+	return s, nil
+}
