@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"everywhere/config"
-	"everywhere/warehouse"
 )
 
 // testTable connects to the local ClickHouse (CLICKHOUSE_TCP_PORT, or the
@@ -21,22 +19,8 @@ import (
 // its database at the end of the test.
 func testTable(t *testing.T) (driver.Conn, Table) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := warehouse.Open(ctx, testClickHouse(t))
-	if err != nil {
-		t.Fatalf("ClickHouse must be running (make clickhouse): %v", err)
-	}
-	db := fmt.Sprintf("sink_test_%d", rand.IntN(1e9))
-	t.Cleanup(func() {
-		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		conn.Close()
-	})
-	for _, q := range []string{"CREATE DATABASE " + db,
-		"CREATE TABLE " + db + ".t (id UInt64, name String, at DateTime) ENGINE = Memory"} {
-		if err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	conn, db := testDatabase(t)
+	mustExec(t, conn, "CREATE TABLE "+db+".t (id UInt64, name String, at DateTime) ENGINE = Memory")
 	return conn, Table{Name: db + ".t", Columns: []string{"id", "name", "at"}}
 }
 
