@@ -154,14 +154,23 @@ func (w *inserter) sourceOf(rows *Rows, i int) (source, error) {
 	if !ok1 || !ok2 {
 		return source{}, fmt.Errorf("src_partition is %T and src_offset %T, not []uint16 and []uint64", rows.Cols[w.src[0]], rows.Cols[w.src[1]])
 	}
+	if i >= len(parts) || i >= len(offs) {
+		return source{}, fmt.Errorf("row %d of a chunk whose src_partition holds %d and src_offset %d", i, len(parts), len(offs))
+	}
 	s := source{partition: parts[i], offset: offs[i]}
 	switch ts := rows.Cols[w.src[2]].(type) {
 	case []int64:
-		s.time = ts[i]
+		if i < len(ts) {
+			s.time = ts[i]
+			return s, nil
+		}
 	case []time.Time:
-		s.time = ts[i].Unix()
+		if i < len(ts) {
+			s.time = ts[i].Unix()
+			return s, nil
+		}
 	default:
 		return source{}, fmt.Errorf("%s is %T, not []int64 or []time.Time", w.table.PartTime, ts)
 	}
-	return s, nil
+	return source{}, fmt.Errorf("row %d of a chunk whose %s holds fewer", i, w.table.PartTime)
 }

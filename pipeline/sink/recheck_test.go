@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -265,6 +266,29 @@ func (l *answerLoser) pipe(c net.Conn, to string) {
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+// TestRecheckRefusesMisshapenChunks: a chunk whose source columns are
+// not of the types recheck reads, or shorter than its rows, fails the
+// write with the reason, before anything is read or written.
+func TestRecheckRefusesMisshapenChunks(t *testing.T) {
+	table := Table{Name: "counts", Columns: []string{"cell", "minute", "src_partition", "src_offset", "n"}, PartTime: "minute"}
+	for name, c := range map[string]struct {
+		rows *Rows
+		want string
+	}{
+		"partition of uint32": {&Rows{Cols: []any{[]uint64{1}, []int64{60}, []uint32{0}, []uint64{9}, []uint64{1}}, N: 1}, "src_partition is []uint32"},
+		"minute of strings":   {&Rows{Cols: []any{[]uint64{1}, []string{"x"}, []uint16{0}, []uint64{9}, []uint64{1}}, N: 1}, "minute is []string"},
+		"short offsets":       {&Rows{Cols: []any{[]uint64{1, 2}, []int64{60, 60}, []uint16{0, 0}, []uint64{9}, []uint64{1, 1}}, N: 2}, "src_offset 1"},
+		"short minutes":       {&Rows{Cols: []any{[]uint64{1, 2}, []int64{60}, []uint16{0, 0}, []uint64{9, 9}, []uint64{1, 1}}, N: 2}, "minute holds fewer"},
+	} {
+		w := newInserter(nil, table)
+		w.unsure = true
+		err := w.write(context.Background(), []*Rows{c.rows})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", name, err, c.want)
 		}
 	}
 }
