@@ -55,20 +55,20 @@ type source struct {
 // hold, in the chunks' order: nil when it holds none of them, and all
 // when it holds every one.
 func (w *inserter) recheck(ctx context.Context, batch []*Rows) (keep []Span, all bool, err error) {
-	parts, offs := map[uint16]struct{}{}, map[uint64]struct{}{}
+	var in asked
 	for c, rows := range batch {
 		for i := range rows.N {
 			s, err := w.sourceOf(rows, i)
 			if err != nil {
 				return nil, false, fmt.Errorf("chunk %d: %w", c, err)
 			}
-			parts[s.partition], offs[s.offset] = struct{}{}, struct{}{}
+			in.add(s)
 		}
 	}
-	if len(offs) == 0 {
+	if len(in.offs) == 0 {
 		return nil, false, nil
 	}
-	landed, err := w.landed(ctx, parts, offs)
+	landed, err := w.landed(ctx, &in)
 	if err != nil || len(landed) == 0 {
 		return nil, false, err
 	}
@@ -102,27 +102,40 @@ func (w *inserter) recheck(ctx context.Context, batch []*Rows) (keep []Span, all
 	return w.spans, held == total, nil
 }
 
-// landed reads the sources the table holds among those of the given
-// partitions and offsets. The pairs are not matched in the query: a
-// tuple IN list of one element reads as a tuple, not a set, in 18.16.
-// Rows of another partition at one of the offsets come back too and
-// match none of the batch's.
-func (w *inserter) landed(ctx context.Context, parts map[uint16]struct{}, offs map[uint64]struct{}) (map[source]struct{}, error) {
+// asked is what landed asks the table about: the partitions, offsets
+// and months of a batch's sources.
+type asked struct {
+	parts  map[uint16]struct{}
+	offs   map[uint64]struct{}
+	months map[int]struct{} // as toYYYYMM gives them
+}
+
+// add adds s. A month is taken a day either side of s's time, in UTC:
+// the server reckons months in its own time zone.
+func (a *asked) add(s source) {
+	if a.offs == nil {
+		a.parts, a.offs, a.months = map[uint16]struct{}{}, map[uint64]struct{}{}, map[int]struct{}{}
+	}
+	a.parts[s.partition], a.offs[s.offset] = struct{}{}, struct{}{}
+	for _, t := range [...]int64{s.time - 86_400, s.time, s.time + 86_400} {
+		y, m, _ := time.Unix(t, 0).UTC().Date()
+		a.months[y*100+int(m)] = struct{}{}
+	}
+}
+
+// landed reads the sources the table holds among those asked. The pairs
+// are not matched in the query (a tuple IN list of one element reads as
+// a tuple, not a set, in 18.16): rows of another partition at one of
+// the offsets come back too, and match none of the batch's. The months
+// narrow the read to the table's parts that may hold them.
+func (w *inserter) landed(ctx context.Context, a *asked) (map[source]struct{}, error) {
 	var q strings.Builder
-	fmt.Fprintf(&q, "SELECT DISTINCT src_partition, src_offset, %s FROM %s WHERE src_partition IN (", w.table.PartTime, w.table.Name)
-	sep := ""
-	for p := range parts {
-		q.WriteString(sep)
-		q.WriteString(strconv.FormatUint(uint64(p), 10))
-		sep = ", "
-	}
+	fmt.Fprintf(&q, "SELECT DISTINCT src_partition, src_offset, %[1]s FROM %[2]s WHERE toYYYYMM(%[1]s) IN (", w.table.PartTime, w.table.Name)
+	inList(&q, a.months)
+	q.WriteString(") AND src_partition IN (")
+	inList(&q, a.parts)
 	q.WriteString(") AND src_offset IN (")
-	sep = ""
-	for o := range offs {
-		q.WriteString(sep)
-		q.WriteString(strconv.FormatUint(o, 10))
-		sep = ", "
-	}
+	inList(&q, a.offs)
 	q.WriteString(")")
 	rows, err := w.conn.Query(ctx, q.String())
 	if err != nil {
@@ -143,6 +156,17 @@ func (w *inserter) landed(ctx context.Context, parts map[uint16]struct{}, offs m
 		return nil, fmt.Errorf("reading which rows landed: %w", err)
 	}
 	return landed, nil
+}
+
+// inList writes the set's numbers, comma-separated. They are numbers,
+// so nothing can be injected.
+func inList[K uint16 | uint64 | int](q *strings.Builder, set map[K]struct{}) {
+	sep := ""
+	for k := range set {
+		q.WriteString(sep)
+		q.WriteString(strconv.FormatInt(int64(k), 10))
+		sep = ", "
+	}
 }
 
 // sourceOf reads row i's source from its chunk: the partition a
