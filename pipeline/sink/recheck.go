@@ -55,20 +55,20 @@ type source struct {
 // hold, in the chunks' order: nil when it holds none of them, and all
 // when it holds every one.
 func (w *inserter) recheck(ctx context.Context, batch []*Rows) (keep []Span, all bool, err error) {
-	var in asked
+	var ask asked
 	for c, rows := range batch {
 		for i := range rows.N {
 			s, err := w.sourceOf(rows, i)
 			if err != nil {
 				return nil, false, fmt.Errorf("chunk %d: %w", c, err)
 			}
-			in.add(s)
+			ask.add(s)
 		}
 	}
-	if len(in.offs) == 0 {
+	if len(ask.offs) == 0 {
 		return nil, false, nil
 	}
-	landed, err := w.landed(ctx, &in)
+	landed, err := w.landed(ctx, &ask)
 	if err != nil || len(landed) == 0 {
 		return nil, false, err
 	}
