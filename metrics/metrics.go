@@ -33,6 +33,7 @@ type Metrics struct {
 	SinkSeconds    *prometheus.HistogramVec // sink
 	SinkErrors     *prometheus.CounterVec   // sink
 	SinkWaits      *prometheus.CounterVec   // sink
+	SinkHeld       *prometheus.CounterVec   // sink
 	Commits        *prometheus.CounterVec   // topic
 	Lag            *prometheus.GaugeVec     // topic, partition
 	Partitions     prometheus.Gauge
@@ -111,6 +112,9 @@ func New(version string, topics, sinks []string) *Metrics {
 		}, []string{"sink"}),
 		SinkWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "everywhere_sink_wait_seconds_total", Help: "Time partition workers waited for room in a sink's queue, by sink: backpressure, the sink writing slower than they hand it work.",
+		}, []string{"sink"}),
+		SinkHeld: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "everywhere_sink_rows_held_total", Help: "Rows a ClickHouse insert tried again after a failed one left out, by sink: the table held them already, the failed insert's answer having been lost after its rows were written.",
 		}, []string{"sink"}),
 		Commits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "everywhere_offset_commits_total", Help: "Offset commits after durable writes, by topic.",
@@ -212,7 +216,7 @@ func New(version string, topics, sinks []string) *Metrics {
 	}
 	build.WithLabelValues(version, gover).Set(1)
 	r.MustRegister(m.EventsIn, m.Rejections, m.DeadLetters, m.Skipped, m.SinkRows, m.SinkSeconds,
-		m.SinkErrors, m.SinkWaits, m.Commits, m.Lag, m.Partitions, m.Ready, m.ProcessSeconds, m.Busy, build)
+		m.SinkErrors, m.SinkWaits, m.SinkHeld, m.Commits, m.Lag, m.Partitions, m.Ready, m.ProcessSeconds, m.Busy, build)
 	for _, t := range topics {
 		m.EventsIn.WithLabelValues(t, ResultOK)
 		m.EventsIn.WithLabelValues(t, ResultRejected)
@@ -228,6 +232,7 @@ func New(version string, topics, sinks []string) *Metrics {
 		m.SinkSeconds.WithLabelValues(s)
 		m.SinkErrors.WithLabelValues(s)
 		m.SinkWaits.WithLabelValues(s)
+		m.SinkHeld.WithLabelValues(s)
 		m.Skipped.WithLabelValues(s)
 	}
 	return m
@@ -254,6 +259,13 @@ func (m *Metrics) Wrote(sink string, rows int, took time.Duration) {
 
 // Failed implements batcher.Observer.
 func (m *Metrics) Failed(sink string, _ error) { m.SinkErrors.WithLabelValues(sink).Inc() }
+
+// Held counts rows an insert into sink tried again left out (see
+// sink.Insert).
+func (m *Metrics) Held(sink string) func(rows int) {
+	c := m.SinkHeld.WithLabelValues(sink)
+	return func(rows int) { c.Add(float64(rows)) }
+}
 
 // Waited implements batcher.Observer.
 func (m *Metrics) Waited(sink string, d time.Duration) {

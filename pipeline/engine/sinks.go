@@ -78,7 +78,7 @@ func (e *Engine) closeWriters() {
 
 // insert is the write function of table t, on its own connection.
 func (e *Engine) insert(t sink.Table) func(context.Context, []*sink.Rows) error {
-	return sink.Insert(e.tableConns[t.Name], t)
+	return sink.Insert(e.tableConns[t.Name], t, e.m.Held(t.Name))
 }
 
 // start starts a sink; it is stopped after the workers at shutdown and

@@ -45,9 +45,13 @@ type Table struct {
 
 // Insert returns the write function of a table. The function belongs to
 // one batcher, which calls it from one goroutine at a time. conn should
-// be an Interrupter (warehouse.Writer): see inserter.
-func Insert(conn driver.Conn, t Table) func(ctx context.Context, batch []*Rows) error {
-	return newInserter(conn, t).write
+// be an Interrupter (warehouse.Writer): see inserter. held, if not nil,
+// is told how many rows a write tried again after a failed one left out,
+// the table holding them already (see recheck).
+func Insert(conn driver.Conn, t Table, held func(rows int)) func(ctx context.Context, batch []*Rows) error {
+	w := newInserter(conn, t)
+	w.held = held
+	return w.write
 }
 
 // Interrupter is a connection whose inserts in flight can be failed from
@@ -111,6 +115,7 @@ type inserter struct {
 	// row's source (see recheck).
 	unsure bool
 	src    [3]int
+	held   func(rows int) // see Insert; nil for none
 }
 
 func (w *inserter) write(ctx context.Context, batch []*Rows) error {

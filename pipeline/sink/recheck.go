@@ -98,6 +98,9 @@ func (w *inserter) recheck(ctx context.Context, batch []*Rows) (keep []Span, all
 	if held > 0 {
 		slog.Warn("insert tried again after a failed one: the rows it wrote after all are left out",
 			"table", w.table.Name, "rows", total, "held", held)
+		if w.held != nil {
+			w.held(held)
+		}
 	}
 	return w.spans, held == total, nil
 }

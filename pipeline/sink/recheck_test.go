@@ -34,6 +34,8 @@ func TestLostAnswerCountsOnce(t *testing.T) {
 	}
 	defer wconn.Close()
 	w := newInserter(wconn, table)
+	held := 0
+	w.held = func(rows int) { held += rows }
 	ctx := context.Background()
 	june := time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC)
 
@@ -55,8 +57,8 @@ func TestLostAnswerCountsOnce(t *testing.T) {
 	if err := w.write(ctx, second); err != nil {
 		t.Fatal(err)
 	}
-	if n := countRows(t, conn, table.Name); n != 55_000 {
-		t.Fatalf("the table holds %d rows after the write was tried again, want 55,000", n)
+	if n := countRows(t, conn, table.Name); n != 55_000 || held != 30_000 {
+		t.Fatalf("the table holds %d rows after the write was tried again, want 55,000; %d rows told held, want 30,000", n, held)
 	}
 	// The write after a good one reads nothing first.
 	if err := w.write(ctx, []*Rows{counted(0, 300, june, 100)}); err != nil {
@@ -95,12 +97,14 @@ func TestRecheckWritesWhatDidNotLand(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newInserter(wconn, table)
+	held := 0
+	w.held = func(rows int) { held += rows }
 	w.unsure = true // as after a failed Send
 	if err := w.write(ctx, []*Rows{spans, whole, other}); err != nil {
 		t.Fatal(err)
 	}
-	if n := countRows(t, conn, table.Name); n != 800+300+200 {
-		t.Fatalf("the table holds %d rows, want 1,300, each once", n)
+	if n := countRows(t, conn, table.Name); n != 800+300+200 || held != 400+300 {
+		t.Fatalf("the table holds %d rows, want 1,300, each once; %d told held, want 700", n, held)
 	}
 	var distinct uint64
 	if err := conn.QueryRow(ctx, "SELECT uniqExact(day, user_id, src_partition, src_offset) FROM "+table.Name).Scan(&distinct); err != nil {
@@ -118,8 +122,8 @@ func TestRecheckWritesWhatDidNotLand(t *testing.T) {
 	if err := w.write(ctx, []*Rows{spans, whole}); err != nil {
 		t.Fatal(err)
 	}
-	if n := countRows(t, conn, table.Name); n != 1300 || told != 2 {
-		t.Fatalf("after a write of landed chunks: %d rows (want 1,300), %d chunks told (want 2)", n, told)
+	if n := countRows(t, conn, table.Name); n != 1300 || told != 2 || held != 700+1100 {
+		t.Fatalf("after a write of landed chunks: %d rows (want 1,300), %d chunks told (want 2), %d rows told held in all (want 1,800)", n, told, held)
 	}
 }
 
