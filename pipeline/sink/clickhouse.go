@@ -112,10 +112,12 @@ type inserter struct {
 	scratch []any
 	// unsure: the last Send failed, and its rows may be in the table
 	// all the same. src: for a table with a PartTime, the columns of a
-	// row's source (see recheck).
-	unsure bool
-	src    [3]int
-	held   func(rows int) // see Insert; nil for none
+	// row's source; sources, the batch's rows' sources while recheck
+	// runs.
+	unsure  bool
+	src     [3]int
+	sources []source
+	held    func(rows int) // see Insert; nil for none
 }
 
 func (w *inserter) write(ctx context.Context, batch []*Rows) error {

@@ -55,29 +55,28 @@ type source struct {
 // hold, in the chunks' order: nil when it holds none of them, and all
 // when it holds every one.
 func (w *inserter) recheck(ctx context.Context, batch []*Rows) (keep []Span, all bool, err error) {
-	var ask asked
+	w.sources = w.sources[:0]
 	for c, rows := range batch {
-		for i := range rows.N {
-			s, err := w.sourceOf(rows, i)
-			if err != nil {
-				return nil, false, fmt.Errorf("chunk %d: %w", c, err)
-			}
-			ask.add(s)
+		if w.sources, err = w.appendSources(w.sources, rows); err != nil {
+			return nil, false, fmt.Errorf("chunk %d: %w", c, err)
 		}
 	}
-	if len(ask.offs) == 0 {
+	if len(w.sources) == 0 {
 		return nil, false, nil
+	}
+	var ask asked
+	for _, s := range w.sources {
+		ask.add(s)
 	}
 	landed, err := w.landed(ctx, &ask)
 	if err != nil || len(landed) == 0 {
 		return nil, false, err
 	}
 	w.spans = w.spans[:0]
-	held, total := 0, 0
+	held, at := 0, 0 // at: the first row of chunk c in w.sources
 	for c, rows := range batch {
 		from := -1 // the start of the run of rows being kept
-		for i := range rows.N {
-			s, _ := w.sourceOf(rows, i)
+		for i, s := range w.sources[at : at+rows.N] {
 			_, in := landed[s]
 			switch {
 			case in && from >= 0:
@@ -93,8 +92,9 @@ func (w *inserter) recheck(ctx context.Context, batch []*Rows) (keep []Span, all
 		if from >= 0 {
 			w.spans = append(w.spans, Span{Chunk: int32(c), From: int32(from), To: int32(rows.N)})
 		}
-		total += rows.N
+		at += rows.N
 	}
+	total := at
 	if held > 0 {
 		slog.Warn("insert tried again after a failed one: the rows it wrote after all are left out",
 			"table", w.table.Name, "rows", total, "held", held)
@@ -172,32 +172,36 @@ func inList[K uint16 | uint64 | int](q *strings.Builder, set map[K]struct{}) {
 	}
 }
 
-// sourceOf reads row i's source from its chunk: the partition a
-// []uint16, the offset a []uint64, the part time a []int64 of Unix
-// seconds (a DateTime) or a []time.Time.
-func (w *inserter) sourceOf(rows *Rows, i int) (source, error) {
+// appendSources appends the sources of the chunk's rows to dst: the
+// partitions a []uint16, the offsets a []uint64, the part times a
+// []int64 of Unix seconds (a DateTime) or a []time.Time.
+func (w *inserter) appendSources(dst []source, rows *Rows) ([]source, error) {
 	parts, ok1 := rows.Cols[w.src[0]].([]uint16)
 	offs, ok2 := rows.Cols[w.src[1]].([]uint64)
 	if !ok1 || !ok2 {
-		return source{}, fmt.Errorf("src_partition is %T and src_offset %T, not []uint16 and []uint64", rows.Cols[w.src[0]], rows.Cols[w.src[1]])
+		return dst, fmt.Errorf("src_partition is %T and src_offset %T, not []uint16 and []uint64", rows.Cols[w.src[0]], rows.Cols[w.src[1]])
 	}
-	if i >= len(parts) || i >= len(offs) {
-		return source{}, fmt.Errorf("row %d of a chunk whose src_partition holds %d and src_offset %d", i, len(parts), len(offs))
+	n := rows.N
+	if len(parts) < n || len(offs) < n {
+		return dst, fmt.Errorf("%d rows in a chunk whose src_partition holds %d and src_offset %d", n, len(parts), len(offs))
 	}
-	s := source{partition: parts[i], offset: offs[i]}
 	switch ts := rows.Cols[w.src[2]].(type) {
 	case []int64:
-		if i < len(ts) {
-			s.time = ts[i]
-			return s, nil
+		if len(ts) >= n {
+			for i := range n {
+				dst = append(dst, source{partition: parts[i], offset: offs[i], time: ts[i]})
+			}
+			return dst, nil
 		}
 	case []time.Time:
-		if i < len(ts) {
-			s.time = ts[i].Unix()
-			return s, nil
+		if len(ts) >= n {
+			for i := range n {
+				dst = append(dst, source{partition: parts[i], offset: offs[i], time: ts[i].Unix()})
+			}
+			return dst, nil
 		}
 	default:
-		return source{}, fmt.Errorf("%s is %T, not []int64 or []time.Time", w.table.PartTime, ts)
+		return dst, fmt.Errorf("%s is %T, not []int64 or []time.Time", w.table.PartTime, ts)
 	}
-	return source{}, fmt.Errorf("row %d of a chunk whose %s holds fewer", i, w.table.PartTime)
+	return dst, fmt.Errorf("%d rows in a chunk whose %s holds fewer", n, w.table.PartTime)
 }
