@@ -47,11 +47,11 @@ type kept struct {
 }
 
 // Query returns up to k helpers eligible for need n at event time at, best
-// first, into dst. Where the helpers within the radius are few enough
-// that no budget binds, it looks at the cells holding them (gather);
-// otherwise it walks the rings outwards from the need (walk), which
-// examines the nearest first. Either gives the exact top k where no
-// budget binds.
+// first, into dst. Where the cells within the radius that hold helpers
+// are few, it looks at those alone (gather), nearest first if a budget
+// may bind; otherwise it walks the rings outwards from the need (walk),
+// which examines the nearest first. Either gives the exact top k where
+// no budget binds.
 func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Suggestion {
 	x.stamp++
 	x.at = at
@@ -60,7 +60,7 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.reach = math.Inf(1)
 	x.cosLat = CosLat(n.Lat)
 	x.reqHash = events.IDHash(n.UserID)
-	if !x.ringsOnly && x.gather(n) {
+	if !x.ringsOnly && x.gather(n) != walkRings {
 		x.scanNear(n)
 	} else {
 		x.walk(n)
