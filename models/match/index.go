@@ -98,6 +98,7 @@ type Index struct {
 	cosLat   float64  // of the need being queried
 	reqHash  uint32   // events.IDHash of its requester
 	reach    float64  // beyond this distance no helper can enter the top k
+	reachOf  float64  // the k-th best score reach was worked out for
 	at       int64    // event time of the query
 	examined int      // helpers looked at by the query
 	kept     []kept   // scratch of filter: who passed the first pass

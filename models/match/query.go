@@ -57,7 +57,7 @@ func (x *Index) Query(n *events.Need, at int64, k int, dst []Suggestion) []Sugge
 	x.at = at
 	x.examined = 0
 	x.heap.reset(k, x)
-	x.reach = math.Inf(1)
+	x.reach, x.reachOf = math.Inf(1), math.NaN()
 	x.cosLat = CosLat(n.Lat)
 	x.reqHash = events.IDHash(n.UserID)
 	if !x.ringsOnly && x.gather(n) != walkRings {
@@ -311,7 +311,12 @@ func (x *Index) rank(ks []kept, n *events.Need) {
 			continue
 		}
 		if x.heap.push(entry{slot: k.slot, score: score, dist: k.d, reasons: reasons}) && x.heap.full() {
-			x.reach = x.p.Reach(x.heap.min())
+			// A helper who ties with the k-th best and wins on id leaves
+			// the floor where it was, and its reach with it: the
+			// logarithm is worked out again only when the floor moves.
+			if m := x.heap.min(); m != x.reachOf {
+				x.reach, x.reachOf = x.p.Reach(m), m
+			}
 		}
 	}
 }
