@@ -152,7 +152,8 @@ func main() {
 	stage("decode + validate transaction, full parse (encoding/json)", "events/BenchmarkDecodeTransactionStdlib", "(the decoder not chosen)")
 	stage("match score of one helper", "match/BenchmarkScore", "")
 	stage("helper index update per ping", "match/BenchmarkPing", "")
-	stage("stadium query (50,000 helpers in one cell)", "match/BenchmarkStadium", "")
+	stage("stadium query, 50,000 helpers alike in one cell (every one ties)", "match/BenchmarkStadium", "")
+	stage("stadium query, a crowd of 50,000 in one cell (own records and pings)", "match/BenchmarkStadiumCrowd", "")
 	for _, u := range []string{"10000", "100000"} {
 		stage("matching per routed helper or need, catch-up load, "+u+" users", "match/BenchmarkMatcher/users="+u, "")
 	}
