@@ -100,7 +100,7 @@ func stadiums(r *rand.Rand, x *Index, n int) {
 			id := "s" + strconv.Itoa(s) + "-" + strconv.Itoa(i)
 			x.Ping(&events.Ping{UserID: id, TS: now - r.Int64N(MaxPingAge), Available: true,
 				Lat: lat + (r.Float64()-0.5)*0.0003, Lng: lng + (r.Float64()-0.5)*0.0003})
-			x.Profile(&events.Profile{UserID: id, TS: now, Skills: events.SkillSet(r.IntN(128)) &^ 1, HasSkills: true, CreditScore: 350 + r.IntN(601)})
+			profile(r, x, id)
 		}
 	}
 }

@@ -22,11 +22,23 @@ func city(r *rand.Rand, x *Index, n int, hotspot float64) {
 		}
 		id := "h" + strconv.Itoa(i)
 		x.Ping(&events.Ping{UserID: id, TS: now - r.Int64N(MaxPingAge), Lat: lat, Lng: lng, Available: r.Float64() < 0.9})
-		x.Profile(&events.Profile{UserID: id, TS: now, Skills: events.SkillSet(r.IntN(128)) &^ 1, HasSkills: true, CreditScore: 350 + r.IntN(601)})
-		for range r.IntN(4) {
-			x.Outcome(&events.Outcome{NeedID: "n", HelperID: id, TS: now, Outcome: []events.OutcomeKind{events.Completed, events.NoShow}[r.IntN(2)], Rating: 1 + r.IntN(5)})
-		}
+		record(r, x, id)
 	}
+}
+
+// record gives helper id a profile of random skills and credit, and up
+// to three outcomes, each completed or a no-show with a random rating.
+func record(r *rand.Rand, x *Index, id string) {
+	profile(r, x, id)
+	for range r.IntN(4) {
+		x.Outcome(&events.Outcome{NeedID: "n", HelperID: id, TS: now, Outcome: []events.OutcomeKind{events.Completed, events.NoShow}[r.IntN(2)], Rating: 1 + r.IntN(5)})
+	}
+}
+
+// profile gives helper id random skills (of the categories, not
+// CategoryNone) and a random credit score.
+func profile(r *rand.Rand, x *Index, id string) {
+	x.Profile(&events.Profile{UserID: id, TS: now, Skills: events.SkillSet(r.IntN(128)) &^ 1, HasSkills: true, CreditScore: 350 + r.IntN(601)})
 }
 
 // brute is the exact answer: every eligible helper scored and sorted.

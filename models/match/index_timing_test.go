@@ -137,10 +137,7 @@ func BenchmarkStadiumCrowd(b *testing.B) {
 		id := "fan" + strconv.Itoa(i)
 		lat, lng := clat+(r.Float64()-0.5)*120*m, clng+(r.Float64()-0.5)*120*m/CosLat(clat)
 		x.Ping(&events.Ping{UserID: id, TS: now - r.Int64N(MaxPingAge), Lat: lat, Lng: lng, Available: true})
-		x.Profile(&events.Profile{UserID: id, TS: now, Skills: events.SkillSet(r.IntN(128)) &^ 1, HasSkills: true, CreditScore: 350 + r.IntN(601)})
-		for range r.IntN(4) {
-			x.Outcome(&events.Outcome{NeedID: "n", HelperID: id, TS: now, Outcome: []events.OutcomeKind{events.Completed, events.NoShow}[r.IntN(2)], Rating: 1 + r.IntN(5)})
-		}
+		record(r, x, id)
 	}
 	if len(x.cells) != 1 {
 		b.Fatalf("the crowd fills %d cells, not one", len(x.cells))
