@@ -89,10 +89,11 @@ type nearCell struct {
 // With no such bound, BenchmarkQuery's p50 at 100,000 and 1,000,000
 // helpers went from 18-19 and 14-16 µs to 52-56 and 54-59 (three
 // alternating pairs), for a little more of the exact top 10 (0.947 and
-// 0.808 against 0.939 and 0.756). A stadium of 50,000 helpers in one cell, with no others near, had the
-// walk read 169 empty cells, out to 1,255 m, where the k-th best cut it
-// short: BenchmarkStadium took 29.5 to 40.9 µs without the walk against
-// 35.3 to 45.7 with it (three alternating pairs).
+// 0.808 against 0.939 and 0.756). A stadium of 50,000 helpers in one
+// cell, with no others near, had the walk read 169 empty cells, out to
+// 1,255 m, where the k-th best cut it short: BenchmarkStadium took 29.5
+// to 40.9 µs without the walk against 35.3 to 45.7 with it (three
+// alternating pairs).
 const maxNearest = 64
 
 // scanOrder is what gather found a query's cells allow.
