@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"syscall"
 	"testing"
 	"unsafe"
 )
@@ -19,7 +21,7 @@ func TestReserveMarksTheHeapItLends(t *testing.T) {
 	}
 	var told int64
 	a := &Advisor{Marked: func(n int64) { told += n }}
-	if err := a.Reserve(256 << 20); err != nil {
+	if err := a.Reserve(256<<20, false); err != nil {
 		t.Fatal(err)
 	}
 	if told < 256<<20 {
@@ -71,4 +73,29 @@ func vmFlags(t *testing.T, p unsafe.Pointer) string {
 	}
 	t.Fatalf("no mapping in /proc/self/smaps holds %#x", addr)
 	return ""
+}
+
+// TestReserveWithFaultTouchesEveryPage checks that Reserve with fault
+// faults the reserve in: at least one fault per huge page, whichever size
+// the kernel backs it with. The heap's free pages are given back first,
+// so that the reserve's fault anew whichever of them the runtime lends.
+func TestReserveWithFaultTouchesEveryPage(t *testing.T) {
+	const n = 64 << 20
+	debug.FreeOSMemory()
+	before := minorFaults(t)
+	if err := (&Advisor{}).Reserve(n, true); err != nil {
+		t.Logf("not marked for huge pages: %v", err) // faulted in all the same
+	}
+	if got := minorFaults(t) - before; got < n/hugePage {
+		t.Fatalf("Reserve(64 MiB, fault) took %d page faults, want at least %d", got, n/hugePage)
+	}
+}
+
+func minorFaults(t *testing.T) int64 {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return ru.Minflt
 }

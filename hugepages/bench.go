@@ -24,7 +24,7 @@ func ForBenchmarks() {
 		return
 	}
 	a := &Advisor{}
-	if err := a.Reserve(1 << 30); err != nil {
+	if err := a.Reserve(1<<30, false); err != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks on the system's pages:", err)
 		return
 	}
