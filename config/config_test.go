@@ -96,7 +96,7 @@ func TestErrorsNameTheKeyAndTheAllowedValues(t *testing.T) {
 		{"kafka.brokers", "nohost", "not host:port"},
 		{"kafka.group", "", "must not be empty"},
 		{"engine.restore", "sometimes", "replay, none"},
-		{"engine.heap_pages", "giant", "huge, system"},
+		{"engine.heap_pages", "giant", "huge, prefaulted, system"},
 		{"kafka.partitioner", "md5", "murmur2, crc32, fnv1a"},
 		{"kafka.fetch_min_bytes", "0", "a positive integer"},
 		{"kafka.fetch_min_bytes", "2000000", "must not exceed kafka.fetch_max_bytes"},

@@ -37,9 +37,9 @@ func (c *Config) Validate() error {
 		bad("engine.memory_limit_mib", "is %d; allowed: 0 (Go's default) or at least 64", m)
 	}
 	switch c.Engine.HeapPages {
-	case "huge", "system":
+	case "huge", "prefaulted", "system":
 	default:
-		bad("engine.heap_pages", "is %q; allowed: huge, system", c.Engine.HeapPages)
+		bad("engine.heap_pages", "is %q; allowed: huge, prefaulted, system", c.Engine.HeapPages)
 	}
 	switch c.Kafka.Partitioner {
 	case "murmur2", "crc32", "fnv1a":

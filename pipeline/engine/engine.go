@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -48,6 +49,9 @@ type Engine struct {
 
 // Run runs the engine until ctx ends, then shuts down gracefully.
 func Run(ctx context.Context, cfg *config.Config, version string) error {
+	if err := checkHeapPages(cfg, os.Getenv("GODEBUG")); err != nil {
+		return err
+	}
 	limitMemory(cfg)
 	e := &Engine{cfg: cfg, topics: cfg.Topics(), version: version}
 	var sinkNames []string

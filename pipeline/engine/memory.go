@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
+	"time"
 
 	"everywhere/config"
 	"everywhere/hugepages"
@@ -25,10 +28,38 @@ func limitMemory(cfg *config.Config) {
 	slog.Info("soft memory limit set", "mib", mib)
 }
 
+// checkHeapPages refuses engine.heap_pages prefaulted where the runtime
+// gives the pages it frees back with MADV_DONTNEED, its default: its
+// first collection would hand the faulted reserve back at once, and the
+// heap would fault in anew as it grows. The runtime reads GODEBUG only as
+// the process starts, so the engine cannot set it itself.
+func checkHeapPages(cfg *config.Config, godebug string) error {
+	if cfg.Engine.HeapPages != "prefaulted" || madvFree(godebug) {
+		return nil
+	}
+	return fmt.Errorf("engine.heap_pages: is prefaulted, which needs GODEBUG=madvdontneed=0 in the engine's environment " +
+		"(without it the runtime gives the faulted pages back at once); set it, or use huge or system")
+}
+
+// madvFree says whether the GODEBUG value godebug has the runtime give
+// freed pages back with MADV_FREE: madvdontneed=0, the last setting of it
+// winning, as the runtime reads them.
+func madvFree(godebug string) bool {
+	free := false
+	for _, kv := range strings.Split(godebug, ",") {
+		if v, ok := strings.CutPrefix(kv, "madvdontneed="); ok {
+			free = v == "0"
+		}
+	}
+	return free
+}
+
 // adviseHugePages marks the heap for huge pages as it grows, while ctx
-// lasts, when engine.heap_pages is huge (see package hugepages).
+// lasts, when engine.heap_pages is huge or prefaulted (see package
+// hugepages); prefaulted faults the reserve in first, before the engine
+// reads a message.
 func (e *Engine) adviseHugePages(ctx context.Context) {
-	if e.cfg.Engine.HeapPages != "huge" {
+	if e.cfg.Engine.HeapPages == "system" {
 		return
 	}
 	a := &hugepages.Advisor{Marked: func(n int64) { e.m.HeapHugeBytes.Add(float64(n)) }}
@@ -38,8 +69,13 @@ func (e *Engine) adviseHugePages(ctx context.Context) {
 	if mib := e.cfg.Engine.MemoryLimitMiB; mib > 0 {
 		reserve = min(reserve, mib<<20)
 	}
-	if err := a.Reserve(reserve); err != nil {
+	fault := e.cfg.Engine.HeapPages == "prefaulted"
+	start := time.Now()
+	if err := a.Reserve(reserve, fault); err != nil {
 		slog.Warn("huge pages for the heap: not reserved", "err", err)
+	}
+	if fault {
+		slog.Info("heap reserve faulted in", "mib", reserve>>20, "took", time.Since(start).Round(time.Millisecond))
 	}
 	go a.Run(ctx)
 }
