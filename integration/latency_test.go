@@ -188,7 +188,14 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	// as in BenchmarkCatchUp), not the tests' 200 ms: inserts five times
 	// as often took CPU the engine and broker share, and the p50s were a
 	// quarter higher.
-	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s")
+	//
+	// The engine's heap is faulted in at start (engine.heap_pages
+	// prefaulted, and the runtime keeping the pages it frees): on this
+	// machine a page first touched costs the host's fault too, and the
+	// heap's growth during the probes put a thread's 2 ms faults on their
+	// way (README, "Huge pages for the heap").
+	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s",
+		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	in, out := topics(e)
