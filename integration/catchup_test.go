@@ -286,17 +286,24 @@ func hugeShare(b testing.TB, pid int) float64 {
 }
 
 // peakRSS is the most resident memory the process has had (VmHWM), bytes.
-func peakRSS(b testing.TB, pid int) int64 {
+func peakRSS(t testing.TB, pid int) int64 { return statusBytes(t, pid, "VmHWM") }
+
+// residentBytes is the process's resident memory now (VmRSS), bytes.
+func residentBytes(t testing.TB, pid int) int64 { return statusBytes(t, pid, "VmRSS") }
+
+// statusBytes reads a size in kB from the process's /proc status, bytes.
+func statusBytes(t testing.TB, pid int, field string) int64 {
+	t.Helper()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == field+":" {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb << 10
 		}
 	}
-	b.Fatal("no VmHWM in /proc status")
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
 }

@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,21 +49,4 @@ func TestPrefaultedHeapIsResidentBeforeTheEngineReads(t *testing.T) {
 	if _, err := en.stop(); err != nil {
 		t.Errorf("SIGTERM: %v", err)
 	}
-}
-
-// residentBytes is a process's resident memory now (VmRSS).
-func residentBytes(t testing.TB, pid int) int64 {
-	t.Helper()
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmRSS in /proc status")
-	return 0
 }
