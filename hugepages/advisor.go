@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -75,6 +76,21 @@ func (a *Advisor) Reserve(n int, fault bool) error {
 	debug.FreeOSMemory()
 	a.tell(marked)
 	return err
+}
+
+// KeepsFreedPages says whether the GODEBUG value godebug has the Go
+// runtime give the pages it frees back with MADV_FREE (madvdontneed=0,
+// the last setting of it winning, as the runtime reads them): only then
+// do the pages Reserve faults in stay the process's. The runtime reads
+// GODEBUG as the process starts, so a process cannot set it for itself.
+func KeepsFreedPages(godebug string) bool {
+	free := false
+	for _, kv := range strings.Split(godebug, ",") {
+		if v, ok := strings.CutPrefix(kv, "madvdontneed="); ok {
+			free = v == "0"
+		}
+	}
+	return free
 }
 
 // Run marks the heap's mappings made since the last look, every second

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"everywhere/config"
@@ -34,24 +33,11 @@ func limitMemory(cfg *config.Config) {
 // heap would fault in anew as it grows. The runtime reads GODEBUG only as
 // the process starts, so the engine cannot set it itself.
 func checkHeapPages(cfg *config.Config, godebug string) error {
-	if cfg.Engine.HeapPages != "prefaulted" || madvFree(godebug) {
+	if cfg.Engine.HeapPages != "prefaulted" || hugepages.KeepsFreedPages(godebug) {
 		return nil
 	}
 	return fmt.Errorf("engine.heap_pages: is prefaulted, which needs GODEBUG=madvdontneed=0 in the engine's environment " +
 		"(without it the runtime gives the faulted pages back at once); set it, or use huge or system")
-}
-
-// madvFree says whether the GODEBUG value godebug has the runtime give
-// freed pages back with MADV_FREE: madvdontneed=0, the last setting of it
-// winning, as the runtime reads them.
-func madvFree(godebug string) bool {
-	free := false
-	for _, kv := range strings.Split(godebug, ",") {
-		if v, ok := strings.CutPrefix(kv, "madvdontneed="); ok {
-			free = v == "0"
-		}
-	}
-	return free
 }
 
 // adviseHugePages marks the heap for huge pages as it grows, while ctx
