@@ -54,7 +54,7 @@ const smallPage = 4 << 10
 // gives it back, so that the engine's first touches of its heap are paid
 // at start rather than on an event's way: on a virtual machine that hands
 // the memory its guest frees back to the host, a first touch costs the
-// host's fault too (here 2.1 to 2.5 s of system time for a gigabyte of
+// host's fault too (here 2.1 to 3.1 s of system time for a gigabyte of
 // huge pages, 0.11 s once the host backs them). The faulted pages stay
 // the process's only where the runtime gives freed pages back with
 // MADV_FREE (GODEBUG=madvdontneed=0): with MADV_DONTNEED, its default,
