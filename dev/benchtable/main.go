@@ -130,7 +130,7 @@ func main() {
 	}
 	row := func(cells ...string) { fmt.Fprintln(w, strings.Join(cells, "\t")+"\t") }
 
-	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing; memory limit 1,400 MiB (median round)",
+	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing; memory limit 1,400 MiB; engine.heap_pages: prefaulted (median round)",
 		"users", "bare reader ev/s", "engine ev/s", "engine ev/s by round", "ratio", "ratio by round", "engine CPU µs/event", "engine allocs/event", "busiest matching partition, % busy", "peak RSS MiB", "RSS on huge pages, %", "budget")
 	for _, u := range []string{"10000", "100000", "1000000"} {
 		n := "integration/BenchmarkCatchUp/users=" + u
