@@ -72,8 +72,8 @@ start() {
   # the server gets about a tenth of a busy machine, enough for its
   # inserts to keep up with a catch-up; at 19 (a seventieth) they fell
   # behind, the partitions waited for them, and the catch-up was slower.
-  # The idle scheduling class (chrt --idle) did no better (README,
-  # "Latency at half the catch-up rate").
+  # The idle scheduling class (chrt --idle) did no better
+  # (docs/performance.md, "Latency at half the catch-up rate").
   # The session's priority is set where the kernel has autogroups, and
   # the process's where it has not.
   setsid bash -c 'echo $$ >"$1"; echo "$3" >/proc/self/autogroup 2>/dev/null || true; cd "$2"

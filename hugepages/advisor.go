@@ -10,7 +10,8 @@
 // the page tables in memory; with 2 MiB pages the TLB covers the whole
 // heap. In alternating catch-ups at 100,000 and 1,000,000 users, the
 // engine's heap on huge pages took 8 and 12% less CPU per event (medians)
-// for 3 to 15% more peak memory; see the README's "Huge pages for the heap".
+// for 3 to 15% more peak memory; see "Huge pages for the heap" in
+// docs/performance.md.
 package hugepages
 
 import (

@@ -109,7 +109,7 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	// benchmarks (engine.heap_pages prefaulted, the runtime keeping the
 	// pages it frees): a heap growing by a gigabyte during the catch-up
 	// paid the host's first touch of each page on the way, up to 3 s of
-	// the engine's CPU (README, "Huge pages for the heap").
+	// the engine's CPU (docs/performance.md, "Huge pages for the heap").
 	pprof := freeAddr(b)
 	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s", "EVERYWHERE_ENGINE_MEMORY_LIMIT_MIB=1400",
 		"EVERYWHERE_HTTP_PPROF_ADDR="+pprof,
@@ -167,8 +167,8 @@ func profileName(b *testing.B, users int, ext string) string {
 // 0 by default) and BENCH_PROFILE_SECONDS (5). The end of a catch-up is
 // not its start: at 1,000,000 users its last three seconds or so are the
 // city's matching worker alone, the rest of the engine caught up (see
-// README, "The city's region"). A window that outlasts the catch-up gets
-// no profile, since the engine stops first.
+// docs/performance.md, "The city's region"). A window that outlasts the
+// catch-up gets no profile, since the engine stops first.
 func profileWindow(b *testing.B) (from time.Duration, seconds int) {
 	seconds = 5
 	if s := os.Getenv("BENCH_PROFILE_FROM"); s != "" {

@@ -214,7 +214,7 @@ func (e *env) startEngine(extra ...string) *engine {
 	en.cmd.Stdout, en.cmd.Stderr = en.logs, en.logs
 	// The engine stays in the test process's session, and so in its
 	// scheduling group: in a session of its own, latency at half the
-	// catch-up rate was worse (README, "Waiting for a core").
+	// catch-up rate was worse (docs/performance.md, "Waiting for a core").
 	if err := en.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}

@@ -193,7 +193,7 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	// prefaulted, and the runtime keeping the pages it frees): on this
 	// machine a page first touched costs the host's fault too, and the
 	// heap's growth during the probes put a thread's 2 ms faults on their
-	// way (README, "Huge pages for the heap").
+	// way (docs/performance.md, "Huge pages for the heap").
 	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s",
 		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -381,7 +381,8 @@ func waitedOver(before, after string) (share float64, ok bool) {
 // its matching runs on the worker of that region's partition. The time
 // counts the turns the worker waits for a core, so on a machine whose
 // cores are all busy it is high without that worker being the limit
-// (see the README on latency). ok is false when no such series moved.
+// (docs/performance.md, "The city's region"). ok is false when no such
+// series moved.
 func busiest(before, after, regions string, parts int) (seconds float64, ok bool) {
 	const name = "everywhere_worker_busy_seconds_total"
 	for p := range parts {
