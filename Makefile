@@ -123,8 +123,8 @@ bench: deps clickhouse
 	@echo
 	@go run ./dev/benchtable < .run/bench.txt
 
-# The tables of the local ClickHouse may be kept in memory, behind the
-# link .run/clickhouse/data (see dev/clickhouse.sh): they go too.
+# The local ClickHouse's tables go too, kept in memory or not (see
+# dev/clickhouse.sh).
 clean: stop
-	if [ -L .run/clickhouse/data ]; then rm -rf "$$(readlink .run/clickhouse/data)"; fi
+	@dev/clickhouse.sh drop
 	rm -rf bin .run

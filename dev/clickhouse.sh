@@ -4,7 +4,7 @@
 # and pid under .run/clickhouse (git ignores .run/), tables in memory where
 # the machine allows (see tables). Every action is idempotent.
 #
-#   dev/clickhouse.sh install|start|stop|status
+#   dev/clickhouse.sh install|start|stop|drop|status
 #
 # Ports: CLICKHOUSE_TCP_PORT (default 9000), CLICKHOUSE_HTTP_PORT (8123),
 # CLICKHOUSE_INTERSERVER_PORT (9009). Files: CLICKHOUSE_DIR; tables:
@@ -22,7 +22,7 @@ nice=${CLICKHOUSE_NICE:-10}
 # CLICKHOUSE_DATA if set; else $dir/data, which (unless CLICKHOUSE_DIR was
 # given: then everything goes under it) is made a link to a directory of
 # /dev/shm of its own where that is a tmpfs with 4 GiB free. A checkout's
-# link, and so its tables, go with its .run/ (make clean); a fresh clone
+# link, and so its tables, go with its .run/ (make clean, drop); a fresh clone
 # starts with none, as it starts with no broker log. A directory already
 # there (tables kept on disk before) is used as it is.
 #
@@ -154,10 +154,23 @@ stop() {
   rm -f "$pidfile"
 }
 
+# drop stops the server and deletes the tables of $dir/data, and the
+# directory of /dev/shm it links to, which would outlive the checkout (CI
+# drops a fresh clone's). CLICKHOUSE_DATA is never deleted: it names
+# tables kept elsewhere on purpose.
+drop() {
+  stop
+  if [ -L "$dir/data" ]; then
+    rm -rf "$(readlink "$dir/data")"
+  fi
+  rm -rf "$dir/data"
+}
+
 case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  drop) drop ;;
   status) if running && answers; then echo "running (pid $(cat "$pidfile"), port $tcp)"; else echo "not running"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|drop|status" >&2; exit 2 ;;
 esac
