@@ -110,10 +110,11 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	// pages it frees): a heap growing by a gigabyte during the catch-up
 	// paid the host's first touch of each page on the way, up to 3 s of
 	// the engine's CPU (docs/performance.md, "Huge pages for the heap").
+	// As there, it has a processor more than the cores (sharedProcs).
 	pprof := freeAddr(b)
 	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s", "EVERYWHERE_ENGINE_MEMORY_LIMIT_MIB=1400",
 		"EVERYWHERE_HTTP_PPROF_ADDR="+pprof,
-		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0")
+		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0", sharedProcs)
 	var (
 		start   time.Time
 		mallocs float64

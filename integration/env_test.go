@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -191,6 +192,19 @@ func freeAddr(t testing.TB) string {
 	t.Fatal("no free port found between 20000 and 32000")
 	return ""
 }
+
+// sharedProcs is the engine's GOMAXPROCS in the benchmarks: one more than
+// the machine's cores, which the engine shares with the broker, the load
+// and ClickHouse. With a processor for each core, a goroutine ready to run
+// waits while the kernel has given that processor's thread's core to a
+// neighbour; with one more, another of the engine's threads may have a
+// core. At 130,000 events/s, ten alternating pairs of single rounds: need
+// to suggestions' p99 lower in seven (medians 53.6 and 69.5 ms), its p50
+// in seven (8.0 and 9.0 ms), at the same CPU per event; catch-ups at
+// 100,000 users within each other's spread (docs/performance.md,
+// "Waiting for a core"). A machine of its own, as deployed, needs no more
+// than its cores.
+var sharedProcs = "GOMAXPROCS=" + strconv.Itoa(runtime.NumCPU()+1)
 
 // startEngine runs `everywhere run` configured through the environment, the
 // way a deployment configures it.

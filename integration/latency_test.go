@@ -193,9 +193,10 @@ func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), pr
 	// prefaulted, and the runtime keeping the pages it frees): on this
 	// machine a page first touched costs the host's fault too, and the
 	// heap's growth during the probes put a thread's 2 ms faults on their
-	// way (docs/performance.md, "Huge pages for the heap").
+	// way (docs/performance.md, "Huge pages for the heap"). It has a
+	// processor more than the cores it shares (sharedProcs).
 	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s",
-		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0")
+		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0", sharedProcs)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	in, out := topics(e)

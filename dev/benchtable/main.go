@@ -130,7 +130,7 @@ func main() {
 	}
 	row := func(cells ...string) { fmt.Fprintln(w, strings.Join(cells, "\t")+"\t") }
 
-	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing; memory limit 1,400 MiB; engine.heap_pages: prefaulted (median round)",
+	section("Catch-up on a filled topic: 8 partitions, 80% pings, 12% transactions, 5% needs, 3% other; ClickHouse writing; memory limit 1,400 MiB; engine.heap_pages: prefaulted; GOMAXPROCS one above the cores (median round)",
 		"users", "bare reader ev/s", "engine ev/s", "engine ev/s by round", "ratio", "ratio by round", "engine CPU µs/event", "engine allocs/event", "busiest matching partition, % busy", "peak RSS MiB", "RSS on huge pages, %", "budget")
 	for _, u := range []string{"10000", "100000", "1000000"} {
 		n := "integration/BenchmarkCatchUp/users=" + u
@@ -177,7 +177,7 @@ func main() {
 			r.get("match/BenchmarkQueryCold/helpers="+n, "cold-us", "%.1f"), "p50 < 20 us at 1M, flat")
 	}
 
-	section("Latency through Kafka and the engine under load (median round; engine.heap_pages: prefaulted)", "path", "load ev/s", "p50 ms", "p99 ms", "p99 ms by round", "engine CPU µs/event", "engine wakes waiting > 0.9 ms, %", "busiest matching partition, % busy", "budget")
+	section("Latency through Kafka and the engine under load (median round; engine.heap_pages: prefaulted; GOMAXPROCS one above the cores)", "path", "load ev/s", "p50 ms", "p99 ms", "p99 ms by round", "engine CPU µs/event", "engine wakes waiting > 0.9 ms, %", "busiest matching partition, % busy", "budget")
 	for _, p := range []struct{ what, name string }{
 		{"need to suggestions", "integration/BenchmarkNeedToSuggestions"},
 		{"transaction to alert", "integration/BenchmarkTransactionToAlert"},
