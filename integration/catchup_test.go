@@ -105,16 +105,8 @@ func catchUp(b *testing.B, users, events int) (r catchUpResult) {
 	total := st.Total()
 	r.bare = bareRead(b, e, total)
 
-	// The engine's heap is faulted in at start, as for the latency
-	// benchmarks (engine.heap_pages prefaulted, the runtime keeping the
-	// pages it frees): a heap growing by a gigabyte during the catch-up
-	// paid the host's first touch of each page on the way, up to 3 s of
-	// the engine's CPU (docs/performance.md, "Huge pages for the heap").
-	// As there, it has a processor more than the cores (sharedProcs).
 	pprof := freeAddr(b)
-	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s", "EVERYWHERE_ENGINE_MEMORY_LIMIT_MIB=1400",
-		"EVERYWHERE_HTTP_PPROF_ADDR="+pprof,
-		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0", sharedProcs)
+	en := e.startEngine(benchEngine("EVERYWHERE_ENGINE_MEMORY_LIMIT_MIB=1400", "EVERYWHERE_HTTP_PPROF_ADDR="+pprof)...)
 	var (
 		start   time.Time
 		mallocs float64

@@ -193,18 +193,37 @@ func freeAddr(t testing.TB) string {
 	return ""
 }
 
-// sharedProcs is the engine's GOMAXPROCS in the benchmarks: one more than
-// the machine's cores, which the engine shares with the broker, the load
-// and ClickHouse. With a processor for each core, a goroutine ready to run
-// waits while the kernel has given that processor's thread's core to a
-// neighbour; with one more, another of the engine's threads may have a
-// core. At 130,000 events/s, ten alternating pairs of single rounds: need
-// to suggestions' p99 lower in seven (medians 53.6 and 69.5 ms), its p50
-// in seven (8.0 and 9.0 ms), at the same CPU per event; catch-ups at
-// 100,000 users within each other's spread (docs/performance.md,
-// "Waiting for a core"). A machine of its own, as deployed, needs no more
-// than its cores.
-var sharedProcs = "GOMAXPROCS=" + strconv.Itoa(runtime.NumCPU()+1)
+// benchEngine is the environment the catch-up and latency benchmarks run
+// the engine in, with extra settings of their own after it:
+//
+//   - ClickHouse batches as deployed (clickhouse.flush_interval's
+//     default), not the tests' 200 ms: inserts five times as often took
+//     CPU the engine and broker share, and the latencies' p50s were a
+//     quarter higher.
+//   - The heap is faulted in at start (engine.heap_pages prefaulted, the
+//     runtime keeping the pages it frees): on this machine a page first
+//     touched costs the host's fault too. A heap growing by a gigabyte
+//     during a catch-up paid it on the way, up to 3 s of the engine's
+//     CPU, and its growth during the probes put a thread's 2 ms faults on
+//     their way (docs/performance.md, "Huge pages for the heap").
+//   - GOMAXPROCS is one more than the machine's cores, which the engine
+//     shares with the broker, the load and ClickHouse. With a processor
+//     for each core, a goroutine ready to run waits while the kernel has
+//     given that processor's thread's core to a neighbour; with one more,
+//     another of the engine's threads may have a core. At 130,000
+//     events/s, ten alternating pairs of single rounds: need to
+//     suggestions' p99 lower in seven (medians 53.6 and 69.5 ms), its p50
+//     in seven (8.0 and 9.0 ms), at the same CPU per event; catch-ups at
+//     100,000 users within each other's spread (docs/performance.md,
+//     "Waiting for a core"). A machine of its own, as deployed, needs no
+//     more than its cores.
+func benchEngine(extra ...string) []string {
+	return append([]string{
+		"EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s",
+		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0",
+		"GOMAXPROCS=" + strconv.Itoa(runtime.NumCPU()+1),
+	}, extra...)
+}
 
 // startEngine runs `everywhere run` configured through the environment, the
 // way a deployment configures it.

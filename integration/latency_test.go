@@ -184,19 +184,7 @@ const loadSeconds = 50
 // the next probe, so that probes do not pile up in the engine's state.
 func probeLatency(b *testing.B, load int, topics func(*env) (in, out string), probe func(i int, ts int64) (id, key string, value []byte), keyPrefix string, idOf func([]byte) string, closing func(id string, ts int64) []byte) {
 	e := newEnv(b, 8)
-	// ClickHouse batches as deployed (clickhouse.flush_interval's default,
-	// as in BenchmarkCatchUp), not the tests' 200 ms: inserts five times
-	// as often took CPU the engine and broker share, and the p50s were a
-	// quarter higher.
-	//
-	// The engine's heap is faulted in at start (engine.heap_pages
-	// prefaulted, and the runtime keeping the pages it frees): on this
-	// machine a page first touched costs the host's fault too, and the
-	// heap's growth during the probes put a thread's 2 ms faults on their
-	// way (docs/performance.md, "Huge pages for the heap"). It has a
-	// processor more than the cores it shares (sharedProcs).
-	en := e.startEngine("EVERYWHERE_CLICKHOUSE_FLUSH_INTERVAL=1s",
-		"EVERYWHERE_ENGINE_HEAP_PAGES=prefaulted", "GODEBUG=madvdontneed=0", sharedProcs)
+	en := e.startEngine(benchEngine()...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	in, out := topics(e)
