@@ -304,3 +304,32 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineWaitsForTheBroker starts the engine while no broker answers.
+// It must not exit: it reports not ready, reads the topics' partitions
+// once a broker is back, and then counts the stream as if it had been
+// there from the start.
+func TestEngineWaitsForTheBroker(t *testing.T) {
+	e := newEnv(t, 4)
+	e.stopBroker()
+	en := e.startEngine()
+	time.Sleep(3 * time.Second) // a refused dial fails at once: several tries
+	select {
+	case err := <-en.done:
+		t.Fatalf("the engine exited without a broker: %v", err)
+	default:
+	}
+	if en.ready() {
+		t.Fatal("ready without a broker")
+	}
+	e.startBroker("")
+	lc := simulator.DefaultLoad()
+	lc.Users, lc.Events = 2_000, 40_000
+	st, err := simulator.Publish(context.Background(), simulator.NewLoad(lc), publishConfig(e, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drained(2 * time.Minute)
+	wait(t, 30*time.Second, "the engine ready", en.ready)
+	e.holdTotals(lc, st.Total(), "once the broker came")
+}

@@ -110,6 +110,9 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	if err != nil {
 		return err
 	}
+	if menv == nil { // ctx ended while waiting for Kafka
+		return nil
+	}
 	t := e.topics
 	sets := []*consumers.Set{
 		{Topics: []string{t.Pings, t.Profiles, t.Transactions, t.Paths}, Factory: func(ctx context.Context, p int, topics []string) (map[string]consumers.Handler, error) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"everywhere/kafkaadmin"
 	"everywhere/models/match"
 	"everywhere/pipeline/batcher"
 	"everywhere/pipeline/detect"
@@ -27,16 +26,13 @@ type matchEnv struct {
 
 // buildMatching makes the matching sinks. The partition counts of the
 // input topics decide the source numbers of the region merge, and that of
-// the regions topic the region layout; all must exist before start.
+// the regions topic the region layout: it waits until Kafka gives them
+// (partitionCounts), and returns nil, nil if ctx ends first.
 func (e *Engine) buildMatching(ctx context.Context, rules *detect.Rules) (*matchEnv, error) {
 	t := e.topics
-	var n [4]int
-	for i, topic := range []string{t.Pings, t.Needs, t.Outcomes, t.Regions} {
-		parts, err := kafkaadmin.Partitions(ctx, e.cfg.Kafka.Brokers, topic)
-		if err != nil {
-			return nil, fmt.Errorf("partitions of %s: %w", topic, err)
-		}
-		n[i] = len(parts)
+	n, err := e.partitionCounts(ctx, t.Pings, t.Needs, t.Outcomes, t.Regions)
+	if err != nil || n == nil {
+		return nil, err
 	}
 	users, needs, outcomes, regions := n[0], n[1], n[2], n[3]
 	if regions > 64 {
