@@ -28,7 +28,6 @@ import (
 	"everywhere/pipeline/matching"
 	"everywhere/pipeline/route"
 	"everywhere/pipeline/sink"
-	"everywhere/warehouse"
 )
 
 // Engine is one running instance.
@@ -177,27 +176,6 @@ func Run(ctx context.Context, cfg *config.Config, version string) error {
 	}
 	slog.Info("engine stopped")
 	return err
-}
-
-// connect waits for ClickHouse: the engine may start before its warehouse,
-// and reports not ready meanwhile instead of exiting.
-func (e *Engine) connect(ctx context.Context) (driver.Conn, error) {
-	var lastLog time.Time
-	for {
-		conn, err := warehouse.Open(ctx, e.cfg.ClickHouse)
-		if err == nil {
-			return conn, nil
-		}
-		if time.Since(lastLog) > 10*time.Second {
-			slog.Warn("waiting for ClickHouse", "err", err)
-			lastLog = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil
-		case <-time.After(time.Second):
-		}
-	}
 }
 
 func (e *Engine) buildSinks() *aggregate.Env {
