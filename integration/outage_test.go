@@ -313,12 +313,22 @@ func TestEngineWaitsForTheBroker(t *testing.T) {
 	e := newEnv(t, 4)
 	e.stopBroker()
 	en := e.startEngine()
-	time.Sleep(3 * time.Second) // a refused dial fails at once: several tries
-	select {
-	case err := <-en.done:
-		t.Fatalf("the engine exited without a broker: %v", err)
-	default:
+	alive := func() {
+		select {
+		case err := <-en.done:
+			t.Fatalf("the engine exited without a broker: %v", err)
+		default:
+		}
 	}
+	// The engine serves HTTP before it connects to anything; a refused
+	// dial fails at once, so it has tried Kafka several times 3 s on.
+	wait(t, 30*time.Second, "the engine serving HTTP", func() bool {
+		alive()
+		_, err := en.scrape()
+		return err == nil
+	})
+	time.Sleep(3 * time.Second)
+	alive()
 	if en.ready() {
 		t.Fatal("ready without a broker")
 	}

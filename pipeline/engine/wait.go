@@ -17,13 +17,14 @@ import (
 // waitFor calls try every second until it says it is done, logging its
 // error ("waiting for what") at most every 10 s: the engine may start
 // before what it needs, and reports not ready meanwhile instead of
-// exiting. It returns try's last error, or false when ctx ended first.
-func waitFor(ctx context.Context, what string, try func() (done bool, err error)) (bool, error) {
+// exiting. It returns try's error when done (nil, or a final one), and
+// nil when ctx ends first: what try was to fill is then left unset.
+func waitFor(ctx context.Context, what string, try func() (done bool, err error)) error {
 	var lastLog time.Time
 	for {
 		done, err := try()
 		if done {
-			return true, err
+			return err
 		}
 		if time.Since(lastLog) > 10*time.Second {
 			slog.Warn("waiting for "+what, "err", err)
@@ -31,7 +32,7 @@ func waitFor(ctx context.Context, what string, try func() (done bool, err error)
 		}
 		select {
 		case <-ctx.Done():
-			return false, nil
+			return nil
 		case <-time.After(time.Second):
 		}
 	}
@@ -41,7 +42,7 @@ func waitFor(ctx context.Context, what string, try func() (done bool, err error)
 // first.
 func (e *Engine) connect(ctx context.Context) (driver.Conn, error) {
 	var conn driver.Conn
-	_, err := waitFor(ctx, "ClickHouse", func() (bool, error) {
+	err := waitFor(ctx, "ClickHouse", func() (bool, error) {
 		var err error
 		conn, err = warehouse.Open(ctx, e.cfg.ClickHouse)
 		return err == nil, err
@@ -57,7 +58,7 @@ func (e *Engine) connect(ctx context.Context) (driver.Conn, error) {
 // start. It returns nil, nil when ctx ends first.
 func (e *Engine) partitionCounts(ctx context.Context, topics ...string) ([]int, error) {
 	var n []int
-	_, err := waitFor(ctx, "Kafka", func() (bool, error) {
+	err := waitFor(ctx, "Kafka", func() (bool, error) {
 		var err error
 		n, err = e.readPartitionCounts(ctx, topics)
 		var kerr kafka.Error
