@@ -64,10 +64,7 @@ func (e *Engine) partitionCounts(ctx context.Context, topics ...string) ([]int, 
 		var kerr kafka.Error
 		return err == nil || errors.As(err, &kerr) && !kerr.Temporary(), err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return n, nil
+	return n, err // n is nil after an error or when ctx ended
 }
 
 func (e *Engine) readPartitionCounts(ctx context.Context, topics []string) ([]int, error) {
